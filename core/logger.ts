@@ -17,11 +17,13 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? (process.env.PCA_HARNESS_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
-  return pino(
+  const logger = pino(
     {
       level,
       name: opts.name ?? 'pca-harness',
-      base: { correlationId: '-' },
+      base: undefined,
+      // A line not bound to a request still says so, rather than having no correlation id.
+      mixin: (_obj: object, _level: number, current: PinoLogger) => ('correlationId' in current.bindings() ? {} : { correlationId: '-' }),
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
@@ -41,6 +43,13 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     },
     opts.destination ?? pino.destination(2),
   );
+  // Child bindings are serialised once at child() time and bypass the formatters, so clean them here.
+  // Children inherit this override through their prototype, and `this` is the logger being extended.
+  const originalChild = Object.getPrototypeOf(logger).child as PinoLogger['child'];
+  logger.child = function child(this: PinoLogger, bindings, options) {
+    return originalChild.call(this, redact(bindings), options);
+  } as PinoLogger['child'];
+  return logger;
 }
 
 /** A logger that writes nothing: the default for in-process services under test. */
