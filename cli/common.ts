@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { UnreachableError, TimeoutError } from '../core/http';
 import { PackError } from '../fixtures/pack';
+import { IgnoreRuleError } from '../suites/eva/rules';
 
 export const ExitCode = {
   ok: 0,
@@ -60,7 +61,7 @@ export function loadCliConfig(io: CliIo, opts: { config?: string }, overrides: D
 
 /** Maps anything a command throws to an exit code and a message a person can act on. */
 export function exitCodeFor(e: unknown, io: CliIo): ExitCode {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof PackError) {
+  if (e instanceof ConfigError || e instanceof UsageError || e instanceof PackError || e instanceof IgnoreRuleError) {
     io.err(`error: ${e.message}`);
     return ExitCode.usage;
   }

@@ -71,3 +71,17 @@ describe('loadConfig', () => {
     expect(shown).not.toContain(DEFAULT_CONFIG.supplier.clientSecret);
   });
 });
+
+describe('commented config files', () => {
+  it('accepts // and /* */ comments but not inside strings', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'pca-harness.config.json'), `{
+      // where state lives
+      "stateDir": "state//dir", /* a path with // stays */
+      "platform": { "mode": "int" }
+    }`);
+    const { config } = loadConfig({ cwd: dir, env: {} });
+    expect(config.stateDir).toBe(path.join(dir, 'state//dir'));
+    expect(config.platform.mode).toBe('int');
+  });
+});

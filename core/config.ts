@@ -61,6 +61,8 @@ export interface HarnessConfig {
     mode: Mode;
     profile: Profile;
     pullRate: number;
+    /** Consumer API limits; each defaults to the consumer spec's value (60 TPS, 10 s, and the producer's 9 s). */
+    aggregator?: { rateLimit?: number; requestTimeoutMs?: number; upstreamTimeoutMs?: number };
     clients: ClientConfig[];
   };
   supplier: {
@@ -131,6 +133,15 @@ export const CONFIG_SCHEMA = {
         mode: { enum: ['strict', 'int'] },
         profile: { enum: ['int', 'prod'] },
         pullRate: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
+        aggregator: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            rateLimit: { type: 'integer', minimum: 1, maximum: 100000 },
+            requestTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
+            upstreamTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
+          },
+        },
         clients: {
           type: 'array',
           items: {
@@ -203,6 +214,46 @@ export const CONFIG_SCHEMA = {
     },
   },
 } as const;
+
+/**
+ * The config file may carry `//` and `/* *\/` comments (as tsconfig.json does), so `init` can write a
+ * commented starter. Comments are blanked out, leaving line and column numbers of errors intact.
+ */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (inString) {
+      out += c;
+      if (c === '\\') {
+        out += next ?? '';
+        i += 2;
+        continue;
+      }
+      if (c === '"') inString = false;
+      i += 1;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+      i += 1;
+    } else if (c === '/' && next === '/') {
+      while (i < text.length && text[i] !== '\n') { out += ' '; i += 1; }
+    } else if (c === '/' && next === '*') {
+      out += '  ';
+      i += 2;
+      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) { out += text[i] === '\n' ? '\n' : ' '; i += 1; }
+      out += '  ';
+      i += 2;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return out;
+}
 
 export class ConfigError extends Error {
   constructor(message: string, readonly problems: string[] = []) {
@@ -303,7 +354,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   if (existsSync(candidate)) {
     source = candidate;
     try {
-      fileValues = JSON.parse(readFileSync(candidate, 'utf8'));
+      fileValues = JSON.parse(stripJsonComments(readFileSync(candidate, 'utf8')));
     } catch (e) {
       throw new ConfigError(`config file ${candidate} is not valid JSON: ${(e as Error).message}`);
     }

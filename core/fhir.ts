@@ -6,6 +6,7 @@
 
 export interface Coding {
   system?: string;
+  version?: string;
   code?: string;
   display?: string;
 }
@@ -41,6 +42,7 @@ export interface Extension {
   valueString?: string;
   valueBoolean?: boolean;
   valueDateTime?: string;
+  valueDate?: string;
   valueInteger?: number;
   valueReference?: Reference;
   valueCodeableConcept?: CodeableConcept;
@@ -138,6 +140,8 @@ export interface Task extends ResourceBase {
   reasonCode?: CodeableConcept;
   reasonReference?: Reference;
   input?: Array<{ type: CodeableConcept; valueString?: string; valueUrl?: string }>;
+  /** PIFU: `restriction.period.end` is when the patient can no longer raise a follow-up request. */
+  restriction?: { period?: Period };
 }
 
 export type IssueSeverity = 'fatal' | 'error' | 'warning' | 'information';
@@ -246,6 +250,11 @@ export const PCA_URLS = {
   odsCode: 'https://fhir.nhs.uk/Id/ods-organization-code',
   ubrn: 'https://fhir.nhs.uk/Id/UBRN',
   pathwayId: 'https://fhir.nhs.uk/Id/PathwayId',
+  taskTreatmentFunction: 'https://fhir.nhs.uk/StructureDefinition/Extension-Task-TreatmentFunction',
+  questionnaireType: 'https://fhir.nhs.uk/StructureDefinition/Extension-Questionnaire-Type',
+  specialty: 'https://fhir.nhs.uk/CodeSystem/Specialty-1',
+  ersPriority: 'https://fhir.nhs.uk/CodeSystem/eRS-Priority',
+  encounterClass: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
 } as const;
 
 export function findExtension(resource: { extension?: Extension[] }, url: string): Extension | undefined {

@@ -14,6 +14,8 @@ export interface SchemaDiagnostic {
   message: string;
   /** Where the rule lives in the schema, for people maintaining schemas. */
   schemaPath: string;
+  /** How to fix it, when the schema node that failed carries an `x-hint`. */
+  hint?: string;
 }
 
 export type SchemaVerdict = { valid: true; diagnostics: [] } | { valid: false; diagnostics: SchemaDiagnostic[] };
@@ -28,6 +30,8 @@ function createAjv(): Ajv {
   // FHIR instants require a zone; ajv-formats' date-time does too, but FHIR also bounds the offset.
   ajv.addFormat('fhir-instant', { type: 'string', validate: (s: string) => FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
   ajv.addFormat('fhir-date', { type: 'string', validate: (s: string) => FHIR_DATE.test(s) });
+  // FHIR dateTime: a (partial) date, or a full date-time with a zone.
+  ajv.addFormat('fhir-datetime', { type: 'string', validate: (s: string) => FHIR_DATE.test(s) || (FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s))) });
   return ajv;
 }
 
@@ -65,9 +69,29 @@ export function describeError(e: ErrorObject): string {
   }
 }
 
-function toDiagnostic(e: ErrorObject): SchemaDiagnostic {
+/**
+ * The schema node holding the keyword that failed. Such a node may carry `x-hint` (how to fix a
+ * failure of its own keywords) and `x-message` (what a failure means, in place of the generic text);
+ * ajv ignores unknown keywords in non-strict mode. Local schema paths only.
+ */
+function nodeAt(root: object, schemaPath: string): Record<string, unknown> | undefined {
+  const parts = schemaPath.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  parts.pop();
+  let node: unknown = root;
+  for (const p of parts) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[p];
+  }
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
+}
+
+function toDiagnostic(e: ErrorObject, root: object): SchemaDiagnostic {
   const pointer = e.keyword === 'required' ? `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}` : e.instancePath;
-  return { pointer, rule: e.keyword, message: describeError(e), schemaPath: e.schemaPath };
+  const node = nodeAt(root, e.schemaPath);
+  const hint = typeof node?.['x-hint'] === 'string' ? node['x-hint'] : undefined;
+  // `contains`, `not` and `if` failures say nothing useful on their own; the schema can say what was meant.
+  const message = typeof node?.['x-message'] === 'string' ? node['x-message'] : describeError(e);
+  return { pointer, rule: e.keyword, message, schemaPath: e.schemaPath, ...(hint ? { hint } : {}) };
 }
 
 /**
@@ -75,7 +99,9 @@ function toDiagnostic(e: ErrorObject): SchemaDiagnostic {
  * branch errors that are deepest (closest to the real problem), so the combinator noise is dropped
  * when deeper errors exist at or below its path.
  */
-function prune(errors: ErrorObject[]): ErrorObject[] {
+function prune(all: ErrorObject[]): ErrorObject[] {
+  // ajv reports every item that failed a `contains` probe; only the `contains` error itself is news.
+  const errors = all.filter((e) => !e.schemaPath.includes('/contains/'));
   const combinators = new Set(['anyOf', 'oneOf', 'if']);
   const deep = errors.filter((e) => !combinators.has(e.keyword));
   const kept = errors.filter((e) => !combinators.has(e.keyword) || !deep.some((d) => d.instancePath.startsWith(e.instancePath)));
@@ -91,7 +117,7 @@ function prune(errors: ErrorObject[]): ErrorObject[] {
 export function validateAgainst(schema: AnySchema, data: unknown): SchemaVerdict {
   const fn = compile(schema);
   if (fn(data)) return { valid: true, diagnostics: [] };
-  return { valid: false, diagnostics: prune(fn.errors ?? []).map(toDiagnostic) };
+  return { valid: false, diagnostics: prune(fn.errors ?? []).map((e) => toDiagnostic(e, schema as object)) };
 }
 
 /** Pre-compiles (and so checks) a schema; throws with ajv's message when the schema itself is broken. */
@@ -100,5 +126,5 @@ export function compileSchema(schema: AnySchema): void {
 }
 
 export function formatDiagnostic(d: SchemaDiagnostic): string {
-  return `${d.pointer || '/'}: ${d.message} [${d.rule}]`;
+  return `${d.pointer || '/'}: ${d.message} [${d.rule}]${d.hint ? ` (${d.hint})` : ''}`;
 }

@@ -1,0 +1,239 @@
+/**
+ * EVA reports: the console summary, eva.json, junit.xml and a self-contained eva.html. Failing
+ * comparisons come first everywhere; every output is masked here as well, whoever built the run.
+ */
+import { redact } from '../../core/redact';
+import { badge, escapeHtml, renderHtmlPage, tiles } from '../report/html';
+import { renderJUnit, type JUnitCase, type JUnitSuite } from '../report/junit';
+import type { AppViewSample } from './app-view';
+import { summarise, type Difference, type EvaTotals, type PatientVerdict, type Verdict } from './compare';
+
+export interface EvaRun {
+  title?: string;
+  /** The supplier's base URL. */
+  supplier?: string;
+  /** The fixture pack's name. */
+  pack?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** The ignore rules in effect (CompiledCompareOptions.ignore). */
+  ignore?: readonly string[];
+  verdicts: PatientVerdict[];
+  /** Computed from `verdicts` when absent. */
+  totals?: EvaTotals;
+  /** "What the NHS App would see": a sample of /aggregator/events responses, filled by replay. */
+  appView?: AppViewSample[];
+}
+
+export interface EvaReportFiles {
+  'eva.json': string;
+  'junit.xml': string;
+  'eva.html': string;
+}
+
+export interface EvaReportLimits {
+  /** Failing comparisons shown with every difference (console and HTML); the rest are counted. */
+  maxDetailed?: number;
+  /** Differences shown per comparison (console and HTML). */
+  maxDifferences?: number;
+  /** Matching comparisons listed in the HTML. */
+  maxMatchesListed?: number;
+}
+
+const DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 200, maxDifferences: 50, maxMatchesListed: 2000 };
+const CONSOLE_DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 25, maxDifferences: 10, maxMatchesListed: 0 };
+
+const ORDER: Record<Verdict, number> = { mismatch: 0, error: 1, match: 2 };
+
+/** Mismatches, then errors, then matches; stable within each. */
+export function orderForReport(verdicts: readonly PatientVerdict[]): PatientVerdict[] {
+  return verdicts
+    .map((v, i) => ({ v, i }))
+    .sort((x, y) => ORDER[x.v.verdict] - ORDER[y.v.verdict] || x.i - y.i)
+    .map((x) => x.v);
+}
+
+function prepared(run: EvaRun): EvaRun & { totals: EvaTotals } {
+  const safe = redact(run);
+  return { ...safe, totals: safe.totals ?? summarise(safe.verdicts) };
+}
+
+function who(v: PatientVerdict): string {
+  const idx = v.patientIndex !== undefined ? `patient ${v.patientIndex} ` : '';
+  return `${idx}${v.nhsNumberMasked}${v.scenario ? ` (${v.scenario})` : ''}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function differenceLine(d: Difference): string {
+  return `${d.kind.padEnd(19)} ${d.path}  ${d.message}`;
+}
+
+function countsLine(t: { match: number; mismatch: number; error: number }): string {
+  return `${t.match} match, ${t.mismatch} mismatch, ${t.error} error`;
+}
+
+function headline(run: EvaRun & { totals: EvaTotals }): string {
+  const t = run.totals;
+  const patients = t.patients !== undefined ? ` (${plural(t.patients, 'patient')})` : '';
+  return `EVA ${t.passed ? 'PASS' : 'FAIL'}: ${plural(t.comparisons, 'comparison')}${patients}: ${countsLine(t)}; ${plural(t.differences, 'difference')}`;
+}
+
+/** Totals, then each failing comparison with one line per difference. */
+export function consoleSummary(run: EvaRun, limits: EvaReportLimits = {}): string {
+  const lim = { ...CONSOLE_DEFAULTS, ...limits };
+  const r = prepared(run);
+  const lines = [headline(r)];
+  for (const [type, c] of Object.entries(r.totals.byResourceType)) lines.push(`  ${type.padEnd(18)} ${countsLine(c)}`);
+  const failing = orderForReport(r.verdicts).filter((v) => v.verdict !== 'match');
+  for (const v of failing.slice(0, lim.maxDetailed)) {
+    const status = v.status !== undefined ? ` HTTP ${v.status}` : '';
+    lines.push(`${v.verdict.toUpperCase().padEnd(8)} ${who(v)} ${v.resourceType}${status}: ${plural(v.differences.length, 'difference')}`);
+    for (const d of v.differences.slice(0, lim.maxDifferences)) lines.push(`  ${differenceLine(d)}`);
+    if (v.differences.length > lim.maxDifferences) lines.push(`  ... and ${v.differences.length - lim.maxDifferences} more differences`);
+  }
+  if (failing.length > lim.maxDetailed) lines.push(`... and ${failing.length - lim.maxDetailed} more failing comparisons (see eva.html / eva.json)`);
+  if (r.appView?.length) {
+    lines.push(`What the NHS App would see (${r.appView.length} sampled):`);
+    for (const s of r.appView) lines.push(`  ${appViewLine(s)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function appViewLine(s: AppViewSample): string {
+  const issues = s.issues.map((i) => [i.code, i.source].filter(Boolean).join('@')).join(', ');
+  return `${s.nhsNumberMasked} HTTP ${s.status ?? '-'}: ${s.activities} activities${issues ? `; issues: ${issues}` : ''}${s.note ? `; ${s.note}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function renderJson(r: EvaRun & { totals: EvaTotals }): string {
+  const { verdicts, ...rest } = r;
+  return `${JSON.stringify({ tool: 'pca-harness', report: 'eva', ...rest, verdicts: orderForReport(verdicts) }, null, 2)}\n`;
+}
+
+function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
+  const suites = new Map<string, JUnitSuite>();
+  const properties: Record<string, string> = {};
+  if (r.supplier) properties.supplier = r.supplier;
+  if (r.pack) properties.pack = r.pack;
+  for (const v of r.verdicts) {
+    let suite = suites.get(v.resourceType);
+    if (!suite) {
+      suite = { name: `eva.${v.resourceType}`, cases: [], ...(r.startedAt ? { timestamp: r.startedAt } : {}), properties };
+      suites.set(v.resourceType, suite);
+    }
+    const c: JUnitCase = {
+      name: `${who(v)} ${v.resourceType}`,
+      classname: `eva.${v.resourceType}`,
+      ...(v.durationMs !== undefined ? { timeSeconds: v.durationMs / 1000 } : {}),
+    };
+    const body = v.differences.map(differenceLine).join('\n');
+    const count = plural(v.differences.length, 'difference');
+    if (v.verdict === 'mismatch') c.failure = { message: `${count}: ${v.differences[0]?.message ?? ''}`, type: 'eva-mismatch', body };
+    if (v.verdict === 'error') c.error = { message: v.differences[0]?.message ?? `HTTP ${v.status ?? '-'}`, type: 'eva-error', body };
+    suite.cases.push(c);
+  }
+  return renderJUnit([...suites.values()], 'pca-harness eva');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const MAX_PRE = 4000;
+
+function pretty(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  const s = JSON.stringify(v, null, 2) ?? String(v);
+  return s.length > MAX_PRE ? `${s.slice(0, MAX_PRE)}\n… (${s.length - MAX_PRE} more characters in eva.json)` : s;
+}
+
+const TONE: Record<Verdict, 'pass' | 'fail' | 'error'> = { match: 'pass', mismatch: 'fail', error: 'error' };
+
+function differenceHtml(d: Difference): string {
+  const pointers = [
+    d.expectedPointer !== undefined ? `expected at <code>${escapeHtml(d.expectedPointer || '/')}</code>` : '',
+    d.actualPointer !== undefined ? `actual at <code>${escapeHtml(d.actualPointer || '/')}</code>` : '',
+  ].filter(Boolean).join(' &middot; ');
+  return `<div class="diff">
+<p>${badge(d.kind, d.kind === 'not-a-bundle' ? 'error' : 'fail')} <code>${escapeHtml(d.path)}</code> &mdash; ${escapeHtml(d.message)}${pointers ? `<br><span class="muted">${pointers}</span>` : ''}</p>
+<div class="side"><div><h4>expected</h4><pre class="exp">${escapeHtml(pretty(d.expected))}</pre></div><div><h4>actual</h4><pre class="act">${escapeHtml(pretty(d.actual))}</pre></div></div>
+</div>`;
+}
+
+function verdictHtml(v: PatientVerdict, maxDifferences: number): string {
+  const status = v.status !== undefined ? ` &middot; HTTP ${escapeHtml(v.status)}` : '';
+  const more = v.differences.length > maxDifferences
+    ? `<p class="muted">&hellip; and ${v.differences.length - maxDifferences} more differences in eva.json</p>` : '';
+  return `<section class="verdict ${escapeHtml(v.verdict)}">
+<h3>${badge(v.verdict.toUpperCase(), TONE[v.verdict])} ${escapeHtml(who(v))} &middot; ${escapeHtml(v.resourceType)}${status} &middot; ${plural(v.differences.length, 'difference')}</h3>
+${v.differences.slice(0, maxDifferences).map(differenceHtml).join('\n')}
+${more}</section>`;
+}
+
+function appViewHtml(samples: AppViewSample[]): string {
+  const rows = samples.map((s) => `<tr class="${s.issues.length || s.note || (s.status !== 200 && s.status !== 207) ? 'fail' : 'pass'}"><td>${escapeHtml(s.nhsNumberMasked)}</td><td>${escapeHtml(s.status ?? '-')}</td><td>${s.carePlans}</td><td>${s.activities}</td><td>${s.issues.map((i) => escapeHtml([i.severity, i.code, i.source, i.diagnostics].filter(Boolean).join(' · '))).join('<br>')}${s.note ? `<span class="muted">${escapeHtml(s.note)}</span>` : ''}</td></tr>`);
+  return `<section><h2>What the NHS App would see</h2>
+<p class="muted">A sample of <code>/aggregator/events</code> responses for the replayed patients.</p>
+<table><thead><tr><th>patient</th><th>status</th><th>care plans</th><th>activities</th><th>issues</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></section>`;
+}
+
+function renderHtml(r: EvaRun & { totals: EvaTotals }, lim: Required<EvaReportLimits>): string {
+  const t = r.totals;
+  const ordered = orderForReport(r.verdicts);
+  const failing = ordered.filter((v) => v.verdict !== 'match');
+  const matching = ordered.filter((v) => v.verdict === 'match');
+  const meta: Array<[string, string | undefined]> = [
+    ['supplier', r.supplier], ['pack', r.pack], ['started', r.startedAt], ['finished', r.finishedAt],
+    ['duration', r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : undefined],
+  ];
+  const metaRows = meta.filter(([, v]) => v !== undefined).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const parts: string[] = [];
+  parts.push(`<section><h2>${badge(t.passed ? 'PASS' : 'FAIL', t.passed ? 'pass' : 'fail')} Expected versus actual</h2>
+${tiles([
+    { label: 'comparisons', value: t.comparisons, tone: 'info' },
+    ...(t.patients !== undefined ? [{ label: 'patients', value: t.patients, tone: 'info' as const }] : []),
+    { label: 'match', value: t.match, tone: 'pass' },
+    { label: 'mismatch', value: t.mismatch, tone: t.mismatch ? 'fail' : 'pass' },
+    { label: 'error', value: t.error, tone: t.error ? 'fail' : 'pass' },
+    { label: 'differences', value: t.differences, tone: t.differences ? 'fail' : 'pass' },
+  ])}
+${metaRows ? `<table>${metaRows}</table>` : ''}
+</section>`);
+  parts.push(`<section><h2>By resource type</h2><table><thead><tr><th>resource type</th><th>match</th><th>mismatch</th><th>error</th></tr></thead><tbody>
+${Object.entries(t.byResourceType).map(([type, c]) => `<tr class="${c.mismatch || c.error ? 'fail' : 'pass'}"><td>${escapeHtml(type)}</td><td>${c.match}</td><td>${c.mismatch}</td><td>${c.error}</td></tr>`).join('\n')}
+</tbody></table>
+<p class="muted">Differences by kind: ${Object.entries(t.byKind).map(([k, n]) => `${escapeHtml(k)} ${n}`).join(' &middot; ')}</p></section>`);
+  if (failing.length) {
+    parts.push(`<h2>Mismatches and errors (${failing.length})</h2>`);
+    parts.push(failing.slice(0, lim.maxDetailed).map((v) => verdictHtml(v, lim.maxDifferences)).join('\n'));
+    if (failing.length > lim.maxDetailed) parts.push(`<p class="muted">&hellip; and ${failing.length - lim.maxDetailed} more failing comparisons in eva.json</p>`);
+  }
+  if (r.appView?.length) parts.push(appViewHtml(r.appView));
+  if (matching.length) {
+    const listed = matching.slice(0, lim.maxMatchesListed);
+    parts.push(`<section><details><summary>Matched (${matching.length})</summary><table><thead><tr><th>patient</th><th>resource type</th><th>status</th></tr></thead><tbody>
+${listed.map((v) => `<tr class="pass"><td>${escapeHtml(who(v))}</td><td>${escapeHtml(v.resourceType)}</td><td>${escapeHtml(v.status ?? '-')}</td></tr>`).join('\n')}
+</tbody></table>${matching.length > listed.length ? `<p class="muted">&hellip; and ${matching.length - listed.length} more in eva.json</p>` : ''}</details></section>`);
+  }
+  if (r.ignore?.length) {
+    parts.push(`<section><h2>Ignore rules in effect</h2><p>${r.ignore.map((i) => `<code>${escapeHtml(i)}</code>`).join(' ')}</p><p class="muted">Path notation and matching rules: docs/eva.md.</p></section>`);
+  }
+  return renderHtmlPage({
+    title: r.title ?? 'pca-harness EVA: expected versus actual',
+    subtitle: headline(r),
+    body: parts.join('\n'),
+    ...(r.finishedAt ? { generatedAt: r.finishedAt } : {}),
+  });
+}
+
+/** The three report files; write them with suites/report/files.ts writeReportFiles. */
+export function renderEvaReports(run: EvaRun, limits: EvaReportLimits = {}): EvaReportFiles {
+  const r = prepared(run);
+  const lim = { ...DEFAULTS, ...limits };
+  return { 'eva.json': renderJson(r), 'junit.xml': renderJunit(r), 'eva.html': renderHtml(r, lim) };
+}
