@@ -1,0 +1,254 @@
+/**
+ * The consumer API the NHS App calls: `GET /aggregator/events?patient:identifier=...|N` with the
+ * patient's NHS login ID token. It checks the token and the patient (401, 403 UNDER_16_DENIED), limits
+ * throughput (429 above 60 TPS, WF-NFR-03), fans out in parallel to every supplier holding a
+ * registration for the patient (propagating the correlation id and the ID token, WF-NFR-09/14), and
+ * answers one CarePlan bundle: 200 with data, 200 with an empty body when there is none (WF-NFR-07),
+ * 207 with an OperationOutcome naming each failed upstream (WF-NFR-08), 504 past 10 s (WF-NFR-02).
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { JWTVerifyGetKey } from 'jose';
+import { type Clock, isUnder16, systemClock } from '../../core/clock';
+import type { KeyRing } from '../../core/keys';
+import { type Logger, silentLogger } from '../../core/logger';
+import { type CarePlanActivity, FHIR_JSON, type OperationOutcome, type ProducerResource } from '../../core/fhir';
+import { CORRELATION_HEADER, correlationId } from '../../core/http';
+import { NHS_NUMBER_SYSTEM, parsePatientIdentifier } from '../../core/nhs-number';
+import { formatDiagnostic, type SchemaDiagnostic } from '../../core/schema';
+import { ID_TOKEN_REQUIRED_CLAIMS, type IdTokenClaims, localKeySet, TokenError, verifyJwt } from '../../core/tokens';
+import { NHS_LOGIN_KEY } from '../nhs-login/app';
+import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
+import { activitiesFrom, consumerBundle, type UpstreamIssue } from './care-plan';
+import { pullTarget, type RegistrationLookup, type SupplierDirectory } from './directory';
+import { SlidingWindowLimiter } from './rate';
+import { type BearerTokenCache, callSupplier, PRODUCER_TIMEOUT_MS, type ProducerBundleValidator, type UpstreamOutcome } from './upstream';
+
+/** WF-NFR-03 (consumer): 429 above 60 TPS. */
+export const CONSUMER_RATE_LIMIT = 60;
+/** WF-NFR-02 (consumer): 504 after 10,000 ms. */
+export const CONSUMER_TIMEOUT_MS = 10_000;
+
+export interface AggregatorLimits {
+  /** Requests per second before 429. */
+  rateLimit?: number;
+  /** Whole-request deadline before 504. */
+  requestTimeoutMs?: number;
+  /** Per-supplier deadline (the producer standard's 9 s). */
+  upstreamTimeoutMs?: number;
+}
+
+export interface AggregatorDeps {
+  directory: SupplierDirectory;
+  registrations: RegistrationLookup;
+  keyRing: KeyRing;
+  /** The NHS login issuer whose tokens are accepted (`{base}/nhs-login`). */
+  issuer: () => string;
+  /** Base URL for fullUrl values. */
+  baseUrl: () => string;
+  tokens: BearerTokenCache;
+  validate: ProducerBundleValidator;
+  limits?: AggregatorLimits;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * Work the consumer API has under way: requests being answered and supplier calls in flight (which
+ * may outlive a request that already answered 504). Load tests assert it drains to 0.
+ */
+export class WorkGauge {
+  requests = 0;
+  upstreamCalls = 0;
+
+  get pending(): number {
+    return this.requests + this.upstreamCalls;
+  }
+}
+
+export interface Aggregator {
+  router: Router;
+  gauge: WorkGauge;
+}
+
+function outcome(res: Response, status: number, code: string, diagnostics: string): void {
+  // After a 504 the work carries on to its end, but must not try to answer twice.
+  if (res.headersSent) return;
+  const body: OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    meta: { profile: [AGGREGATOR_URLS.operationOutcomeProfile] },
+    issue: [{ severity: 'error', code, diagnostics }],
+  };
+  res.status(status).type(FHIR_JSON).send(JSON.stringify(body));
+}
+
+/** The patient a producer resource names, wherever its type keeps it. */
+function patientOf(r: ProducerResource): string | undefined {
+  switch (r.resourceType) {
+    case 'Appointment': return r.participant?.find((p) => p.actor?.type === 'Patient')?.actor?.identifier?.value;
+    case 'DocumentReference': return r.subject?.identifier?.value;
+    case 'Task': return r.for?.identifier?.value;
+    default: return undefined;
+  }
+}
+
+/**
+ * The aggregator's own validation on top of the schema: a bundle naming any other patient is refused
+ * whole, as a schema failure is, so one patient's data can never reach another.
+ */
+function otherPatientProblem(result: Extract<UpstreamOutcome, { kind: 'ok' }>, nhsNumber: string): SchemaDiagnostic | undefined {
+  const entries = result.bundle.entry ?? [];
+  for (let i = 0; i < entries.length; i++) {
+    const p = patientOf(entries[i]!.resource as ProducerResource);
+    if (p !== undefined && p !== nhsNumber) {
+      return { pointer: `/entry/${i}/resource`, rule: 'same-patient', message: 'names a different patient than the one requested', schemaPath: '' };
+    }
+  }
+  return undefined;
+}
+
+function issueFor(clientId: string, r: UpstreamOutcome): UpstreamIssue | undefined {
+  switch (r.kind) {
+    case 'ok': return undefined;
+    case 'timeout': return { clientId, code: 'timeout', diagnostics: `${clientId} request timed out` };
+    case 'http-error': return { clientId, code: 'transient', diagnostics: `http-${r.status}` };
+    case 'invalid': {
+      const first = r.diagnostics.slice(0, 3).map(formatDiagnostic).join('; ');
+      return { clientId, code: 'structure', diagnostics: `Response failed validation${first ? `: ${first}` : ''}` };
+    }
+    case 'error': return { clientId, code: 'exception', diagnostics: `Error querying ${clientId} endpoint` };
+  }
+}
+
+const DEADLINE = Symbol('deadline');
+
+export function createAggregator(deps: AggregatorDeps): Aggregator {
+  const clock = deps.clock ?? systemClock;
+  const log = (deps.logger ?? silentLogger()).child({ component: 'aggregator' });
+  const limiter = new SlidingWindowLimiter(deps.limits?.rateLimit ?? CONSUMER_RATE_LIMIT, 1000);
+  const requestTimeoutMs = deps.limits?.requestTimeoutMs ?? CONSUMER_TIMEOUT_MS;
+  const upstreamTimeoutMs = deps.limits?.upstreamTimeoutMs ?? PRODUCER_TIMEOUT_MS;
+  const gauge = new WorkGauge();
+  let keySet: Promise<JWTVerifyGetKey> | undefined;
+  const keys = () => (keySet ??= deps.keyRing.jwks(NHS_LOGIN_KEY).then(localKeySet));
+
+  const router = express.Router();
+  const withCorrelation = correlationId(log);
+  // The platform may have given the request its correlation id already; keep it.
+  router.use((req, res, next) => (res.locals.correlationId ? next() : withCorrelation(req, res, next)));
+
+  router.get('/events', async (req: Request, res: Response) => {
+    if (!limiter.tryAcquire()) {
+      // APIM answers rate limiting with plain JSON, not FHIR (consumer spec, example rateLimit).
+      res.status(429).set('Retry-After', String(Math.max(1, Math.ceil(limiter.retryAfterMs() / 1000)))).json({
+        message: `Your application has exceeded its quota of ${limiter.limit} requests every 1 second(s) and is being rate limited.`,
+        scope: 'application',
+        policy: 'spike-arrest',
+        limit: limiter.limit,
+        interval: 1,
+        timeunit: 'second',
+        ratelimiting_expiry_time_ms: clock.now().getTime() + limiter.retryAfterMs(),
+        message_id: res.locals.correlationId,
+      });
+      return;
+    }
+    gauge.requests += 1;
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      // `work` never rejects, so a failure after the deadline answered cannot go unhandled.
+      const work = answer(req, res).then(() => undefined, (e: unknown) => ({ failed: e }));
+      const timeout = new Promise<typeof DEADLINE>((resolve) => {
+        deadline = setTimeout(() => resolve(DEADLINE), requestTimeoutMs);
+      });
+      const first = await Promise.race([work, timeout]);
+      if (first === DEADLINE) {
+        if (!res.headersSent) {
+          res.locals.log.warn({ requestTimeoutMs }, 'consumer request passed its deadline: 504');
+          outcome(res, 504, 'timeout', `The request did not complete within ${requestTimeoutMs} ms`);
+        }
+        const late = await work;
+        if (late) res.locals.log.error({ err: late.failed }, 'consumer request failed after its deadline');
+      } else if (first) {
+        res.locals.log.error({ err: first.failed }, 'consumer request failed');
+        outcome(res, 500, 'exception', 'An internal server error occurred');
+      }
+    } finally {
+      clearTimeout(deadline);
+      gauge.requests -= 1;
+    }
+  });
+
+  /** Everything after rate limiting; writes the response unless the deadline already did. */
+  async function answer(req: Request, res: Response): Promise<void> {
+    const id = parsePatientIdentifier(req.query['patient:identifier']);
+    if (!id.ok) {
+      const diag = id.reason === 'missing' ? '"patient:identifier" is required' : id.message;
+      return outcome(res, 400, 'exception', diag);
+    }
+    const nhsNumber = id.nhsNumber;
+    const idToken = req.get('NHSD-ID-Token');
+    if (!idToken) return outcome(res, 401, 'processing', 'the NHSD-ID-Token header is required: an NHS login ID token for the patient');
+    let claims: IdTokenClaims;
+    try {
+      claims = await verifyJwt<IdTokenClaims>(idToken, await keys(), { issuer: deps.issuer(), clock, requiredClaims: ID_TOKEN_REQUIRED_CLAIMS });
+    } catch (e) {
+      const why = e instanceof TokenError ? e.message : 'the token could not be verified';
+      return outcome(res, 401, 'processing', `NHSD-ID-Token is not a valid NHS login ID token: ${why}`);
+    }
+    if (claims.nhs_number !== nhsNumber) {
+      return outcome(res, 401, 'processing', `"patient:identifier" with value "${NHS_NUMBER_SYSTEM}|${nhsNumber}" fails to match the required NHS login token subject ${claims.nhs_number}`);
+    }
+    let under16: boolean;
+    try {
+      under16 = isUnder16(claims.birthdate, clock.now());
+    } catch {
+      return outcome(res, 401, 'processing', 'the NHS login ID token birthdate is not a date (YYYY-MM-DD)');
+    }
+    if (under16) return outcome(res, 403, 'forbidden', 'UNDER_16_DENIED');
+
+    const corr = res.locals.correlationId;
+    const targets = deps.registrations.clientIdsFor(nhsNumber).map((c) => pullTarget(deps.directory, c));
+    const callable = targets.filter((t) => t.ok);
+    for (const t of targets) if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
+
+    const results = await Promise.all(callable.map(async (t) => {
+      gauge.upstreamCalls += 1;
+      try {
+        const r = await callSupplier({ endpoint: t.endpoint, resourceType: t.resourceType, nhsNumber, idToken, correlationId: corr, timeoutMs: upstreamTimeoutMs }, deps.tokens, deps.validate);
+        return { clientId: t.clientId, result: r };
+      } finally {
+        gauge.upstreamCalls -= 1;
+      }
+    }));
+
+    const issues: UpstreamIssue[] = [];
+    const activities: CarePlanActivity[] = [];
+    for (const { clientId, result } of results) {
+      let r: UpstreamOutcome = result;
+      if (r.kind === 'ok') {
+        const other = otherPatientProblem(r, nhsNumber);
+        if (other) r = { kind: 'invalid', status: r.status, latencyMs: r.latencyMs, text: r.text, diagnostics: [other] };
+      }
+      const issue = issueFor(clientId, r);
+      const line = { clientId, outcome: r.kind, status: 'status' in r ? r.status : undefined, latencyMs: Math.round(r.latencyMs) };
+      if (issue) res.locals.log.info({ ...line, issue: issue.code, diagnostics: issue.diagnostics }, 'upstream failed: reported in the OperationOutcome');
+      else res.locals.log.debug(line, 'upstream answered');
+      if (issue) issues.push(issue);
+      else if (r.kind === 'ok') activities.push(...activitiesFrom(r.bundle, clientId));
+    }
+    if (res.headersSent) return;
+    const bundle = consumerBundle({ correlationId: corr, nhsNumber, activities, issues, baseUrl: deps.baseUrl() });
+    res.setHeader(CORRELATION_HEADER, corr);
+    if (!bundle) {
+      res.status(200).end();
+      return;
+    }
+    res.status(issues.length > 0 ? 207 : 200).type(FHIR_JSON).send(JSON.stringify(bundle));
+  }
+
+  router.all('/events', (_req, res) => {
+    res.set('Allow', 'GET');
+    outcome(res, 405, 'not-supported', 'only GET is supported on /aggregator/events');
+  });
+
+  return { router, gauge };
+}
