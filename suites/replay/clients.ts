@@ -95,12 +95,12 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
     const ownClient = clientId === REPLAY_CLIENT_IDS[type];
 
     if (input.upload === 'self') {
-      let apiKey = base?.apiKey;
-      if (!apiKey && existing?.hasApiKey && !ownClient) {
-        throw new ConfigError(`--upload self cannot post /records as clientId "${clientId}": the platform holds its API key, but this config does not. `
+      // Replacing a client whose configuration we cannot see would drop its credentials.
+      if (existing && !base && !ownClient) {
+        throw new ConfigError(`--upload self cannot post /records as clientId "${clientId}": the platform holds its configuration (and API key), but this config does not. `
           + 'Run replay with the config the platform was started with (--config), or leave out --clients to let replay use its own clients.');
       }
-      apiKey ??= newApiKey();
+      const apiKey = base?.apiKey ?? newApiKey();
       const config: ClientConfig = { ...(base ?? {}), clientId, resourceType: type, apiKey, endpoint };
       const changed = !existing || !sameEndpoint(existing, endpoint, type);
       await input.access.putClient(config);
