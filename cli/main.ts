@@ -7,9 +7,21 @@ import { type CliIo, type CommandModule, ExitCode, exitCodeFor, processIo } from
 import { version } from './version';
 import validate from './commands/validate';
 import fixtures from './commands/fixtures';
+import serve from './commands/serve';
+import init from './commands/init';
+import evidence from './commands/evidence';
+import demo from './commands/demo';
+import explain from './commands/explain';
+import reconcile from './commands/reconcile';
+import load from './commands/load';
+import check from './commands/check';
+import supplier from './commands/supplier';
+import verify from './commands/verify';
+import pact from './commands/pact';
+import replay from './commands/replay';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS: CommandModule[] = [validate, fixtures];
+const COMMANDS: CommandModule[] = [demo, init, serve, validate, fixtures, explain, reconcile, load, check, supplier, evidence, verify, pact, replay];
 
 export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exit: ExitCode = ExitCode.ok;
