@@ -44,6 +44,9 @@ async function runOne(check: Check, ctx: CheckContext): Promise<CheckResult> {
   return { check, verdict, durationMs: performance.now() - started };
 }
 
+/** WF-NFR-03 limits per second; a little over one window lets a supplier's limiter forget the burst. */
+export const RATE_WINDOW_COOLDOWN_MS = 1_200;
+
 /**
  * Runs `checks` one after another (the supplier's rate limit is per second, and one at a time keeps
  * evidence readable); burst checks go last so their 429s cannot spill into other checks. Results
@@ -53,10 +56,15 @@ export async function runChecks(checks: readonly Check[], ctx: CheckContext, opt
   const order = [...checks.filter((c) => !c.optIn), ...checks.filter((c) => c.optIn)];
   const byId = new Map<string, CheckResult>();
   let done = 0;
+  let burstSent = false;
   for (const check of order) {
     const r = await runOne(check, ctx);
     byId.set(check.id, r);
+    burstSent ||= Boolean(check.optIn) && r.verdict.outcome !== 'skip';
     opts.onResult?.(r, ++done, order.length);
   }
+  // Leave the supplier as we found it: whatever runs next (replay, load, the user's own tests) must
+  // not inherit 429s from our burst, so wait out the one-second rate window it filled.
+  if (burstSent) await new Promise((resolve) => setTimeout(resolve, RATE_WINDOW_COOLDOWN_MS));
   return checks.map((c) => byId.get(c.id)!);
 }

@@ -61,18 +61,18 @@ export function otherNhsNumber(nhsNumber: string): string {
 export function packStates(pack: FixturePack, clock: Clock = systemClock): StateSource {
   const roster = chooseRoster(pack, clock.now());
   const byState: Record<string, { patient?: PackPatient; role: string }> = {
-    [SUPPLIER_STATES.withAppointments]: { patient: roster.withData.Appointment, role: 'eligible patient with at least one appointment' },
-    [SUPPLIER_STATES.withDocuments]: { patient: roster.withData.DocumentReference, role: 'eligible patient with at least one document' },
-    [SUPPLIER_STATES.withTasks]: { patient: roster.withData.Task, role: 'eligible patient with at least one task (questionnaire)' },
-    [SUPPLIER_STATES.withNothing]: { patient: roster.withNothing, role: 'eligible patient with no appointments, documents or tasks' },
-    [SUPPLIER_STATES.under16]: { patient: roster.under16, role: 'patient under 16' },
+    [SUPPLIER_STATES.withAppointments]: { patient: roster.withData.Appointment, role: 'an eligible patient with at least one appointment' },
+    [SUPPLIER_STATES.withDocuments]: { patient: roster.withData.DocumentReference, role: 'an eligible patient with at least one document' },
+    [SUPPLIER_STATES.withTasks]: { patient: roster.withData.Task, role: 'an eligible patient with at least one task (questionnaire)' },
+    [SUPPLIER_STATES.withNothing]: { patient: roster.withNothing, role: 'an eligible patient with no appointments, documents or tasks' },
+    [SUPPLIER_STATES.under16]: { patient: roster.under16, role: 'a patient under 16' },
   };
   return {
     description: `fixture pack "${pack.name}"`,
     async setup(state) {
       const entry = byState[state];
       if (!entry) throw new StateError(`the fixture pack cannot set up state "${state}"; it knows ${SUPPLIER_STATE_NAMES.map((s) => `"${s}"`).join(', ')}. Use --provider-states-url for a pact with other states.`);
-      if (!entry.patient) throw new StateError(`state "${state}" needs an ${entry.role}, and pack "${pack.name}" has none`);
+      if (!entry.patient) throw new StateError(`state "${state}" needs ${entry.role}, and pack "${pack.name}" has none`);
       const patient = packPatientData(entry.patient);
       const otherPatient = roster.other(entry.patient);
       const other = otherPatient ? packPatientData(otherPatient) : { nhsNumber: otherNhsNumber(patient.nhsNumber), birthDate: patient.birthDate };

@@ -173,7 +173,7 @@ export const SUPPLIER_INTERACTIONS: readonly SupplierInteraction[] = [
   },
   {
     key: 'no-bearer',
-    description: 'a request for appointments without a bearer token',
+    description: 'a request for appointments without an OAuth access token',
     state: SUPPLIER_STATES.withAppointments,
     resourceType: 'Appointment',
     identifier: 'from-state',

@@ -97,7 +97,9 @@ function problemOf(m: RawMismatch): Problem {
   const type = TYPE_NAMES[m.type ?? ''] ?? (m.type ?? 'mismatch').toLowerCase();
   const where = m.path ?? m.key;
   const expected = text(m.expected);
-  const actual = text(m.actual);
+  const actualText = text(m.actual);
+  // The verifier reports a missing header or body as an empty actual value.
+  const actual = actualText === '' || actualText === '""' ? '(none)' : actualText;
   return {
     type,
     message: text(m.mismatch ?? m.message) ?? `${type} mismatch`,

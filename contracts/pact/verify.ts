@@ -1,46 +1,57 @@
 /**
- * Verifying a provider against a pact with the real Pact verifier (pact-js Verifier over the native
- * Pact core), and the supplier verification `pca-harness verify` runs:
+ * Verifying a provider against a pact with the real Pact verifier, and the supplier verification
+ * `pca-harness verify` runs:
  *
  * - provider states come from a StateSource (the fixture pack, or the supplier's own endpoint) and
  *   are handed to the verifier for `fromProviderState` (the patient's NHS number);
  * - a request filter replaces the pact's example credentials with real ones just before each
  *   request reaches the supplier: an access token from the supplier's token URL (or `--bearer`) and
  *   an NHS login ID token minted for the state's patient. A header the pact leaves out stays out
- *   (the "without a bearer token" interaction), and the "ID token of another patient" interaction
+ *   (the "without an OAuth access token" interaction), and the "ID token of another patient" interaction
  *   (state parameter `idTokenFor`) gets a token for a different patient;
  * - the supplier's own paths replace the contract's `/Appointment`, `/DocumentReference`, `/Task`.
  *
- * The native verifier prints its own report to stdout as it goes; the structured result is parsed
- * into one outcome per interaction (verifier-results.ts).
+ * How it runs: pact-js's verification proxy (the one its Verifier uses, with our `stateHandlers`
+ * and `requestFilter`) runs in this process; the native Pact verifier runs in a short-lived child
+ * process pointed at that proxy. The native verifier prints its report straight to stdout, response
+ * bodies and all; in a child process that output is captured, so it can be redacted (NHS numbers)
+ * before anyone sees it, and it does not interleave with the harness's own output. The child gets a
+ * clean environment: PACT_BROKER_* and PACT_DESCRIPTION-style variables would otherwise make the
+ * native verifier fetch other pacts, publish, or skip interactions behind the harness's back.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
-import { Verifier, type VerifierOptions } from '@pact-foundation/pact';
-import type { StateHandlers as ProxyStateHandlers } from '@pact-foundation/pact/src/dsl/verifier/proxy/types';
+import { createProxy, waitForServerReady } from '@pact-foundation/pact/src/dsl/verifier/proxy';
+import type { ProxyOptions, StateHandlers as ProxyStateHandlers } from '@pact-foundation/pact/src/dsl/verifier/proxy/types';
 import { type Clock, systemClock } from '../../core/clock';
 import type { ProducerResourceType } from '../../core/fhir';
 import { fetchWithTimeout } from '../../core/http';
+import { redactText } from '../../core/redact';
 import type { PackPatient } from '../../fixtures/pack';
 import type { Credentials } from '../../suites/check';
+import { EXAMPLE_NHS_NUMBER } from './contract';
 import { type PactDocument, readPact } from './pact-file';
 import { type StatePatient, StateError, type StateSource } from './states';
 import { ANOTHER_PATIENT, contractPath, ID_TOKEN_PARAM } from './supplier-contract';
 import { type InteractionOutcome, interactionOutcomes, parseVerifierJson, type Problem, stripAnsi, VerifierRunError } from './verifier-results';
 
-/** Where pact-js's proxy receives the verifier's provider-state calls; never forwarded. */
+/** Where the proxy receives the verifier's provider-state calls; never forwarded to the provider. */
 const STATE_SETUP_PATH = '/_pactSetup';
+const MESSAGES_PATH = '/_messages';
 
-/** HTTP provider state handlers (pact-js's options type also admits message-pact handlers). */
 export type StateHandlers = ProxyStateHandlers;
-export type RequestFilter = NonNullable<VerifierOptions['requestFilter']>;
+export type RequestFilter = NonNullable<ProxyOptions['requestFilter']>;
 
 export interface PactRun {
   pact: PactDocument;
   interactions: InteractionOutcome[];
   runProblems: Problem[];
-  /** The verifier's own report, colours removed. */
+  /** The verifier's own report, colours removed and NHS numbers masked. */
   output: string[];
   durationMs: number;
 }
@@ -56,30 +67,99 @@ export interface RunPactOptions {
   explain?: (description: string) => Problem[];
 }
 
+/** Variables the native verifier reads on its own; the child process runs without them. */
+const VERIFIER_ENV = /^(PACT_BROKER_|PACT_DESCRIPTION$|PACT_PROVIDER_STATE$|PACT_PROVIDER_NO_STATE$|PACT_DO_NOT_TRACK$)/;
+
+/** The child: run pact-core's verifier with the options given, write what it returned to a file. */
+const CHILD = `
+const fs = require('node:fs');
+const core = require(process.env.PCA_HARNESS_PACT_CORE);
+const pact = core.default || core;
+pact.logLevel('error');
+const verify = pact.verifyPacts;
+const done = (v) => { fs.writeFileSync(process.env.PCA_HARNESS_PACT_RESULT, JSON.stringify(v)); };
+verify.call(pact, JSON.parse(process.env.PCA_HARNESS_PACT_OPTIONS)).then(
+  (value) => done({ ok: true, value }),
+  (e) => done({ ok: false, value: String((e && e.message) || e) }),
+);
+`;
+
+interface ChildResult {
+  ok: boolean;
+  value: unknown;
+}
+
+async function runNativeVerifier(options: Record<string, unknown>, timeoutMs: number): Promise<{ result: ChildResult; output: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pca-harness-verifier-'));
+  const resultFile = path.join(dir, 'result.json');
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!VERIFIER_ENV.test(k)) env[k] = v;
+  Object.assign(env, {
+    NO_COLOR: '1',
+    PACT_DO_NOT_TRACK: '1',
+    PCA_HARNESS_PACT_CORE: require.resolve('@pact-foundation/pact-core'),
+    PCA_HARNESS_PACT_OPTIONS: JSON.stringify(options),
+    PCA_HARNESS_PACT_RESULT: resultFile,
+  });
+  try {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('error', (e) => { clearTimeout(timer); reject(e); });
+      child.once('close', () => { clearTimeout(timer); resolve(out); });
+    });
+    let result: ChildResult;
+    try {
+      result = JSON.parse(readFileSync(resultFile, 'utf8')) as ChildResult;
+    } catch {
+      throw new VerifierRunError(`the Pact verifier stopped without a result${output ? `: ${redactText(stripAnsi(output)).slice(-500)}` : ''}`);
+    }
+    return { result, output };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** One verification of one provider against one pact file. Throws only when the verifier cannot run. */
 export async function runPactVerification(opts: RunPactOptions): Promise<PactRun> {
   const pact = readPact(opts.pactFile);
   const started = performance.now();
-  let raw: unknown;
+  const proxy = createProxy({
+    providerBaseUrl: opts.providerBaseUrl,
+    logLevel: 'error',
+    validateSSL: true,
+    changeOrigin: !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(opts.providerBaseUrl),
+    ...(opts.stateHandlers ? { stateHandlers: opts.stateHandlers } : {}),
+    ...(opts.requestFilter ? { requestFilter: opts.requestFilter } : {}),
+  }, STATE_SETUP_PATH, MESSAGES_PATH);
   try {
-    raw = await new Verifier({
+    await waitForServerReady(proxy);
+    const port = (proxy.address() as AddressInfo).port;
+    const base = `http://127.0.0.1:${port}`;
+    const perRequest = opts.timeoutMs ?? 30_000;
+    const { result, output } = await runNativeVerifier({
       provider: pact.provider.name,
-      providerBaseUrl: opts.providerBaseUrl,
-      pactUrls: [opts.pactFile],
+      providerBaseUrl: base,
+      providerStatesSetupUrl: `${base}${STATE_SETUP_PATH}`,
+      pactUrls: [path.resolve(opts.pactFile)],
       logLevel: 'error',
-      timeout: opts.timeoutMs ?? 30_000,
-      // VerifierOptions intersects HTTP and message-pact handler types; HTTP handlers are what the proxy calls.
-      ...(opts.stateHandlers ? { stateHandlers: opts.stateHandlers as VerifierOptions['stateHandlers'] } : {}),
-      ...(opts.requestFilter ? { requestFilter: opts.requestFilter } : {}),
-    }).verifyProvider();
-  } catch (e) {
-    // A failed verification rejects with the JSON result as the message.
-    raw = (e as Error)?.message;
-    if (typeof raw !== 'string' || !raw.trimStart().startsWith('{')) throw new VerifierRunError(`the Pact verifier could not run: ${String(raw)}`);
+      timeout: perRequest,
+    }, perRequest * (pact.interactions.length + 2) + 30_000);
+    // A failed verification rejects with the JSON result as its message; anything else means it could not run.
+    if (!result.ok && (typeof result.value !== 'string' || !result.value.trimStart().startsWith('{'))) {
+      throw new VerifierRunError(`the Pact verifier could not run: ${redactText(stripAnsi(String(result.value)))}`);
+    }
+    const json = parseVerifierJson(result.value);
+    const { interactions, runProblems } = interactionOutcomes(pact, json, opts.explain);
+    const lines = stripAnsi(output).split('\n').map(redactText);
+    while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
+    return { pact, interactions, runProblems, output: lines, durationMs: performance.now() - started };
+  } finally {
+    await new Promise<void>((resolve) => { proxy.close(() => resolve()); proxy.closeAllConnections(); });
   }
-  const json = parseVerifierJson(raw);
-  const { interactions, runProblems } = interactionOutcomes(pact, json, opts.explain);
-  return { pact, interactions, runProblems, output: (json.output ?? []).flatMap((l) => stripAnsi(l).split('\n')), durationMs: performance.now() - started };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,11 +211,12 @@ export async function assertReachable(url: string): Promise<void> {
 export async function verifySupplier(opts: VerifySupplierOptions): Promise<SupplierVerification> {
   const clock = opts.clock ?? systemClock;
   const verifiedAt = clock.now().toISOString();
-  const pactText = readFileSync(opts.pactFile);
   const pact = readPact(opts.pactFile);
+  const pactText = readFileSync(opts.pactFile);
   await assertReachable(opts.supplierUrl);
-  // A wrong secret is one clear message (exit 2), not eleven failed interactions.
+  // A wrong secret or an NHS login that will not mint is one clear message, not eleven failed interactions.
   await opts.credentials.accessToken();
+  await opts.credentials.idToken({ kind: 'valid', patient: asPackPatient({ nhsNumber: EXAMPLE_NHS_NUMBER, birthDate: '1970-01-01' }) });
 
   const pathMap = new Map<string, string>();
   for (const [type, p] of Object.entries(opts.paths ?? {}) as Array<[ProducerResourceType, string | undefined]>) {
