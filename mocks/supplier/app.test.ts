@@ -101,6 +101,12 @@ describe('reference supplier over HTTP with real tokens', () => {
   });
   afterAll(() => stack.close());
 
+  it('answers a health check without credentials, for orchestrators', async () => {
+    const res = await fetch(`${stack.supplier.url}/_harness/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', fault: null, endpoints: ['/Appointment', '/DocumentReference', '/Task'] });
+  });
+
   describe('200 answers', () => {
     it.each([
       ['/Appointment', 'Appointment'],

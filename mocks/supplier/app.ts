@@ -193,6 +193,11 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     next();
   });
 
+  // For orchestrators (docker-compose healthchecks, CI wait loops); carries no patient data.
+  app.get('/_harness/health', (_req, res) => {
+    res.json({ status: 'ok', service: 'pca-harness reference supplier', fault: deps.fault ?? null, endpoints: [...byPath.keys()] });
+  });
+
   app.use(tokenRouter({ clientId: deps.clientId, clientSecret: deps.clientSecret, tokens }));
 
   app.use(async (req, res, next) => {
