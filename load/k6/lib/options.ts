@@ -1,0 +1,121 @@
+/**
+ * k6 `options` from a load profile: executor, rates, VUs and thresholds. Free of k6 modules (type
+ * imports only), so the jest tests check the options against the profiles without k6 installed,
+ * and the built-in runner and the k6 scripts enforce the same numbers.
+ */
+import type { Options, Scenario, Threshold } from 'k6/options';
+import type { ApiKind, LoadProfile, ProfileOverrides } from '../../profile-data';
+
+/** Custom metrics the scripts emit, named once so thresholds and summaries agree. */
+export const K6_METRICS = {
+  /** Rate of 429 among requests sent while the planned rate is below the throttle limit (must be 0). */
+  throttledBelow: 'throttled_below_limit',
+  /** Rate of 429 among requests sent while the planned rate is above the throttle limit (must be > 0). */
+  throttledAbove: 'throttled_above_limit',
+  batchesAcknowledged: 'records_batches_acknowledged',
+  numbersAcknowledged: 'records_numbers_acknowledged',
+  reconciliation: 'records_reconciliation_count',
+} as const;
+
+/** The endpoint tag of each request: the same tags the built-in runner reports by. */
+export function endpointTags(p: LoadProfile): string[] {
+  if (p.target === 'aggregator') return ['events'];
+  if (p.target === 'records') return ['records'];
+  const resources = p.mix.resources ?? { Appointment: 1 };
+  return Object.entries(resources).filter(([, w]) => typeof w === 'number' && w > 0).map(([r]) => r);
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function num(env: Env, name: string, integer = false): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new Error(`${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}"`);
+  return v;
+}
+
+/** k6 duration text (`90s`, `2m`, `1m30s`, `1500ms`, or bare seconds) -> milliseconds. */
+export function parseK6Duration(name: string, raw: string): number {
+  const text = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!m || text === '') throw new Error(`${name} must be a duration like 30s, 2m, 1m30s or 500ms, got "${raw}"`);
+  return Number(m[1] ?? 0) * 3_600_000 + Number(m[2] ?? 0) * 60_000 + Math.round(Number(m[3] ?? 0) * 1000) + Number(m[4] ?? 0);
+}
+
+const API_KINDS: readonly ApiKind[] = ['supplier', 'aggregator', 'records'];
+
+/** Profile overrides from the k6 environment: RATE, DURATION, P95_MS, MAX_VUS, BATCH_SIZE and API. */
+export function overridesFromEnv(env: Env): ProfileOverrides {
+  const o: ProfileOverrides = {};
+  const rate = num(env, 'RATE');
+  if (rate !== undefined) o.rate = rate;
+  if (env.DURATION) o.durationMs = parseK6Duration('DURATION', env.DURATION);
+  const p95 = num(env, 'P95_MS');
+  if (p95 !== undefined) o.p95Ms = p95;
+  const vus = num(env, 'MAX_VUS', true);
+  if (vus !== undefined) o.maxInFlight = vus;
+  const batch = num(env, 'BATCH_SIZE', true);
+  if (batch !== undefined) o.batchSize = batch;
+  if (env.API) {
+    if (!API_KINDS.includes(env.API as ApiKind)) throw new Error(`API must be one of ${API_KINDS.join(', ')}, got "${env.API}"`);
+    o.api = env.API as ApiKind;
+  }
+  return o;
+}
+
+function stagesOf(p: LoadProfile): Array<{ durationMs: number; toRate: number }> {
+  return p.ramp && p.ramp.length > 0 ? p.ramp : [{ durationMs: p.durationMs, toRate: p.rate }];
+}
+
+/** VUs to start with: enough for the peak rate at the latency budget, so k6 rarely has to add any mid-run. */
+export function preAllocatedVUs(p: LoadProfile): number {
+  const peak = Math.max(p.rate, ...stagesOf(p).map((s) => s.toRate));
+  return Math.min(p.maxInFlight, Math.max(5, Math.ceil(peak * Math.max(p.thresholds.p95Ms / 1000, 0.2)) + 5));
+}
+
+export function scenarioFor(p: LoadProfile): Scenario {
+  const common = { preAllocatedVUs: preAllocatedVUs(p), maxVUs: p.maxInFlight, tags: { profile: p.name } };
+  if (p.ramp && p.ramp.length > 0) {
+    return {
+      executor: 'ramping-arrival-rate',
+      startRate: p.rate,
+      timeUnit: '1s',
+      stages: p.ramp.map((s) => ({ duration: `${s.durationMs}ms`, target: s.toRate })),
+      ...common,
+    };
+  }
+  return { executor: 'constant-arrival-rate', rate: p.rate, timeUnit: '1s', duration: `${p.durationMs}ms`, ...common };
+}
+
+/** The thresholds: the pass/fail contract, the same numbers the built-in runner's verdicts use. */
+export function thresholdsFor(p: LoadProfile, verify: boolean): Record<string, Threshold[]> {
+  const t = p.thresholds;
+  const p95 = `p(95)<=${t.p95Ms}`;
+  const out: Record<string, Threshold[]> = {
+    http_req_duration: [p95],
+    http_req_failed: [t.maxErrorRate === 0 ? 'rate==0' : `rate<${t.maxErrorRate}`],
+    // The arrival rate is only held when no iteration was dropped for want of a VU.
+    dropped_iterations: ['count==0'],
+  };
+  if (t.perEndpoint) for (const tag of endpointTags(p)) out[`http_req_duration{endpoint:${tag}}`] = [p95];
+  if (verify) out.checks = [t.maxErrorRate === 0 ? 'rate==1' : `rate>${1 - t.maxErrorRate}`];
+  if (t.throttle) {
+    out[K6_METRICS.throttledBelow] = ['rate==0'];
+    out[K6_METRICS.throttledAbove] = ['rate>0'];
+  }
+  return out;
+}
+
+export function k6Options(p: LoadProfile, settings: { verify: boolean }): Options {
+  return {
+    scenarios: { [p.name]: scenarioFor(p) },
+    thresholds: thresholdsFor(p, settings.verify),
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+    // Bodies are read only to verify content or count acknowledged Record Service batches.
+    discardResponseBodies: !settings.verify && p.target !== 'records',
+    setupTimeout: '120s',
+    tags: { api: p.target },
+  };
+}

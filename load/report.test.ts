@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { niceMax } from './charts';
+import { planFromProfile, resolveProfile } from './profiles';
+import { formatLoadSummary, renderLoadHtml, renderLoadJUnit, renderLoadJson, writeLoadReport } from './report';
+import type { LoadReport } from './run-profile';
+import { runLoad, VirtualClock } from './runner';
+
+/** A real (virtual-time) run: 5 s at 25/s, one request in ten slow, one in fifty with wrong content. */
+async function sampleReport(): Promise<LoadReport> {
+  const profile = resolveProfile('supplier-standard', { durationMs: 5000 });
+  const clock = new VirtualClock();
+  const result = await runLoad(planFromProfile(profile), {
+    clock,
+    request: async (i) => {
+      await clock.sleep(i % 10 === 0 ? 650 : 90);
+      return { status: 200, ok: true, tag: i % 2 ? 'Appointment' : 'Task', verify: () => (i % 50 === 7 ? ['Appointment differs from the pack: <status> expected "booked"'] : []) };
+    },
+  });
+  return { tool: 'pca-harness load', profile, api: 'supplier', target: 'http://127.0.0.1:7171', verify: true, result, verdicts: result.verdicts, pass: result.pass };
+}
+
+describe('load reports', () => {
+  let report: LoadReport;
+  let dir: string;
+  beforeAll(async () => {
+    report = await sampleReport();
+    dir = mkdtempSync(path.join(tmpdir(), 'pca-load-report-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('summarise the run on the console, with a verdict per threshold', () => {
+    const text = formatLoadSummary(report);
+    expect(text).toContain('load: profile supplier-standard against http://127.0.0.1:7171 (supplier, verifying content)');
+    expect(text).toContain('plan       25 req/s for 5s (125 arrivals), at most 200 in flight');
+    expect(text).toContain('latency    p50 90.0  p90 650  p95 650  p99 650  max 650 ms  (from the scheduled start)');
+    expect(text).toContain('FAIL  P95 latency at most 400 ms: p95 = 650 ms over 125 requests');
+    expect(text).toContain('FAIL  Errors below 1.00%: 3 of 125 (2.40%), 3 with wrong content');
+    expect(text).toContain('problem    3 x Appointment differs from the pack: <status> expected "booked"');
+    expect(text).toMatch(/Task +63 requests/);
+    expect(text.split('\n').pop()).toBe('result: FAIL (2 of 5 thresholds met)');
+  });
+
+  it('write JUnit with one case per threshold, the failed ones failing', () => {
+    const xml = renderLoadJUnit(report);
+    expect(xml).toMatch(/<testsuite name="load supplier-standard" tests="5" failures="3"/);
+    expect(xml).toContain('<testcase name="rate: Arrival rate held (at least 95% of plan)" classname="load.supplier-standard" time=');
+    expect(xml).toMatch(/<testcase name="errors: Errors below 1.00%"[^>]*>\s*<failure message="Errors below 1.00%: 3 of 125/);
+    expect(xml).toContain('<property name="requirements" value="producer WF-NFR-01; producer &quot;Capacity and response times&quot;"/>');
+  });
+
+  it('write JSON that reads back to the same report', () => {
+    expect(JSON.parse(renderLoadJson(report))).toEqual(JSON.parse(JSON.stringify(report)));
+  });
+
+  it('draw the distribution and latency and rate over time as inline SVG, escaping what came from the target', () => {
+    const html = renderLoadHtml(report);
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain('aria-label="Latency distribution"');
+    expect(html).toContain('aria-label="Latency over time"');
+    expect(html).toContain('aria-label="Rate over time"');
+    expect(html).toContain('budget 400 ms');
+    expect(html).toContain('&lt;status&gt; expected &quot;booked&quot;');
+    expect(html).not.toContain('<status>');
+    expect(html).not.toMatch(/<script/);
+  });
+
+  it('write the three files', async () => {
+    const files = await writeLoadReport(dir, report);
+    expect(Object.keys(files).sort()).toEqual(['junit.xml', 'load.html', 'load.json']);
+    expect(readFileSync(files['load.json']!, 'utf8')).toBe(renderLoadJson(report));
+  });
+
+  it('pick tidy axis maxima', () => {
+    expect([niceMax(0), niceMax(0.7), niceMax(3), niceMax(101), niceMax(450), niceMax(1000)]).toEqual([1, 1, 5, 200, 500, 1000]);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Threshold verdicts: the pass/fail contract of a run. A slow P95, too many errors, a rate the
+ * run could not hold, wrong content under load and a throttle that does not throttle all fail
+ * the run the same way.
+ */
+import type { ThrottleExpectation } from '../profile-data';
+import type { LoadResult, PlanThresholds, Verdict } from './types';
+import type { ThrottleCounts } from './run';
+
+const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
+const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;
+
+export function evaluateThresholds(r: LoadResult & { throttle?: ThrottleCounts }, t: PlanThresholds): Verdict[] {
+  const out: Verdict[] = [];
+  const req = t.requirements?.join(', ');
+
+  if (t.p95Ms !== undefined) {
+    const n = r.latency.count;
+    out.push({
+      id: 'p95',
+      title: `P95 latency at most ${t.p95Ms} ms`,
+      requirement: req,
+      expected: `p95 <= ${t.p95Ms} ms`,
+      observed: n === 0 ? 'no responses to measure' : `p95 = ${ms(r.latency.p95)} over ${n} requests (measured from the scheduled start)`,
+      pass: n > 0 && r.latency.p95 <= t.p95Ms,
+    });
+    if (t.perEndpoint && r.endpoints.length > 1) {
+      for (const e of r.endpoints) {
+        out.push({
+          id: `p95:${e.tag}`,
+          title: `P95 latency of ${e.tag} at most ${t.p95Ms} ms`,
+          requirement: req,
+          expected: `p95 <= ${t.p95Ms} ms`,
+          observed: `p95 = ${ms(e.latency.p95)} over ${e.count} requests`,
+          pass: e.count > 0 && e.latency.p95 <= t.p95Ms,
+        });
+      }
+    }
+  }
+
+  if (t.maxErrorRate !== undefined) {
+    const n = r.completed + r.interrupted;
+    const none = t.maxErrorRate === 0;
+    out.push({
+      id: 'errors',
+      title: none ? 'No errors' : `Errors below ${pct(t.maxErrorRate)}`,
+      requirement: req,
+      expected: none ? 'errors = 0' : `error rate < ${pct(t.maxErrorRate)}`,
+      observed: `${r.errors.total} of ${n} (${pct(r.errors.rate)})${r.errors.verification ? `, ${r.errors.verification} with wrong content` : ''}`,
+      pass: n > 0 && (none ? r.errors.total === 0 : r.errors.rate < t.maxErrorRate),
+    });
+  }
+
+  if (t.minRateRatio !== undefined) {
+    const want = r.plan.meanPlannedRate * t.minRateRatio;
+    out.push({
+      id: 'rate',
+      title: `Arrival rate held (at least ${Math.round(t.minRateRatio * 100)}% of plan)`,
+      expected: `>= ${want.toFixed(2)} req/s (plan ${r.plan.meanPlannedRate.toFixed(2)} req/s)`,
+      observed: `${r.achievedRate.toFixed(2)} req/s${r.dropped ? `, ${r.dropped} arrivals dropped at the in-flight limit of ${r.plan.maxInFlight}` : ''}`,
+      pass: r.achievedRate >= want && r.dropped === 0,
+    });
+  }
+
+  if (t.throttle && r.throttle) out.push(...throttleVerdicts(r, r.throttle, t.throttle));
+  return out;
+}
+
+function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectation): Verdict[] {
+  const low = t.limitTps * (1 - t.tolerance);
+  const high = t.limitTps * (1 + t.tolerance);
+  // Whole seconds offered above the band: the target must not accept much more than its limit.
+  const overSeconds = r.timeline.filter((p) => p.offered >= high);
+  const maxAccepted = overSeconds.reduce((m, p) => Math.max(m, p.accepted), 0);
+  return [
+    {
+      id: 'throttle-below',
+      title: `No 429 while the rate is at most ${low.toFixed(0)} TPS`,
+      requirement: 'WF-NFR-03',
+      expected: '429 count = 0 below the limit',
+      observed: c.below.requests === 0 ? 'the run never went below the limit' : `${c.below.throttled} of ${c.below.requests} answered 429`,
+      pass: c.below.requests > 0 && c.below.throttled === 0,
+    },
+    {
+      id: 'throttle-above',
+      title: `429 once the rate passes ${high.toFixed(0)} TPS`,
+      requirement: 'WF-NFR-03',
+      expected: `some 429 above the limit, and at most ${high.toFixed(0)} accepted in any second offered more`,
+      observed: c.above.requests === 0
+        ? `the run never went past ${high.toFixed(0)} TPS`
+        : `${c.above.throttled} of ${c.above.requests} answered 429; at most ${maxAccepted} accepted in a second (${overSeconds.length} seconds above)`,
+      pass: c.above.requests > 0 && c.above.throttled > 0 && maxAccepted <= Math.ceil(high),
+    },
+  ];
+}
