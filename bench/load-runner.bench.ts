@@ -14,7 +14,7 @@ import { createLoadHttpClient } from '../load/http-client';
 import { runLoad } from '../load/runner';
 
 const STEP_MS = 3_000;
-const RATES = [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10000];
+const RATES = [250, 500, 1000, 2000, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 50000, 60000];
 const MAX_IN_FLIGHT = 1000;
 
 const TARGET = `

@@ -50,6 +50,22 @@ function legend(items: Array<{ label: string; color: string; dash?: boolean }>):
   }).join('');
 }
 
+/** Axis labels for a log scale: 1, 2 and 5 times powers of ten inside [from, to], and the ends when that leaves fewer than three. */
+export function logTicks(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.floor(Math.log10(from)); e <= Math.ceil(Math.log10(to)); e += 1) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= from && v <= to) out.push(v);
+    }
+  }
+  if (out.length < 3) {
+    const ends = [Number(from.toPrecision(2)), Number(to.toPrecision(2))].filter((v) => !out.includes(v));
+    out.push(...ends);
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /** Bars of the latency histogram (log-spaced bins, so each bar is as wide as the next), with P95 and budget marked. */
 export function distributionChart(bins: DistributionBin[], marks: { p95: number; budgetMs?: number }): string {
   if (bins.length === 0) return frame('Latency distribution', `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#4c6272">no responses</text>`);
@@ -64,11 +80,7 @@ export function distributionChart(bins: DistributionBin[], marks: { p95: number;
     const h = (b.count / maxCount) * IH;
     return `<rect x="${n(x0)}" y="${n(PAD.t + IH - h)}" width="${n(w)}" height="${n(h)}" fill="#005eb8"><title>${escapeHtml(`${fmt(b.fromMs)}-${fmt(b.toMs)} ms: ${b.count}`)}</title></rect>`;
   }).join('');
-  const ticks: string[] = [];
-  for (let e = Math.ceil(lo); e <= Math.floor(hi); e += 1) {
-    const v = 2 ** e;
-    ticks.push(`<line x1="${n(x(v))}" x2="${n(x(v))}" y1="${PAD.t + IH}" y2="${PAD.t + IH + 4}" stroke="#4c6272"/><text x="${n(x(v))}" y="${PAD.t + IH + 16}" text-anchor="middle" fill="#4c6272">${escapeHtml(fmt(v))}</text>`);
-  }
+  const ticks = logTicks(2 ** lo, 2 ** hi).map((v) => `<line x1="${n(x(v))}" x2="${n(x(v))}" y1="${PAD.t + IH}" y2="${PAD.t + IH + 4}" stroke="#4c6272"/><text x="${n(x(v))}" y="${PAD.t + IH + 16}" text-anchor="middle" fill="#4c6272">${escapeHtml(fmt(v))}</text>`);
   const mark = (v: number, color: string, label: string): string => `<line x1="${n(x(v))}" x2="${n(x(v))}" y1="${PAD.t}" y2="${PAD.t + IH}" stroke="${color}" stroke-width="2" stroke-dasharray="4 3"/><text x="${n(x(v) + 4)}" y="${PAD.t + 10}" fill="${color}">${escapeHtml(label)}</text>`;
   const marksSvg = [mark(marks.p95, '#ffb81c', `p95 ${fmt(marks.p95)} ms`), marks.budgetMs !== undefined ? mark(marks.budgetMs, '#d5281b', `budget ${fmt(marks.budgetMs)} ms`) : ''].join('');
   return frame('Latency distribution', `${yAxis(maxCount, '')}${bars}${ticks.join('')}${marksSvg}<text x="${PAD.l + IW}" y="${H - 4}" text-anchor="end" fill="#4c6272">latency, ms (log scale)</text>`);

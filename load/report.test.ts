@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { niceMax } from './charts';
+import { logTicks, niceMax } from './charts';
 import { planFromProfile, resolveProfile } from './profiles';
 import { formatLoadSummary, renderLoadHtml, renderLoadJUnit, renderLoadJson, writeLoadReport } from './report';
 import type { LoadReport } from './run-profile';
@@ -74,5 +74,12 @@ describe('load reports', () => {
 
   it('pick tidy axis maxima', () => {
     expect([niceMax(0), niceMax(0.7), niceMax(3), niceMax(101), niceMax(450), niceMax(1000)]).toEqual([1, 1, 5, 200, 500, 1000]);
+  });
+});
+
+describe('chart axes', () => {
+  it('label a log axis with 1-2-5 values, adding the ends when there are too few', () => {
+    expect(logTicks(0.05, 3)).toEqual([0.05, 0.1, 0.2, 0.5, 1, 2]);
+    expect(logTicks(101, 440)).toEqual([100, 200, 440]);
   });
 });

@@ -56,7 +56,7 @@ describe('runLoadProfile against a loopback target with 100 ms latency', () => {
     expect(r.latency.count).toBe(500);
     expect(r.latency.p95).toBeGreaterThanOrEqual(100);
     // A few ms over 100: loopback HTTP, and other processes sharing two cores with this one.
-    expect(r.latency.p95).toBeLessThan(115);
+    expect(r.latency.p95).toBeLessThan(110);
     expect(r.latency.p50).toBeGreaterThanOrEqual(100);
     expect(r.latency.p50).toBeLessThan(105);
     expect(r.errors.total).toBe(0);
@@ -94,8 +94,9 @@ describe('runLoadProfile against the reference supplier', () => {
     stack = await startSupplierStack({ pack, latencyMs: 100 });
     const report = await run(stack, true);
     expect(report.result.byStatus).toEqual({ 200: 75 });
+    // Only 75 requests, the first of which fetch the NHS login JWKS: the median, not the tail.
     expect(report.result.latency.p50).toBeGreaterThanOrEqual(100);
-    expect(report.result.latency.p95).toBeLessThan(115);
+    expect(report.result.latency.p50).toBeLessThan(110);
     expect(report.result.errors.verification).toBe(0);
     expect(report.idTokens?.source).toBe('platform');
     expect(report.pass).toBe(true);
@@ -113,6 +114,22 @@ describe('runLoadProfile against the reference supplier', () => {
     // Problems never carry a whole NHS number.
     for (const p of report.result.problemSamples) expect(p.problem).not.toMatch(/\b9\d{9}\b/);
     expect(report.pass).toBe(false);
+  }, 30_000);
+
+  it('throttle: the ramp squeezed into 4 s still passes 60 TPS, and the supplier\'s limiter answers 429 above it and only there', async () => {
+    stack = await startSupplierStack({ pack });
+    const report = await runLoadProfile({
+      profile: 'throttle',
+      overrides: { durationMs: 4_000 },
+      target: stack.supplier.url,
+      credentials: { tokenUrl: `${stack.supplier.url}/oauth2/token`, clientId: STACK_CLIENT_ID, clientSecret: STACK_CLIENT_SECRET },
+      platformUrl: stack.nhsLogin.url,
+      pack,
+    });
+    expect(report.result.throttle!.below.throttled).toBe(0);
+    expect(report.result.throttle!.above.throttled).toBeGreaterThan(0);
+    expect(Object.keys(report.result.byStatus).sort()).toEqual(['200', '429']);
+    expect(report.verdicts.map((v) => [v.id, v.pass])).toEqual([['p95', true], ['errors', true], ['rate', true], ['throttle-below', true], ['throttle-above', true]]);
   }, 30_000);
 
   it('without --verify the same supplier passes: content is only judged when asked', async () => {

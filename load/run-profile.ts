@@ -156,8 +156,8 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       } else {
         localLogin = await startNhsLogin({ issuer: opts.nhsLoginIssuer ?? 'http://127.0.0.1:0/nhs-login', stateDir: opts.stateDir, pack: opts.pack });
         issuer = localLogin.issuer;
-        notice(`no --platform-url: ID tokens come from an NHS login mock at ${issuer}; the target must trust that issuer`);
         if (localLogin.notice) notice(localLogin.notice);
+        notice(`ID tokens from the NHS login mock at ${issuer} (${localLogin.persistent ? 'already running' : 'started for this run'}); the target must trust that issuer`);
       }
       const tokens = await mintIdTokens(issuer, patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })));
       for (const p of patients) p.idToken = tokens.get(p.patient.nhsNumber);

@@ -11,7 +11,7 @@ import { maskNhsNumbersInText, patientIdentifierParam } from '../core/nhs-number
 import type { PackPatient } from '../fixtures/pack';
 import { validatePayload } from '../contracts/validate';
 import { HARNESS_WARNING_HEADER } from '../mocks/oauth/app';
-import { API_PATHS, EXPECTED_STATUS, mixPicker, pickWeighted, type LoadProfile, type MixedPatient, type PatientKind, type SupplierResource } from './profile-data';
+import { API_PATHS, EXPECTED_STATUS, mixPicker, pickWeighted, type LoadProfile, type MixedPatient, type SupplierResource } from './profile-data';
 import type { HttpReply, LoadHttpClient } from './http-client';
 import { TransportError } from './http-client';
 import type { Outcome, RequestFn } from './runner/types';
@@ -21,8 +21,6 @@ import type { Verifier } from './verify';
 export interface LoadPatient extends MixedPatient<PackPatient> {
   idToken?: string;
 }
-
-export type { PatientKind };
 
 export interface RecordsPlan {
   clientId: string;

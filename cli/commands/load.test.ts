@@ -124,6 +124,12 @@ describe('pca-harness load exit codes', () => {
     expect(unknown.stderr).toMatch(/Allowed choices are default, supplier-standard, aggregator, throttle, records-bulk/);
   });
 
+  it('exits 2 for a bearer token and client credentials at once', async () => {
+    const r = await cli(['load', '--bearer', 'x', '--token-url', 'http://127.0.0.1:9/oauth2/token', '--target', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give either --bearer or --token-url/--client-id/--client-secret, not both');
+  });
+
   it('lists the profiles and examples in --help', async () => {
     const r = await cli(['load', '--help']);
     expect(r.code).toBe(0);

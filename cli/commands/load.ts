@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { Option } from 'commander';
+import { platformUrl } from '../../core/config';
 import { loadPack } from '../../fixtures/pack';
 import { LoadSetupError } from '../../load/auth';
 import { DEFAULT_PROFILE_NAME, describeProfiles, getProfile, ProfileError, PROFILE_NAMES, type ApiKind } from '../../load/profiles';
@@ -87,8 +88,9 @@ Examples:
   pca-harness load --profile records-bulk --target http://127.0.0.1:7070 --client-id my-client --bearer "$API_KEY" --batch-size 200 --verify`);
 
     cmd.action(async (opts: LoadOptions) => {
+      if (opts.bearer && (opts.tokenUrl || opts.clientSecret)) throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       const { config } = loadCliConfig(io, opts);
-      const platformDefault = config.platform.publicUrl || `http://${config.platform.host}:${config.platform.port}`;
+      const platformDefault = platformUrl(config);
       const supplierDefault = config.supplier.publicUrl || `http://${config.supplier.host}:${config.supplier.port}`;
       const api: ApiKind = opts.api ?? getProfile(opts.profile).target;
       const target = opts.target ?? (api === 'aggregator' || api === 'records' ? platformDefault : supplierDefault);
