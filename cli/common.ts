@@ -55,6 +55,26 @@ export function addReportDirOption(cmd: Command, defaultDir = 'pca-harness-repor
   return cmd.addOption(new Option('--report-dir <dir>', 'where to write report.json, junit.xml and the HTML report').default(defaultDir));
 }
 
+export interface SupplierAccessHelp {
+  paths?: string;
+  tokenUrl?: string;
+  bearer?: string;
+}
+
+/**
+ * The flags every command that calls a supplier's API shares (check, replay, verify), with one
+ * spelling and one meaning: `--client-id` is the OAuth client the PCA uses at the token URL.
+ */
+export function addSupplierAccessOptions(cmd: Command, help: SupplierAccessHelp = {}): Command {
+  return cmd
+    .option('--supplier <url>', 'base URL of the supplier\'s API, e.g. http://127.0.0.1:7171')
+    .option('--paths <list>', help.paths ?? 'the endpoints the supplier offers: appointments=/Appointment,documents=/DocumentReference,tasks=/Task (default: all three, from the config)')
+    .option('--token-url <url>', help.tokenUrl ?? 'the supplier\'s OAuth token URL (client credentials, client_secret_basic); default {supplier}/oauth2/token')
+    .option('--client-id <id>', 'OAuth client id the PCA uses at --token-url (default: config supplier.clientId)')
+    .option('--client-secret <secret>', 'OAuth client secret for --token-url (default: config supplier.clientSecret)')
+    .option('--bearer <token>', help.bearer ?? 'use this access token instead of the token URL');
+}
+
 export function loadCliConfig(io: CliIo, opts: { config?: string }, overrides: DeepPartial<HarnessConfig> = {}): LoadedConfig {
   return loadConfig({ file: opts.config, cwd: io.cwd, env: io.env, overrides });
 }

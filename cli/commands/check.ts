@@ -17,7 +17,7 @@ import { renderCheckHtml } from '../../suites/report/check-html';
 import { renderCheckJUnit } from '../../suites/report/check-junit';
 import { writeReportFiles } from '../../suites/report/files';
 import { type EndpointPaths, runCheck } from '../../suites/run-check';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, loadCliConfig, parseDuration } from '../common';
+import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig, parseDuration } from '../common';
 
 interface CheckOptions {
   supplier?: string;
@@ -106,15 +106,9 @@ function renderList(io: CliIo, withCoverage: boolean): void {
 
 const checkCommand: CommandModule = {
   register(program, io, setExit) {
-    const cmd = program
+    const cmd = addSupplierAccessOptions(program
       .command('check')
-      .description('run the conformance checks (schema and rules) against a supplier\'s API and its Record Service uploads')
-      .option('--supplier <url>', 'base URL of the supplier\'s API, e.g. http://127.0.0.1:7171')
-      .option('--paths <list>', 'the endpoints the supplier offers: appointments=/Appointment,documents=/DocumentReference,tasks=/Task (default: all three, from the config)')
-      .option('--token-url <url>', 'the supplier\'s OAuth token URL (client credentials, client_secret_basic); default {supplier}/oauth2/token')
-      .option('--client-id <id>', 'OAuth client id the PCA uses at --token-url (default: config supplier.clientId)')
-      .option('--client-secret <secret>', 'OAuth client secret for --token-url (default: config supplier.clientSecret)')
-      .option('--bearer <token>', 'use this access token instead of the token URL')
+      .description('run the conformance checks (schema and rules) against a supplier\'s API and its Record Service uploads'))
       .option('--records-client-id <id>', 'your PCA clientId: RS checks judge its uploads, and a passing run records the contract pass for it')
       .option('--platform-url <url>', 'a running `pca-harness serve`: mint ID tokens there, judge uploads it saw, record the contract pass there')
       .option('--since <when>', 'RS checks: judge uploads since this ISO date-time, or this long ago (e.g. 15m)')

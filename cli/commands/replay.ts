@@ -13,7 +13,7 @@ import { createLogger } from '../../core/logger';
 import { loadPack } from '../../fixtures/pack';
 import { type ReplayPhase, type ReplayPlatform, type ReplayProgress, runReplay, TYPE_KEYS, DEFAULT_REPLAY_TIMEOUT_MS } from '../../suites/replay/replay';
 import { renderReplaySummary } from '../../suites/replay/summary';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, loadCliConfig, parseDuration, parseNumberOption } from '../common';
+import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig, parseDuration, parseNumberOption } from '../common';
 import { parsePaths } from './check';
 
 interface ReplayCliOptions {
@@ -125,15 +125,12 @@ function progressReporter(io: CliIo): { onProgress: (p: ReplayProgress) => void;
 
 const replayCommand: CommandModule = {
   register(program, io, setExit) {
-    const cmd = program
+    const cmd = addSupplierAccessOptions(program
       .command('replay')
-      .description('end to end: register the pack\'s patients, let the aggregator pull them from the supplier, compare expected versus actual (EVA), report')
-      .option('--supplier <url>', 'base URL of the supplier\'s API, e.g. http://127.0.0.1:7171')
-      .option('--paths <list>', 'the endpoints the supplier offers: appointments=/Appointment,documents=/DocumentReference,tasks=/Task (default: all three, from the config)')
-      .option('--token-url <url>', 'the supplier\'s OAuth token URL the aggregator gets access tokens from (client credentials); default {supplier}/oauth2/token')
-      .option('--client-id <id>', 'OAuth client id the PCA uses at --token-url (default: config supplier.clientId)')
-      .option('--client-secret <secret>', 'OAuth client secret for --token-url (default: config supplier.clientSecret)')
-      .option('--bearer <token>', 'send this access token on every pull instead of using a token URL')
+      .description('end to end: register the pack\'s patients, let the aggregator pull them from the supplier, compare expected versus actual (EVA), report'), {
+        tokenUrl: 'the supplier\'s OAuth token URL the aggregator gets access tokens from (client credentials); default {supplier}/oauth2/token',
+        bearer: 'send this access token on every pull instead of using a token URL',
+      })
       .addOption(new Option('--upload <who>', 'who registers the patients with the Record Service: self (replay, for you) or supplier (your own upload client, which replay waits for)').choices(['self', 'supplier']).default('self'))
       .option('--clients <list>', 'Record Service clientIds per resource type, appointments=ID,documents=ID,tasks=ID (default: replay\'s own with --upload self; the config\'s platform.clients with --upload supplier)')
       .option('--pack <file>', 'fixture pack (default: config pack, or the built-in default pack)')

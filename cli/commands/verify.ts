@@ -21,7 +21,7 @@ import { createCredentials } from '../../suites/credentials';
 import { startNhsLogin, type NhsLoginSession } from '../../suites/nhs-login-session';
 import { writeReportFiles } from '../../suites/report/files';
 import { version } from '../version';
-import { type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, loadCliConfig } from '../common';
+import { type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig } from '../common';
 import { parsePaths } from './check';
 
 export const PROVIDER_VERSION_ENV = 'PACT_PROVIDER_VERSION';
@@ -63,15 +63,11 @@ function brokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
 
 const verifyCommand: CommandModule = {
   register(program, io, setExit) {
-    const cmd = program
+    const cmd = addSupplierAccessOptions(program
       .command('verify')
-      .description('verify a supplier\'s API against the PCA -> PCA-Supplier Pact contract (real Pact verifier), per interaction')
-      .option('--supplier <url>', 'base URL of the supplier\'s API, e.g. http://127.0.0.1:7171')
-      .option('--paths <list>', 'the supplier\'s own paths where they differ from /Appointment, /DocumentReference, /Task: appointments=/fhir/Appointment,... (default: from the config)')
-      .option('--token-url <url>', 'the supplier\'s OAuth token URL (client credentials, client_secret_basic); default {supplier}/oauth2/token')
-      .option('--client-id <id>', 'OAuth client id the PCA uses at --token-url (default: config supplier.clientId)')
-      .option('--client-secret <secret>', 'OAuth client secret for --token-url (default: config supplier.clientSecret)')
-      .option('--bearer <token>', 'use this access token instead of the token URL')
+      .description('verify a supplier\'s API against the PCA -> PCA-Supplier Pact contract (real Pact verifier), per interaction'), {
+        paths: 'the supplier\'s own paths where they differ from /Appointment, /DocumentReference, /Task: appointments=/fhir/Appointment,... (default: from the config)',
+      })
       .option('--platform-url <url>', 'a running `pca-harness serve`: mint NHS login ID tokens there')
       .option('--pack <file>', 'fixture pack the provider states are resolved from (default: config pack, or the built-in default pack)')
       .option('--provider-states-url <url>', 'your own provider-state endpoint: the verifier POSTs {"state", "params", "action"} and expects {"nhsNumber", "birthDate"} (docs/pact.md)')
