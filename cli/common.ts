@@ -124,3 +124,21 @@ export function parseDuration(v: string): number {
 export interface CommandModule {
   register(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void;
 }
+
+/** Ctrl+C or SIGTERM aborts `signal`; `release` removes the handlers when the command is done. */
+export function untilSignal(io: CliIo): { signal: AbortSignal; release: () => void } {
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    io.err(`received ${sig}`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: stop.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

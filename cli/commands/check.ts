@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ProducerResourceType } from '../../core/fhir';
+import type { HarnessConfig } from '../../core/config';
 import { KeyRing } from '../../core/keys';
 import { NHS_LOGIN_KEY } from '../../mocks/nhs-login/app';
 import { loadPack } from '../../fixtures/pack';
@@ -57,6 +58,13 @@ export function parsePaths(v: string): EndpointPaths {
   }
   if (Object.keys(out).length === 0) throw new UsageError('--paths needs at least one endpoint, e.g. appointments=/Appointment');
   return out;
+}
+
+/** `--paths` when given, else the supplier paths of the config. */
+export function pathsFromFlagOrConfig(flag: string | undefined, config: HarnessConfig): EndpointPaths {
+  if (flag) return parsePaths(flag);
+  const p = config.supplier.paths;
+  return { Appointment: p.appointments, DocumentReference: p.documents, Task: p.tasks };
 }
 
 export function parseSuites(v: string): SuiteName[] {
@@ -149,9 +157,7 @@ Examples:
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const { config } = loadCliConfig(io, opts);
       const now = new Date();
-      const paths: EndpointPaths = opts.paths
-        ? parsePaths(opts.paths)
-        : { Appointment: config.supplier.paths.appointments, DocumentReference: config.supplier.paths.documents, Task: config.supplier.paths.tasks };
+      const paths: EndpointPaths = pathsFromFlagOrConfig(opts.paths, config);
       const selection = { ...(opts.suites ? { suites: parseSuites(opts.suites) } : {}), ...(opts.only ? { only: parseOnly(opts.only) } : {}) };
       const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
       const since = opts.since ? parseSince(opts.since, now) : undefined;

@@ -14,7 +14,7 @@ import { loadPack } from '../../fixtures/pack';
 import { type ReplayPhase, type ReplayPlatform, type ReplayProgress, runReplay, TYPE_KEYS, DEFAULT_REPLAY_TIMEOUT_MS } from '../../suites/replay/replay';
 import { renderReplaySummary } from '../../suites/replay/summary';
 import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig, parseDuration, parseNumberOption } from '../common';
-import { parsePaths } from './check';
+import { pathsFromFlagOrConfig } from './check';
 
 interface ReplayCliOptions {
   supplier?: string;
@@ -173,9 +173,7 @@ Examples:
       if (timeoutMs <= 0) throw new UsageError('--timeout must be more than zero, e.g. 120s');
       if (opts.rate !== undefined && !(opts.rate > 0 && opts.rate <= 10_000)) throw new UsageError('--rate must be more than 0 and at most 10000 pulls a second');
       const { config } = loadCliConfig(io, opts);
-      const paths = opts.paths
-        ? parsePaths(opts.paths)
-        : { Appointment: config.supplier.paths.appointments, DocumentReference: config.supplier.paths.documents, Task: config.supplier.paths.tasks };
+      const paths = pathsFromFlagOrConfig(opts.paths, config);
       const clientIds = opts.clients ? parseClients(opts.clients) : undefined;
       const auth: PullAuth = opts.bearer
         ? { type: 'static', token: opts.bearer }

@@ -10,7 +10,7 @@ import type { RunningServer } from '../../core/http';
 import { loadPack } from '../../fixtures/pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
 import { createPlatform, type Platform } from '../../mocks/platform';
-import { type CliIo, type CommandModule, ExitCode, addConfigOption, loadCliConfig, parseIntOption, parseNumberOption } from '../common';
+import { type CliIo, type CommandModule, ExitCode, addConfigOption, loadCliConfig, parseIntOption, parseNumberOption, untilSignal } from '../common';
 import { version } from '../version';
 
 export interface ServeOptions {
@@ -153,13 +153,7 @@ Examples:
   pca-harness serve --config ./pca-harness.config.json --pack ./my-pack.json --state-dir ./.state
   pca-harness serve --host 0.0.0.0 --public-url http://platform:7070     (in a container network)`);
     cmd.action(async (o: ServeOptions) => {
-      const stop = new AbortController();
-      const onSignal = (sig: NodeJS.Signals) => {
-        io.err(`received ${sig}`);
-        stop.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const stop = untilSignal(io);
       try {
         await runServe(io, o, stop.signal);
         setExit(ExitCode.ok);
@@ -171,8 +165,7 @@ Examples:
         }
         throw e;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.release();
       }
     });
   },

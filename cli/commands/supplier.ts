@@ -16,7 +16,7 @@ import { writeReportFiles } from '../../suites/report/files';
 import { createSupplierApp, DEFAULT_DEADLINE_MS, DEFAULT_RATE_LIMIT_TPS } from '../../mocks/supplier/app';
 import { FAULT_NAMES, type FaultName, faultSpec, isFaultName, renderFaultList } from '../../mocks/supplier/faults';
 import { type UploadAuth, type UploadProgress, type UploadReport, uploadPack } from '../../mocks/supplier/upload';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseIntOption } from '../common';
+import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseIntOption, untilSignal } from '../common';
 import { PortInUseError } from './serve';
 
 export const UPLOAD_JOURNAL_FILE = 'supplier-upload-journal.sqlite';
@@ -243,23 +243,6 @@ export async function runUpload(io: CliIo, o: UploadCliOptions, stop?: AbortSign
     io.err(`report: ${written['upload-report.json']}`);
   }
   return { report, exit: EXIT_BY_OUTCOME[report.outcome] };
-}
-
-function untilSignal(io: CliIo): { signal: AbortSignal; release: () => void } {
-  const stop = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    io.err(`received ${sig}`);
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: stop.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** Options of `supplier` that mean nothing to `supplier upload`. */

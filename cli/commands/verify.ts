@@ -22,7 +22,7 @@ import { startNhsLogin, type NhsLoginSession } from '../../suites/nhs-login-sess
 import { writeReportFiles } from '../../suites/report/files';
 import { version } from '../version';
 import { type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig } from '../common';
-import { parsePaths } from './check';
+import { pathsFromFlagOrConfig } from './check';
 
 export const PROVIDER_VERSION_ENV = 'PACT_PROVIDER_VERSION';
 export const PROVIDER_BRANCH_ENV = 'PACT_PROVIDER_BRANCH';
@@ -111,9 +111,7 @@ Examples:
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const { config } = loadCliConfig(io, opts);
       const now = new Date();
-      const paths: Partial<Record<ProducerResourceType, string>> = opts.paths
-        ? parsePaths(opts.paths)
-        : { Appointment: config.supplier.paths.appointments, DocumentReference: config.supplier.paths.documents, Task: config.supplier.paths.tasks };
+      const paths: Partial<Record<ProducerResourceType, string>> = pathsFromFlagOrConfig(opts.paths, config);
       const access: AccessConfig = opts.bearer
         ? { kind: 'bearer', token: opts.bearer }
         : {
