@@ -32,16 +32,26 @@ export default async function bench(): Promise<void> {
       let checks = 0;
       for (let i = 0; i < RUNS; i++) {
         // A fresh supplier per run, so no rate-limit window carries over.
-        const server = await listen(createSupplierApp({ pack, nhsLoginIssuer: nhsLogin.issuer, clientId: 'pca', clientSecret: 'bench-secret' }));
+        const server = await listen(
+          createSupplierApp({ pack, nhsLoginIssuer: nhsLogin.issuer, clientId: 'pca', clientSecret: 'bench-secret' }),
+        );
         const http = httpTransport();
         let n = 0;
-        const counting: Transport = (req: HttpRequest) => { n++; return http(req); };
+        const counting: Transport = (req: HttpRequest) => {
+          n++;
+          return http(req);
+        };
         try {
           const started = performance.now();
           const { report } = await runCheck({
             supplierUrl: server.url,
             paths: DEFAULT_PATHS,
-            access: { kind: 'client-credentials', tokenUrl: `${server.url}/oauth2/token`, clientId: 'pca', clientSecret: 'bench-secret' },
+            access: {
+              kind: 'client-credentials',
+              tokenUrl: `${server.url}/oauth2/token`,
+              clientId: 'pca',
+              clientSecret: 'bench-secret',
+            },
             nhsLogin,
             pack,
             includeThrottle,
@@ -53,16 +63,19 @@ export default async function bench(): Promise<void> {
           renderCheckJUnit(report);
           JSON.stringify(report);
           renderTimes.push(performance.now() - r0);
-          if (!report.summary.passed) throw new Error(`the reference supplier failed: ${report.summary.mustFailed.join(', ')}`);
+          if (!report.summary.passed)
+            throw new Error(`the reference supplier failed: ${report.summary.mustFailed.join(', ')}`);
           requests = n;
           checks = report.checks.filter((c) => c.outcome !== 'skip').length;
         } finally {
           await server.close();
         }
       }
-      process.stdout.write(`check run${includeThrottle ? ' with --include-throttle' : ''}: ${checks} checks run, ${requests} supplier requests; `
-        + `median ${percentile(times, 50).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms over ${RUNS} runs (first includes warm-up); `
-        + `reports rendered in ${percentile(renderTimes, 50).toFixed(1)} ms\n`);
+      process.stdout.write(
+        `check run${includeThrottle ? ' with --include-throttle' : ''}: ${checks} checks run, ${requests} supplier requests; ` +
+          `median ${percentile(times, 50).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms over ${RUNS} runs (first includes warm-up); ` +
+          `reports rendered in ${percentile(renderTimes, 50).toFixed(1)} ms\n`,
+      );
     }
   } finally {
     await nhsLogin.close();

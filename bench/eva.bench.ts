@@ -7,7 +7,13 @@
 import type { Bundle, ProducerResourceType } from '../core/fhir';
 import { PRODUCER_RESOURCE_TYPES } from '../core/fhir';
 import { generatePack } from '../fixtures/generate';
-import { compareBundles, comparePatientResponse, compileCompareOptions, summarise, type PatientVerdict } from '../suites/eva/compare';
+import {
+  compareBundles,
+  comparePatientResponse,
+  compileCompareOptions,
+  summarise,
+  type PatientVerdict,
+} from '../suites/eva/compare';
 import { consoleSummary, renderEvaReports } from '../suites/eva/report';
 
 const PATIENTS = 10_000;
@@ -59,7 +65,14 @@ export default async function evaBench(): Promise<void> {
   const on = new Date('2025-06-01T00:00:00Z');
   let t = performance.now();
   const pack = generatePack({ count: PATIENTS, seed: 7, on });
-  const work: Array<{ nhsNumber: string; index: number; type: ProducerResourceType; expected: Bundle | undefined; actual: Bundle; status: number }> = [];
+  const work: Array<{
+    nhsNumber: string;
+    index: number;
+    type: ProducerResourceType;
+    expected: Bundle | undefined;
+    actual: Bundle;
+    status: number;
+  }> = [];
   let injected = 0;
   pack.patients.forEach((p, index) => {
     for (const type of PRODUCER_RESOURCE_TYPES) {
@@ -74,7 +87,9 @@ export default async function evaBench(): Promise<void> {
     }
   });
   const entries = work.reduce((n, w) => n + (w.expected?.entry?.length ?? 0), 0);
-  process.stdout.write(`prepared ${work.length} comparisons (${entries} expected resources) in ${((performance.now() - t) / 1000).toFixed(1)} s; ${injected} with an injected difference\n`);
+  process.stdout.write(
+    `prepared ${work.length} comparisons (${entries} expected resources) in ${((performance.now() - t) / 1000).toFixed(1)} s; ${injected} with an injected difference\n`,
+  );
 
   const opts = compileCompareOptions();
   t = performance.now();
@@ -84,21 +99,39 @@ export default async function evaBench(): Promise<void> {
   report('compareBundles', work.length, bare, `${differences} differences`);
 
   t = performance.now();
-  const verdicts: PatientVerdict[] = work.map((w) => comparePatientResponse({
-    nhsNumber: w.nhsNumber, resourceType: w.type, expected: w.expected, status: w.status, body: w.actual, patientIndex: w.index,
-  }, opts));
+  const verdicts: PatientVerdict[] = work.map((w) =>
+    comparePatientResponse(
+      {
+        nhsNumber: w.nhsNumber,
+        resourceType: w.type,
+        expected: w.expected,
+        status: w.status,
+        body: w.actual,
+        patientIndex: w.index,
+      },
+      opts,
+    ),
+  );
   const totals = summarise(verdicts);
-  report('comparePatientResponse + summarise', work.length, performance.now() - t,
-    `${totals.match} match, ${totals.mismatch} mismatch, ${totals.error} error (${injected} injected)`);
+  report(
+    'comparePatientResponse + summarise',
+    work.length,
+    performance.now() - t,
+    `${totals.match} match, ${totals.mismatch} mismatch, ${totals.error} error (${injected} injected)`,
+  );
 
   t = performance.now();
   const files = renderEvaReports({ verdicts, totals, ignore: opts.ignore });
   consoleSummary({ verdicts, totals });
   const size = Object.values(files).reduce((n, f) => n + f.length, 0);
-  process.stdout.write(`reports rendered in ${(performance.now() - t).toFixed(0)} ms (${(size / 1e6).toFixed(1)} MB across eva.json, junit.xml, eva.html)\n`);
+  process.stdout.write(
+    `reports rendered in ${(performance.now() - t).toFixed(0)} ms (${(size / 1e6).toFixed(1)} MB across eva.json, junit.xml, eva.html)\n`,
+  );
 }
 
 function report(what: string, count: number, ms: number, extra: string): void {
   const rate = count / (ms / 1000);
-  process.stdout.write(`${what}: ${count} comparisons in ${ms.toFixed(0)} ms = ${Math.round(rate).toLocaleString('en-GB')}/s (${((ms * 1000) / count).toFixed(1)} µs each); ${extra}\n`);
+  process.stdout.write(
+    `${what}: ${count} comparisons in ${ms.toFixed(0)} ms = ${Math.round(rate).toLocaleString('en-GB')}/s (${((ms * 1000) / count).toFixed(1)} µs each); ${extra}\n`,
+  );
 }

@@ -30,10 +30,16 @@ function startTarget(): Promise<{ url: string; stop: () => Promise<void> }> {
   const w = new Worker(TARGET, { eval: true });
   return new Promise((resolve, reject) => {
     w.once('error', reject);
-    w.once('message', (port: number) => resolve({
-      url: `http://127.0.0.1:${port}/`,
-      stop: () => new Promise<void>((done) => { w.once('exit', () => done()); w.postMessage('stop'); }),
-    }));
+    w.once('message', (port: number) =>
+      resolve({
+        url: `http://127.0.0.1:${port}/`,
+        stop: () =>
+          new Promise<void>((done) => {
+            w.once('exit', () => done());
+            w.postMessage('stop');
+          }),
+      }),
+    );
   });
 }
 
@@ -44,14 +50,24 @@ export default async function bench(): Promise<void> {
   const client = createLoadHttpClient(MAX_IN_FLIGHT);
   const url = new URL(target.url);
   let ceiling = 0;
-  process.stdout.write(`step ${STEP_MS / 1000} s each, target in a worker thread, at most ${MAX_IN_FLIGHT} in flight\n`);
-  process.stdout.write('  rate/s  achieved/s  dropped  lag p50   lag p99   lag max   latency p50  latency p99  cpu   held\n');
+  process.stdout.write(
+    `step ${STEP_MS / 1000} s each, target in a worker thread, at most ${MAX_IN_FLIGHT} in flight\n`,
+  );
+  process.stdout.write(
+    '  rate/s  achieved/s  dropped  lag p50   lag p99   lag max   latency p50  latency p99  cpu   held\n',
+  );
   try {
     let misses = 0;
     for (const rate of RATES) {
       const cpu0 = process.cpuUsage();
       const r = await runLoad(
-        { name: `bench-${rate}`, startRate: rate, stages: [{ durationMs: STEP_MS, toRate: rate }], maxInFlight: MAX_IN_FLIGHT, thresholds: {} },
+        {
+          name: `bench-${rate}`,
+          startRate: rate,
+          stages: [{ durationMs: STEP_MS, toRate: rate }],
+          maxInFlight: MAX_IN_FLIGHT,
+          thresholds: {},
+        },
         {
           request: async () => {
             const reply = await client.send({ method: 'GET', url, timeoutMs: 5_000 });
@@ -63,7 +79,9 @@ export default async function bench(): Promise<void> {
       const cpuShare = (cpu.user + cpu.system) / 1000 / r.durationMs;
       const held = r.dropped === 0 && r.achievedRate >= rate * 0.99 && r.scheduleLag.p99 <= 1 && r.errors.total === 0;
       if (held) ceiling = rate;
-      process.stdout.write(`  ${String(rate).padStart(6)}  ${f(r.achievedRate, 1).padStart(10)}  ${String(r.dropped).padStart(7)}  ${f(r.scheduleLag.p50, 3).padStart(7)}   ${f(r.scheduleLag.p99, 3).padStart(7)}   ${f(r.scheduleLag.max, 1).padStart(7)}   ${f(r.latency.p50, 3).padStart(11)}  ${f(r.latency.p99, 3).padStart(11)}  ${f(cpuShare, 2)}  ${held ? 'yes' : 'NO'}\n`);
+      process.stdout.write(
+        `  ${String(rate).padStart(6)}  ${f(r.achievedRate, 1).padStart(10)}  ${String(r.dropped).padStart(7)}  ${f(r.scheduleLag.p50, 3).padStart(7)}   ${f(r.scheduleLag.p99, 3).padStart(7)}   ${f(r.scheduleLag.max, 1).padStart(7)}   ${f(r.latency.p50, 3).padStart(11)}  ${f(r.latency.p99, 3).padStart(11)}  ${f(cpuShare, 2)}  ${held ? 'yes' : 'NO'}\n`,
+      );
       misses = held ? 0 : misses + 1;
       // One miss can be a hiccup of a shared machine; two in a row is the ceiling.
       if (misses >= 2) break;
@@ -72,5 +90,7 @@ export default async function bench(): Promise<void> {
     client.close();
     await target.stop();
   }
-  process.stdout.write(`ceiling: ${ceiling} arrivals/s held (no drops, >= 99% of plan, p99 schedule lag <= 1 ms); cpu is cores used by the whole process, target included\n`);
+  process.stdout.write(
+    `ceiling: ${ceiling} arrivals/s held (no drops, >= 99% of plan, p99 schedule lag <= 1 ms); cpu is cores used by the whole process, target included\n`,
+  );
 }

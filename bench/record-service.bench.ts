@@ -26,16 +26,30 @@ export default async function bench(): Promise<void> {
   const file = registrationStorePath(dir);
   const store = openRegistrationStore(file);
   const app = createRecordServiceApp({
-    clients: [{ clientId: 'pep-bench', apiKey: API_KEY, resourceType: 'Appointment', endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'unused-in-bench' } } }],
-    mode: 'strict', profile: 'prod', syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
-    tokenUrl: () => 'http://127.0.0.1/oauth2/token', keyRing: new KeyRing(), store,
+    clients: [
+      {
+        clientId: 'pep-bench',
+        apiKey: API_KEY,
+        resourceType: 'Appointment',
+        endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'unused-in-bench' } },
+      },
+    ],
+    mode: 'strict',
+    profile: 'prod',
+    syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+    tokenUrl: () => 'http://127.0.0.1/oauth2/token',
+    keyRing: new KeyRing(),
+    store,
   });
   const server = await listen(app);
   try {
     const numbers = generateNhsNumbers(TOTAL, 20240601, '99');
     const bodies: string[] = [];
-    for (let i = 0; i < TOTAL; i += BATCH) bodies.push(JSON.stringify({ clientId: 'pep-bench', nhsNumbers: numbers.slice(i, i + BATCH) }));
-    process.stdout.write(`registering ${TOTAL.toLocaleString('en-GB')} NHS numbers in ${bodies.length} batches of ${BATCH.toLocaleString('en-GB')} (${IN_FLIGHT} in flight) at ${server.url}\n`);
+    for (let i = 0; i < TOTAL; i += BATCH)
+      bodies.push(JSON.stringify({ clientId: 'pep-bench', nhsNumbers: numbers.slice(i, i + BATCH) }));
+    process.stdout.write(
+      `registering ${TOTAL.toLocaleString('en-GB')} NHS numbers in ${bodies.length} batches of ${BATCH.toLocaleString('en-GB')} (${IN_FLIGHT} in flight) at ${server.url}\n`,
+    );
 
     const latencies: number[] = [];
     let next = 0;
@@ -45,7 +59,11 @@ export default async function bench(): Promise<void> {
       while (next < bodies.length) {
         const body = bodies[next++]!;
         const t0 = performance.now();
-        const res = await fetch(`${server.url}/records`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` }, body });
+        const res = await fetch(`${server.url}/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+          body,
+        });
         await res.arrayBuffer();
         latencies.push(performance.now() - t0);
         if (res.status !== 200) failures += 1;
@@ -56,18 +74,22 @@ export default async function bench(): Promise<void> {
     latencies.sort((a, b) => a - b);
 
     const t1 = performance.now();
-    const rec = (await (await fetch(`${server.url}/_harness/records/reconciliation?clientId=pep-bench`)).json()) as { distinctNhsNumbers: number };
+    const rec = (await (await fetch(`${server.url}/_harness/records/reconciliation?clientId=pep-bench`)).json()) as {
+      distinctNhsNumbers: number;
+    };
     const recMs = performance.now() - t1;
     const size = statSync(file).size + (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
 
-    process.stdout.write([
-      `registered in      ${elapsed.toFixed(2)} s  (${Math.round(TOTAL / elapsed).toLocaleString('en-GB')} NHS numbers/s, ${(bodies.length / elapsed).toFixed(1)} batches/s)`,
-      `batch latency ms   p50 ${percentile(latencies, 50).toFixed(1)}  p95 ${percentile(latencies, 95).toFixed(1)}  max ${latencies[latencies.length - 1]!.toFixed(1)}`,
-      `non-200 answers    ${failures}`,
-      `reconciliation     ${rec.distinctNhsNumbers.toLocaleString('en-GB')} distinct NHS numbers (expected ${TOTAL.toLocaleString('en-GB')}): ${rec.distinctNhsNumbers === TOTAL ? 'MATCH' : 'MISMATCH'}  (query ${recMs.toFixed(0)} ms)`,
-      `SQLite on disk     ${(size / (1 << 20)).toFixed(1)} MB`,
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `registered in      ${elapsed.toFixed(2)} s  (${Math.round(TOTAL / elapsed).toLocaleString('en-GB')} NHS numbers/s, ${(bodies.length / elapsed).toFixed(1)} batches/s)`,
+        `batch latency ms   p50 ${percentile(latencies, 50).toFixed(1)}  p95 ${percentile(latencies, 95).toFixed(1)}  max ${latencies[latencies.length - 1]!.toFixed(1)}`,
+        `non-200 answers    ${failures}`,
+        `reconciliation     ${rec.distinctNhsNumbers.toLocaleString('en-GB')} distinct NHS numbers (expected ${TOTAL.toLocaleString('en-GB')}): ${rec.distinctNhsNumbers === TOTAL ? 'MATCH' : 'MISMATCH'}  (query ${recMs.toFixed(0)} ms)`,
+        `SQLite on disk     ${(size / (1 << 20)).toFixed(1)} MB`,
+        '',
+      ].join('\n'),
+    );
     if (rec.distinctNhsNumbers !== TOTAL || failures > 0) process.exitCode = 1;
   } finally {
     await server.close();

@@ -49,9 +49,11 @@ async function apiLatency(): Promise<void> {
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const elapsed = (performance.now() - started) / 1000;
     latencies.sort((a, b) => a - b);
-    process.stdout.write(`GET /Appointment (${patient.expected.Appointment?.total ?? 0} appointments), ${REQUESTS} requests, ${IN_FLIGHT} in flight: `
-      + `${(REQUESTS / elapsed).toFixed(0)} req/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, `
-      + `p99 ${percentile(latencies, 99).toFixed(1)} ms, failures ${failures}\n`);
+    process.stdout.write(
+      `GET /Appointment (${patient.expected.Appointment?.total ?? 0} appointments), ${REQUESTS} requests, ${IN_FLIGHT} in flight: ` +
+        `${(REQUESTS / elapsed).toFixed(0)} req/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, ` +
+        `p99 ${percentile(latencies, 99).toFixed(1)} ms, failures ${failures}\n`,
+    );
   } finally {
     await stack.close();
   }
@@ -61,18 +63,26 @@ async function uploadThroughput(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'pca-supplier-bench-'));
   const app = express();
   app.use(express.json({ limit: '2mb' }));
-  app.post('/records', (_req, res) => { res.json({ result: 'success' }); });
+  app.post('/records', (_req, res) => {
+    res.json({ result: 'success' });
+  });
   const server = await listen(app);
   try {
     const pack = generatePack({ count: UPLOAD_PATIENTS, seed: 99, on: new Date() });
     const started = performance.now();
     const report = await uploadPack({
-      recordsUrl: `${server.url}/records`, clientId: 'pep-bench', auth: { type: 'api-key', apiKey: 'key-bench-upload' },
-      pack, journal: path.join(dir, 'journal.sqlite'), profile: 'prod',
+      recordsUrl: `${server.url}/records`,
+      clientId: 'pep-bench',
+      auth: { type: 'api-key', apiKey: 'key-bench-upload' },
+      pack,
+      journal: path.join(dir, 'journal.sqlite'),
+      profile: 'prod',
     });
     const elapsed = (performance.now() - started) / 1000;
-    process.stdout.write(`upload: ${report.eligible} of ${UPLOAD_PATIENTS} patients eligible, ${report.batches} batches, `
-      + `${(report.acknowledged / elapsed).toFixed(0)} NHS numbers/s acknowledged and journalled, outcome ${report.outcome}\n`);
+    process.stdout.write(
+      `upload: ${report.eligible} of ${UPLOAD_PATIENTS} patients eligible, ${report.batches} batches, ` +
+        `${(report.acknowledged / elapsed).toFixed(0)} NHS numbers/s acknowledged and journalled, outcome ${report.outcome}\n`,
+    );
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

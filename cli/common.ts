@@ -2,7 +2,7 @@
  * What every command shares: exit codes, the options every command takes, config loading and the
  * mapping from errors to exit codes. Commands stay thin: parse, call one library function, map.
  */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { UnreachableError, TimeoutError } from '../core/http';
 import { PackError } from '../fixtures/pack';
@@ -48,11 +48,18 @@ export interface CommonOptions {
 }
 
 export function addConfigOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--config <file>', 'config file (default ./pca-harness.config.json when present; env PCA_HARNESS_CONFIG)'));
+  return cmd.addOption(
+    new Option(
+      '--config <file>',
+      'config file (default ./pca-harness.config.json when present; env PCA_HARNESS_CONFIG)',
+    ),
+  );
 }
 
 export function addReportDirOption(cmd: Command, defaultDir = 'pca-harness-report'): Command {
-  return cmd.addOption(new Option('--report-dir <dir>', 'where to write report.json, junit.xml and the HTML report').default(defaultDir));
+  return cmd.addOption(
+    new Option('--report-dir <dir>', 'where to write report.json, junit.xml and the HTML report').default(defaultDir),
+  );
 }
 
 export interface SupplierAccessHelp {
@@ -67,15 +74,27 @@ export interface SupplierAccessHelp {
  */
 export function addSupplierAccessOptions(cmd: Command, help: SupplierAccessHelp = {}): Command {
   return cmd
-    .option('--supplier <url>', 'base URL of the supplier\'s API, e.g. http://127.0.0.1:7171')
-    .option('--paths <list>', help.paths ?? 'the endpoints the supplier offers: appointments=/Appointment,documents=/DocumentReference,tasks=/Task (default: all three, from the config)')
-    .option('--token-url <url>', help.tokenUrl ?? 'the supplier\'s OAuth token URL (client credentials, client_secret_basic); default {supplier}/oauth2/token')
+    .option('--supplier <url>', "base URL of the supplier's API, e.g. http://127.0.0.1:7171")
+    .option(
+      '--paths <list>',
+      help.paths ??
+        'the endpoints the supplier offers: appointments=/Appointment,documents=/DocumentReference,tasks=/Task (default: all three, from the config)',
+    )
+    .option(
+      '--token-url <url>',
+      help.tokenUrl ??
+        "the supplier's OAuth token URL (client credentials, client_secret_basic); default {supplier}/oauth2/token",
+    )
     .option('--client-id <id>', 'OAuth client id the PCA uses at --token-url (default: config supplier.clientId)')
     .option('--client-secret <secret>', 'OAuth client secret for --token-url (default: config supplier.clientSecret)')
     .option('--bearer <token>', help.bearer ?? 'use this access token instead of the token URL');
 }
 
-export function loadCliConfig(io: CliIo, opts: { config?: string }, overrides: DeepPartial<HarnessConfig> = {}): LoadedConfig {
+export function loadCliConfig(
+  io: CliIo,
+  opts: { config?: string },
+  overrides: DeepPartial<HarnessConfig> = {},
+): LoadedConfig {
   return loadConfig({ file: opts.config, cwd: io.cwd, env: io.env, overrides });
 }
 

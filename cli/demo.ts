@@ -44,7 +44,11 @@ export type DemoStep = (typeof DEMO_STEPS)[number];
 /** Runs one CLI command in-process (the same `run` a user's shell reaches). */
 export type CommandRunner = (args: string[], io: CliIo) => Promise<number>;
 
-const RESOURCE_KEYS: Record<ProducerResourceType, string> = { Appointment: 'appointments', DocumentReference: 'documents', Task: 'tasks' };
+const RESOURCE_KEYS: Record<ProducerResourceType, string> = {
+  Appointment: 'appointments',
+  DocumentReference: 'documents',
+  Task: 'tasks',
+};
 const CLIENT_PREFIX = 'reference-supplier';
 
 export interface DemoResult {
@@ -68,7 +72,14 @@ export function junitCounts(xml: string): SuiteSummary['counts'] {
 function failureNames(xml: string, max = 12): string[] {
   const names: string[] = [];
   for (const m of xml.matchAll(/<testcase\b[^>]*\bname="([^"]*)"[^>]*>\s*<(failure|error)\b[^>]*message="([^"]*)"/g)) {
-    names.push(`${m[1]}: ${m[3]}`.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    names.push(
+      `${m[1]}: ${m[3]}`
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&'),
+    );
     if (names.length >= max) break;
   }
   return names;
@@ -76,8 +87,13 @@ function failureNames(xml: string, max = 12): string[] {
 
 function captureIo(parent: CliIo, env: NodeJS.ProcessEnv): { io: CliIo; text: () => string } {
   const chunks: string[] = [];
-  const push = (s: string) => { chunks.push(s.endsWith('\n') ? s : `${s}\n`); };
-  return { io: { out: push, err: push, isTty: false, env: { ...parent.env, ...env }, cwd: parent.cwd }, text: () => chunks.join('') };
+  const push = (s: string) => {
+    chunks.push(s.endsWith('\n') ? s : `${s}\n`);
+  };
+  return {
+    io: { out: push, err: push, isTty: false, env: { ...parent.env, ...env }, cwd: parent.cwd },
+    text: () => chunks.join(''),
+  };
 }
 
 function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit: string } {
@@ -85,7 +101,9 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
     name: `upload ${r.clientId}`,
     classname: 'upload',
     ...(r.outcome === 'complete' && r.warnings.length === 0
-      ? { systemOut: `${r.acknowledged} acknowledged, ${r.acknowledgedTotal} in total; skipped ${JSON.stringify(r.skipped)}` }
+      ? {
+          systemOut: `${r.acknowledged} acknowledged, ${r.acknowledgedTotal} in total; skipped ${JSON.stringify(r.skipped)}`,
+        }
       : { failure: { message: `${r.outcome}: ${r.message}`, body: [r.message, ...r.warnings].join('\n') } }),
   }));
   const junit = renderJUnit([{ name: 'upload', cases }]);
@@ -96,9 +114,11 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
       key: 'upload',
       title: 'Record Service upload (reference supplier client)',
       verdict: failed ? 'fail' : 'pass',
-      headline: reports.map((r) => `${r.clientId}: ${r.outcome}, ${r.acknowledged}/${r.toSend} acknowledged`).join('; '),
+      headline: reports
+        .map((r) => `${r.clientId}: ${r.outcome}, ${r.acknowledged}/${r.toSend} acknowledged`)
+        .join('; '),
       counts: { passed: cases.length - failed, failed, skipped: 0, errors: 0 },
-      files: { 'JUnit': 'upload/junit.xml', 'upload.json': 'upload/upload.json' },
+      files: { JUnit: 'upload/junit.xml', 'upload.json': 'upload/upload.json' },
       highlights: cases.flatMap((c) => ('failure' in c && c.failure ? [c.failure.message] : [])),
     },
   };
@@ -113,9 +133,16 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
   const skip = new Set(opts.skip ?? []);
   // The services' logs (masked, as everywhere) go to a file beside the reports, not over the summary.
   const logStream = createWriteStream(path.join(reportDir, 'services.log'));
-  const logger = opts.config.logLevel === 'silent' ? silentLogger() : createLogger({ level: opts.config.logLevel, destination: logStream });
+  const logger =
+    opts.config.logLevel === 'silent'
+      ? silentLogger()
+      : createLogger({ level: opts.config.logLevel, destination: logStream });
 
-  const config: HarnessConfig = { ...opts.config, stateDir, platform: { ...opts.config.platform, port: 0, publicUrl: '' } };
+  const config: HarnessConfig = {
+    ...opts.config,
+    stateDir,
+    platform: { ...opts.config.platform, port: 0, publicUrl: '' },
+  };
   let platform: Platform | undefined;
   let supplier: RunningServer | undefined;
   const suites: SuiteSummary[] = [];
@@ -125,15 +152,19 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
     const urls = platform.urls();
     const apiFault = opts.fault && isApiFault(opts.fault) ? opts.fault : undefined;
     const uploadFault = opts.fault && isUploadFault(opts.fault) ? opts.fault : undefined;
-    supplier = await listen(createSupplierApp({
-      pack: opts.pack,
-      fault: apiFault,
-      nhsLoginIssuer: urls.issuer,
-      clientId: config.supplier.clientId,
-      clientSecret: config.supplier.clientSecret,
-      paths: config.supplier.paths,
-      logger,
-    }), 0, '127.0.0.1');
+    supplier = await listen(
+      createSupplierApp({
+        pack: opts.pack,
+        fault: apiFault,
+        nhsLoginIssuer: urls.issuer,
+        clientId: config.supplier.clientId,
+        clientSecret: config.supplier.clientSecret,
+        paths: config.supplier.paths,
+        logger,
+      }),
+      0,
+      '127.0.0.1',
+    );
     say(`platform  ${urls.base}  (NHS login issuer ${urls.issuer})`);
     say(`supplier  ${supplier.url}${opts.fault ? `  with --fault ${opts.fault}` : ''}`);
     say(`state     ${stateDir}`);
@@ -147,8 +178,18 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
       resourceType: type,
       endpoint: {
         url: supplier!.url,
-        path: type === 'Appointment' ? config.supplier.paths.appointments : type === 'DocumentReference' ? config.supplier.paths.documents : config.supplier.paths.tasks,
-        auth: { type: 'client_credentials', tokenUrl, clientId: config.supplier.clientId, clientSecret: config.supplier.clientSecret },
+        path:
+          type === 'Appointment'
+            ? config.supplier.paths.appointments
+            : type === 'DocumentReference'
+              ? config.supplier.paths.documents
+              : config.supplier.paths.tasks,
+        auth: {
+          type: 'client_credentials',
+          tokenUrl,
+          clientId: config.supplier.clientId,
+          clientSecret: config.supplier.clientSecret,
+        },
       },
     }));
     for (const c of clients) platform.clients.upsert(c);
@@ -173,10 +214,21 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
         key,
         title,
         verdict: code === 0 ? 'pass' : code === 1 ? 'fail' : 'error',
-        headline: code === 0 ? `${counts.passed} passed, ${counts.skipped} skipped` : code === 1 ? `${counts.failed} failed, ${counts.errors} errors, ${counts.passed} passed` : `the command exited ${code}: see ${key}/console.txt`,
+        headline:
+          code === 0
+            ? `${counts.passed} passed, ${counts.skipped} skipped`
+            : code === 1
+              ? `${counts.failed} failed, ${counts.errors} errors, ${counts.passed} passed`
+              : `the command exited ${code}: see ${key}/console.txt`,
         counts,
         files,
-        highlights: junit ? failureNames(junit) : cap.text().split('\n').filter((l) => /error/i.test(l)).slice(0, 5),
+        highlights: junit
+          ? failureNames(junit)
+          : cap
+              .text()
+              .split('\n')
+              .filter((l) => /error/i.test(l))
+              .slice(0, 5),
         durationMs: performance.now() - started,
       };
       suites.push(summary);
@@ -185,47 +237,98 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
     };
 
     if (!skip.has('upload')) {
-      say('-> Record Service upload by the supplier\'s own client (with 30% injected 503s, so retries are exercised)');
+      say("-> Record Service upload by the supplier's own client (with 30% injected 503s, so retries are exercised)");
       const started = performance.now();
       const reports: UploadReport[] = [];
       const faultsUrl = (clientId: string) => `${urls.harness}/records/faults/${encodeURIComponent(clientId)}`;
       for (const c of clients) {
         // A seeded 30% of 503s on the first client proves the client retries (RS-07) without losing anything.
-        if (c === clients[0]) await fetch(faultsUrl(c.clientId), { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ errorRates: { 503: 0.3 }, seed: 7 }) });
-        reports.push(await uploadPack({
-          recordsUrl: urls.records,
-          clientId: c.clientId,
-          auth: { type: 'api-key', apiKey: c.apiKey! },
-          pack: opts.pack,
-          journal: path.join(stateDir, `upload-journal-${c.clientId}.sqlite`),
-          profile: config.platform.profile,
-          fault: uploadFault,
-          logger,
-          retry: { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 200 },
-        }));
+        if (c === clients[0])
+          await fetch(faultsUrl(c.clientId), {
+            method: 'PUT',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ errorRates: { 503: 0.3 }, seed: 7 }),
+          });
+        reports.push(
+          await uploadPack({
+            recordsUrl: urls.records,
+            clientId: c.clientId,
+            auth: { type: 'api-key', apiKey: c.apiKey! },
+            pack: opts.pack,
+            journal: path.join(stateDir, `upload-journal-${c.clientId}.sqlite`),
+            profile: config.platform.profile,
+            fault: uploadFault,
+            logger,
+            retry: { maxAttempts: 8, baseDelayMs: 20, maxDelayMs: 200 },
+          }),
+        );
         if (c === clients[0]) await fetch(faultsUrl(c.clientId), { method: 'DELETE' });
       }
       const { summary, junit } = uploadSummary(reports);
       summary.durationMs = performance.now() - started;
-      await writeReportFiles(path.join(reportDir, 'upload'), { 'junit.xml': junit, 'upload.json': `${JSON.stringify(reports, null, 2)}\n` });
+      await writeReportFiles(path.join(reportDir, 'upload'), {
+        'junit.xml': junit,
+        'upload.json': `${JSON.stringify(reports, null, 2)}\n`,
+      });
       suites.push(summary);
       say(`   ${summary.verdict.toUpperCase()}  ${summary.headline}`);
     }
 
     await step('check', 'Conformance checks (schema, rules, Record Service uploads)', [
-      'check', '--supplier', supplier.url, '--platform-url', urls.base, ...auth, '--client-id', config.supplier.clientId,
-      '--records-client-id', clients[0]!.clientId, '--include-throttle',
+      'check',
+      '--supplier',
+      supplier.url,
+      '--platform-url',
+      urls.base,
+      ...auth,
+      '--client-id',
+      config.supplier.clientId,
+      '--records-client-id',
+      clients[0]!.clientId,
+      '--include-throttle',
     ]);
     await step('replay', 'EVA replay: expected versus actual through the aggregator', [
-      'replay', '--supplier', supplier.url, '--platform-url', urls.base, ...auth, '--client-id', config.supplier.clientId,
-      '--upload', 'supplier', '--clients', clientsFlag, '--rate', '50', '--timeout', '30s',
+      'replay',
+      '--supplier',
+      supplier.url,
+      '--platform-url',
+      urls.base,
+      ...auth,
+      '--client-id',
+      config.supplier.clientId,
+      '--upload',
+      'supplier',
+      '--clients',
+      clientsFlag,
+      '--rate',
+      '50',
+      '--timeout',
+      '30s',
     ]);
     await step('verify', 'Pact verification (PCA -> PCA-Supplier contract)', [
-      'verify', '--supplier', supplier.url, '--platform-url', urls.base, ...auth, '--client-id', config.supplier.clientId,
+      'verify',
+      '--supplier',
+      supplier.url,
+      '--platform-url',
+      urls.base,
+      ...auth,
+      '--client-id',
+      config.supplier.clientId,
     ]);
     await step('load', `Load: 25 TPS for ${opts.loadDuration}, P95 budget`, [
-      'load', '--target', supplier.url, '--profile', 'default', '--duration', opts.loadDuration, '--platform-url', urls.base,
-      ...auth, '--client-id', config.supplier.clientId, '--verify',
+      'load',
+      '--target',
+      supplier.url,
+      '--profile',
+      'default',
+      '--duration',
+      opts.loadDuration,
+      '--platform-url',
+      urls.base,
+      ...auth,
+      '--client-id',
+      config.supplier.clientId,
+      '--verify',
     ]);
   } finally {
     await supplier?.close().catch(() => undefined);
@@ -234,13 +337,19 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
     await new Promise<void>((resolve) => logStream.end(resolve));
   }
 
-  const junits = await Promise.all(suites.map((s) => fs.readFile(path.join(reportDir, s.key, 'junit.xml'), 'utf8').catch(() => '')));
+  const junits = await Promise.all(
+    suites.map((s) => fs.readFile(path.join(reportDir, s.key, 'junit.xml'), 'utf8').catch(() => '')),
+  );
   const index = renderIndexPage(suites, {
     title: opts.fault ? `pca-harness demo (--fault ${opts.fault})` : 'pca-harness demo',
     generatedAt: new Date().toISOString(),
     harnessVersion: version(),
     specVersions: { ...SPEC_VERSIONS },
-    details: { pack: `${opts.pack.name} (${opts.pack.patients.length} patients)`, fault: opts.fault ?? 'none', 'load duration': opts.loadDuration },
+    details: {
+      pack: `${opts.pack.name} (${opts.pack.patients.length} patients)`,
+      fault: opts.fault ?? 'none',
+      'load duration': opts.loadDuration,
+    },
   });
   const written = await writeReportFiles(reportDir, {
     'index.html': index,
@@ -248,7 +357,14 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
     'summary.json': `${JSON.stringify({ verdict: overallVerdict(suites), fault: opts.fault ?? null, suites }, null, 2)}\n`,
   });
   const verdict = overallVerdict(suites);
-  io.out(`\n${verdict === 'pass' ? 'ALL PASSED' : verdict.toUpperCase()}: ${suites.map((s) => `${s.key} ${s.verdict}`).join(', ')}`);
+  io.out(
+    `\n${verdict === 'pass' ? 'ALL PASSED' : verdict.toUpperCase()}: ${suites.map((s) => `${s.key} ${s.verdict}`).join(', ')}`,
+  );
   io.out(`index:  ${written['index.html']}\njunit:  ${written['junit.xml']}`);
-  return { exitCode: verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed, suites, index: written['index.html']!, reportDir };
+  return {
+    exitCode: verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed,
+    suites,
+    index: written['index.html']!,
+    reportDir,
+  };
 }

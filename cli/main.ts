@@ -21,7 +21,22 @@ import pact from './commands/pact';
 import replay from './commands/replay';
 
 /** Every command, in the order `--help` lists them. */
-const COMMANDS: CommandModule[] = [demo, init, serve, validate, fixtures, explain, reconcile, load, check, supplier, evidence, verify, pact, replay];
+const COMMANDS: CommandModule[] = [
+  demo,
+  init,
+  serve,
+  validate,
+  fixtures,
+  explain,
+  reconcile,
+  load,
+  check,
+  supplier,
+  evidence,
+  verify,
+  pact,
+  replay,
+];
 
 export async function run(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exit: ExitCode = ExitCode.ok;
@@ -31,11 +46,18 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Exit codes: 0 all MUST checks passed, 1 a check failed, 2 usage or configuration error, 3 target unreachable.
-Configuration: pca-harness.config.json in the working directory (or --config), overridden by PCA_HARNESS_* variables.`);
-  for (const c of COMMANDS) c.register(program, io, (code) => { exit = code; });
-  for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+Configuration: pca-harness.config.json in the working directory (or --config), overridden by PCA_HARNESS_* variables.`,
+  );
+  for (const c of COMMANDS)
+    c.register(program, io, (code) => {
+      exit = code;
+    });
+  for (const sub of program.commands)
+    sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exit;

@@ -15,7 +15,10 @@ export interface JsonSyntaxError {
 }
 
 class Stop extends Error {
-  constructor(readonly offset: number, message: string) {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -81,7 +84,9 @@ function scan(text: string): void {
     if (c === 'f') return literal('false');
     if (c === 'n') return literal('null');
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
-    fail(c === undefined ? 'unexpected end of input: a value is missing' : `expected a value but found ${describeChar(c)}`);
+    fail(
+      c === undefined ? 'unexpected end of input: a value is missing' : `expected a value but found ${describeChar(c)}`,
+    );
   };
   const object = (depth: number): void => {
     i++;
@@ -92,7 +97,12 @@ function scan(text: string): void {
     }
     for (;;) {
       ws();
-      if (text[i] !== '"') fail(text[i] === '}' ? "trailing comma before '}'" : `expected a property name in double quotes but found ${describeChar(text[i])}`);
+      if (text[i] !== '"')
+        fail(
+          text[i] === '}'
+            ? "trailing comma before '}'"
+            : `expected a property name in double quotes but found ${describeChar(text[i])}`,
+        );
       string();
       ws();
       if (text[i] !== ':') fail(`expected ':' after a property name but found ${describeChar(text[i])}`);

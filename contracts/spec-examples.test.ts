@@ -15,7 +15,6 @@ type Json = Record<string, any>;
 const SPECIALTY = [{ coding: [{ system: URLS.specialty, code: '330', display: 'Dermatology' }] }];
 const VALID_NHS = '9000000009';
 
-
 function withSpecialty(bundle: Json): Json {
   const b = clone(bundle);
   for (const e of b.entry) e.resource.specialty = SPECIALTY;
@@ -25,9 +24,22 @@ function withSpecialty(bundle: Json): Json {
 describe('examples/*.json from the specification', () => {
   const table: Array<[file: string, kind: SchemaKind, expected: string[], erratum: string]> = [
     ['GetAppointmentResponseHappyPath.json', 'appointments', ['/entry/0/resource/specialty required'], 'E-04'],
-    ['GetInpatientAdmissionResponseHappyPath.json', 'appointments',
-      ['/entry/0/resource/specialty required', '/entry/1/resource/extension contains', '/entry/1/resource/specialty required'], 'E-04, E-05'],
-    ['GetDocumentReferencesResponseHappyPath.json', 'documents', ['/entry/0/resource/subject/identifier/value format'], 'E-12'],
+    [
+      'GetInpatientAdmissionResponseHappyPath.json',
+      'appointments',
+      [
+        '/entry/0/resource/specialty required',
+        '/entry/1/resource/extension contains',
+        '/entry/1/resource/specialty required',
+      ],
+      'E-04, E-05',
+    ],
+    [
+      'GetDocumentReferencesResponseHappyPath.json',
+      'documents',
+      ['/entry/0/resource/subject/identifier/value format'],
+      'E-12',
+    ],
     ['GetTasksResponseHappyPath.json', 'tasks', ['/entry/0/resource/for/identifier/value format'], 'E-12'],
     ['RecordServiceSendPatientListRequest.json', 'records-request', ['/nhsNumbers/1 format'], 'E-12'],
     ['RecordServiceSendPatientListResponseHappyPath.json', 'records-success', [], ''],
@@ -41,7 +53,9 @@ describe('examples/*.json from the specification', () => {
   });
 
   it('the appointment examples pass once they carry a specialty (E-04) and, for the inpatient one, a consultation medium (E-05)', () => {
-    expect(validatePayload('appointments', withSpecialty(readExampleFile('GetAppointmentResponseHappyPath.json') as Json))).toEqual({ valid: true, diagnostics: [] });
+    expect(
+      validatePayload('appointments', withSpecialty(readExampleFile('GetAppointmentResponseHappyPath.json') as Json)),
+    ).toEqual({ valid: true, diagnostics: [] });
     const inpatient = withSpecialty(readExampleFile('GetInpatientAdmissionResponseHappyPath.json') as Json);
     inpatient.entry[1].resource.extension.push({ url: URLS.consultationMedium, valueCode: 'FACE_TO_FACE' });
     expect(validatePayload('appointments', inpatient)).toEqual({ valid: true, diagnostics: [] });
@@ -61,7 +75,9 @@ describe('examples/*.json from the specification', () => {
 
   it('says why the example NHS number fails without repeating it', () => {
     const v = validatePayload('documents', readExampleFile('GetDocumentReferencesResponseHappyPath.json'));
-    expect(v.diagnostics[0].message).toBe('is not a valid NHS number: the Modulus 11 check digit is wrong (expected 9, got 1)');
+    expect(v.diagnostics[0].message).toBe(
+      'is not a valid NHS number: the Modulus 11 check digit is wrong (expected 9, got 1)',
+    );
     expect(JSON.stringify(v.diagnostics)).not.toContain('9000000001');
   });
 
@@ -78,7 +94,15 @@ describe('components.examples of the producer API standard', () => {
     ['emptyBundle', 'documents', []],
     ['emptyBundle', 'tasks', []],
     ['outpatientAppointment', 'appointments', ['/entry/0/resource/specialty required']],
-    ['inpatientAdmission', 'appointments', ['/entry/0/resource/specialty required', '/entry/1/resource/extension contains', '/entry/1/resource/specialty required']],
+    [
+      'inpatientAdmission',
+      'appointments',
+      [
+        '/entry/0/resource/specialty required',
+        '/entry/1/resource/extension contains',
+        '/entry/1/resource/specialty required',
+      ],
+    ],
     ['document', 'documents', ['/entry/0/resource/subject/identifier/value format']],
     ['questionnaire', 'tasks', ['/entry/0/resource/for/identifier/value format']],
     ['missingNhsNumber', 'operation-outcome', []],
@@ -107,7 +131,9 @@ describe('components.examples of the producer API standard', () => {
   });
 
   it('an appointment example is not a valid DocumentReference bundle (E-01)', () => {
-    expect(failures(validatePayload('documents', withSpecialty(examples.outpatientAppointment as Json)))).toEqual(['/entry/0/resource/resourceType const']);
+    expect(failures(validatePayload('documents', withSpecialty(examples.outpatientAppointment as Json)))).toEqual([
+      '/entry/0/resource/resourceType const',
+    ]);
   });
 });
 
@@ -128,7 +154,10 @@ describe('components.examples of the consumer API (what the aggregator returns)'
     allDocumentStates: [],
     allQuestionnairestates: [],
     incompleteWaitingLists: ['/entry/0/resource/period/extension/1/valueDuration required'], // valuationDuration
-    incompleteWaitingListBreastScreening: ['/entry/0/resource/identifier/0/system const', '/entry/0/resource/identifier/0/value type'],
+    incompleteWaitingListBreastScreening: [
+      '/entry/0/resource/identifier/0/system const',
+      '/entry/0/resource/identifier/0/value type',
+    ],
     completeWaitingLists: [],
     multipleWaitingLists: [
       '/entry/0/resource/activity/0/detail/extension contains', // waiting-list referral: no Portal-Link
@@ -137,8 +166,14 @@ describe('components.examples of the consumer API (what the aggregator returns)'
     ],
     incompleteWaitingListUnattachedReferral: ['/entry/0/resource/period/extension/1/valueDuration required'],
     incompleteWaitingListUnattachedFutureAppointment: ['/entry/0/resource/period/extension/1/valueDuration required'],
-    incompleteWaitingListUnattachedMultipleAppointments: ['/entry/0/resource/period/extension/1/valueDuration required', '/entry/1/resource/activity/3/detail/extension contains'],
-    incompleteWaitingListUnattachedMultipleAppointmentsInpatients: ['/entry/0/resource/period/extension/1/valueDuration required', '/entry/1/resource/activity/3/detail/extension contains'],
+    incompleteWaitingListUnattachedMultipleAppointments: [
+      '/entry/0/resource/period/extension/1/valueDuration required',
+      '/entry/1/resource/activity/3/detail/extension contains',
+    ],
+    incompleteWaitingListUnattachedMultipleAppointmentsInpatients: [
+      '/entry/0/resource/period/extension/1/valueDuration required',
+      '/entry/1/resource/activity/3/detail/extension contains',
+    ],
     oneOrMoreErrors: ['/entry/0/resource/period/extension/1/valueDuration required'],
     upstreamTimeout: [],
     upstreamFailedValidation: ['/entry/0/resource/issue required'], // issue indented outside the resource
@@ -148,15 +183,27 @@ describe('components.examples of the consumer API (what the aggregator returns)'
     pifuZeroWaitingListZeroPifu: [],
     pifuOneWaitingListZeroPifu: [nhs],
     pifuOneWaitingListOnePifuQuestionnaireWithMatchPepResponseError: [
-      '/entry/0/resource/activity/0/detail/performer/0/identifier required', nhs, '/entry/1/resource/issue/0/extension/0/url const',
+      '/entry/0/resource/activity/0/detail/performer/0/identifier required',
+      nhs,
+      '/entry/1/resource/issue/0/extension/0/url const',
     ],
     pifuOneWaitingListOnePifuQuestionnaireWithMatchSuppressed: [nhs, '/entry/1/resource/issue/0/extension required'],
     pifuTwoWaitingListTwoPifuOneActiveAndCompleted: [nhs, '/entry/1/resource/subject/identifier/value format'],
-    pifuOneWaitingListOnePifuWuestionnaireWithoutMatchMultipleActivations: [nhs, '/entry/1/resource/issue/0/extension/0/url const'],
-    pifuTwoWaitingListTwoPifuOneActiveWithMultipleActivationsOneMatchedOneNonPifuQuestionnaire: [
-      nhs, '/entry/1/resource/subject/identifier/value format', '/entry/2/resource/subject/identifier/value format', '/entry/3/resource/issue/0/extension/0/url const',
+    pifuOneWaitingListOnePifuWuestionnaireWithoutMatchMultipleActivations: [
+      nhs,
+      '/entry/1/resource/issue/0/extension/0/url const',
     ],
-    pifuTwoWaitingListZeroPifuPepFivePifuQuestionnaires: [nhs, '/entry/1/resource/subject/identifier/value format', '/entry/2/resource/subject/identifier/value format'],
+    pifuTwoWaitingListTwoPifuOneActiveWithMultipleActivationsOneMatchedOneNonPifuQuestionnaire: [
+      nhs,
+      '/entry/1/resource/subject/identifier/value format',
+      '/entry/2/resource/subject/identifier/value format',
+      '/entry/3/resource/issue/0/extension/0/url const',
+    ],
+    pifuTwoWaitingListZeroPifuPepFivePifuQuestionnaires: [
+      nhs,
+      '/entry/1/resource/subject/identifier/value format',
+      '/entry/2/resource/subject/identifier/value format',
+    ],
     pifuZeroWaitingListZeroPifuPepTimeout: ['/entry/0/resource/issue/0/extension/0/url const'],
     pifuWlmdsError: [nhs, '/entry/1/resource/issue/0/extension/0/url const'],
     // Top-level error bodies (E-14: any R4 IssueType code there).
@@ -175,7 +222,10 @@ describe('components.examples of the consumer API (what the aggregator returns)'
   };
 
   it('covers every complete payload among the examples (the rest are fragments or the non-FHIR 429 body)', () => {
-    const payloads = Object.entries(examples).filter(([, v]) => kindOf(v)).map(([n]) => n).sort();
+    const payloads = Object.entries(examples)
+      .filter(([, v]) => kindOf(v))
+      .map(([n]) => n)
+      .sort();
     expect(payloads).toEqual(Object.keys(expected).sort());
   });
 

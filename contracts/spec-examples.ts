@@ -17,7 +17,9 @@ export const SPEC_FILES = {
 export function specDir(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env.PCA_SPEC_DIR ?? path.resolve(__dirname, '..', '..', 'shared', 'reference', 'pca-spec');
   if (!existsSync(path.join(dir, SPEC_FILES.producer))) {
-    throw new Error(`the PCA specification is not at ${dir}; set PCA_SPEC_DIR to the folder holding ${SPEC_FILES.producer}`);
+    throw new Error(
+      `the PCA specification is not at ${dir}; set PCA_SPEC_DIR to the folder holding ${SPEC_FILES.producer}`,
+    );
   }
   return dir;
 }
@@ -44,7 +46,9 @@ function resolveRefs(examples: Record<string, { value?: unknown }>, node: unknow
 
 /** Every `components.examples` value of one spec file, by example name, `$ref`s resolved. */
 export function loadSpecExamples(specFile: string, dir = specDir()): Record<string, unknown> {
-  const doc = parse(readFileSync(path.join(dir, specFile), 'utf8')) as { components?: { examples?: Record<string, { value?: unknown }> } };
+  const doc = parse(readFileSync(path.join(dir, specFile), 'utf8')) as {
+    components?: { examples?: Record<string, { value?: unknown }> };
+  };
   const examples = doc.components?.examples ?? {};
   return Object.fromEntries(Object.entries(examples).map(([name, ex]) => [name, resolveRefs(examples, ex.value)]));
 }

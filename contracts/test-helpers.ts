@@ -18,7 +18,10 @@ export function failures(v: SchemaVerdict): string[] {
 
 /** Sets a value at a JSON pointer (creating nothing: the parent must exist). `undefined` deletes. */
 export function setAt(doc: unknown, pointer: string, value: unknown): void {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = parts.pop();
   if (last === undefined) throw new Error('cannot replace the root');
   let node = doc as Record<string, unknown>;
@@ -53,7 +56,9 @@ type Loose = Record<string, any>; // local only: the spec's examples are free-fo
  */
 export function validBases(): Record<SchemaKind, JsonObject> {
   const appointments = readExampleFile('GetAppointmentResponseHappyPath.json') as Loose;
-  appointments.entry[0].resource.specialty = [{ coding: [{ system: URLS.specialty, code: '330', display: 'Dermatology' }] }];
+  appointments.entry[0].resource.specialty = [
+    { coding: [{ system: URLS.specialty, code: '330', display: 'Dermatology' }] },
+  ];
   const documents = readExampleFile('GetDocumentReferencesResponseHappyPath.json') as Loose;
   documents.entry[0].resource.subject.identifier.value = '9000000009';
   const tasks = readExampleFile('GetTasksResponseHappyPath.json') as Loose;

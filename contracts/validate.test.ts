@@ -10,8 +10,17 @@ import { compileSchema, formatDiagnostic } from '../core/schema';
 import { findJsonSyntaxError, parseJson } from './json-position';
 import { failures, mutated, validBases } from './test-helpers';
 import {
-  PRODUCER_BUNDLE_KIND, SCHEMA_KINDS, SCHEMA_KIND_NAMES, type SchemaKind, bundleTotalMatches, isSchemaKind,
-  validateFile, validateJsonText, validatePayload, validateProducerBundle, validateProducerResource,
+  PRODUCER_BUNDLE_KIND,
+  SCHEMA_KINDS,
+  SCHEMA_KIND_NAMES,
+  type SchemaKind,
+  bundleTotalMatches,
+  isSchemaKind,
+  validateFile,
+  validateJsonText,
+  validatePayload,
+  validateProducerBundle,
+  validateProducerResource,
 } from './validate';
 
 // The spec's examples are free-form JSON that these tests poke into.
@@ -21,11 +30,22 @@ const bases = validBases();
 
 describe('the registry', () => {
   it('lists the eight kinds, each with a compilable schema, a title and its source in a spec file', () => {
-    expect(SCHEMA_KIND_NAMES).toEqual(['appointments', 'documents', 'tasks', 'operation-outcome', 'records-request', 'records-success', 'records-error', 'aggregator-bundle']);
+    expect(SCHEMA_KIND_NAMES).toEqual([
+      'appointments',
+      'documents',
+      'tasks',
+      'operation-outcome',
+      'records-request',
+      'records-success',
+      'records-error',
+      'aggregator-bundle',
+    ]);
     for (const k of SCHEMA_KIND_NAMES) {
       expect(() => compileSchema(SCHEMA_KINDS[k].schema)).not.toThrow();
       expect(SCHEMA_KINDS[k].title).not.toBe('');
-      expect(SCHEMA_KINDS[k].source).toMatch(/^patient-care-aggregator-api-(producer-api-standards|record-service-api|consumer-api)\.yaml #\//);
+      expect(SCHEMA_KINDS[k].source).toMatch(
+        /^patient-care-aggregator-api-(producer-api-standards|record-service-api|consumer-api)\.yaml #\//,
+      );
     }
   });
 
@@ -44,30 +64,114 @@ describe('the registry', () => {
 describe('mutations fail at the right pointer with the right rule', () => {
   const table: Array<[kind: SchemaKind, what: string, pointer: string, value: unknown, expected: string[]]> = [
     // appointments
-    ['appointments', 'required field removed', '/entry/0/resource/status', undefined, ['/entry/0/resource/status required']],
+    [
+      'appointments',
+      'required field removed',
+      '/entry/0/resource/status',
+      undefined,
+      ['/entry/0/resource/status required'],
+    ],
     ['appointments', 'enum value changed', '/entry/0/resource/status', 'pending', ['/entry/0/resource/status enum']],
-    ['appointments', 'bad NHS number', '/entry/0/resource/participant/0/actor/identifier/value', '9000000018', ['/entry/0/resource/participant/0/actor/identifier/value format']],
-    ['appointments', 'malformed date-time', '/entry/0/resource/start', '2021-06-13 12:30', ['/entry/0/resource/start format']],
-    ['appointments', 'request status changed', '/entry/0/resource/extension/1/valueCode', 'Pending', ['/entry/0/resource/extension/1/valueCode enum']],
-    ['appointments', 'priority changed', '/entry/0/resource/extension/0/valueCoding/code', 'SOON', ['/entry/0/resource/extension/0/valueCoding/code enum']],
-    ['appointments', 'medium changed', '/entry/0/resource/extension/2/valueCode', 'VIRTUAL', ['/entry/0/resource/extension contains', '/entry/0/resource/extension/2/valueCode enum']],
-    ['appointments', 'portal link not a URL', '/entry/0/resource/extension/3/valueUrl', 'my portal', ['/entry/0/resource/extension contains', '/entry/0/resource/extension/3/valueUrl format']],
+    [
+      'appointments',
+      'bad NHS number',
+      '/entry/0/resource/participant/0/actor/identifier/value',
+      '9000000018',
+      ['/entry/0/resource/participant/0/actor/identifier/value format'],
+    ],
+    [
+      'appointments',
+      'malformed date-time',
+      '/entry/0/resource/start',
+      '2021-06-13 12:30',
+      ['/entry/0/resource/start format'],
+    ],
+    [
+      'appointments',
+      'request status changed',
+      '/entry/0/resource/extension/1/valueCode',
+      'Pending',
+      ['/entry/0/resource/extension/1/valueCode enum'],
+    ],
+    [
+      'appointments',
+      'priority changed',
+      '/entry/0/resource/extension/0/valueCoding/code',
+      'SOON',
+      ['/entry/0/resource/extension/0/valueCoding/code enum'],
+    ],
+    [
+      'appointments',
+      'medium changed',
+      '/entry/0/resource/extension/2/valueCode',
+      'VIRTUAL',
+      ['/entry/0/resource/extension contains', '/entry/0/resource/extension/2/valueCode enum'],
+    ],
+    [
+      'appointments',
+      'portal link not a URL',
+      '/entry/0/resource/extension/3/valueUrl',
+      'my portal',
+      ['/entry/0/resource/extension contains', '/entry/0/resource/extension/3/valueUrl format'],
+    ],
     ['appointments', 'total not an integer', '/total', '1', ['/total type']],
     ['appointments', 'bundle type changed', '/type', 'collection', ['/type const']],
     // documents
-    ['documents', 'required field removed', '/entry/0/resource/custodian', undefined, ['/entry/0/resource/custodian required']],
-    ['documents', 'read receipt changed', '/entry/0/resource/extension/0/valueCode', 'Opened', ['/entry/0/resource/extension/0/valueCode enum']],
+    [
+      'documents',
+      'required field removed',
+      '/entry/0/resource/custodian',
+      undefined,
+      ['/entry/0/resource/custodian required'],
+    ],
+    [
+      'documents',
+      'read receipt changed',
+      '/entry/0/resource/extension/0/valueCode',
+      'Opened',
+      ['/entry/0/resource/extension/0/valueCode enum'],
+    ],
     ['documents', 'status changed', '/entry/0/resource/status', 'superseded', ['/entry/0/resource/status enum']],
-    ['documents', 'bad NHS number', '/entry/0/resource/subject/identifier/value', '9000000018', ['/entry/0/resource/subject/identifier/value format']],
+    [
+      'documents',
+      'bad NHS number',
+      '/entry/0/resource/subject/identifier/value',
+      '9000000018',
+      ['/entry/0/resource/subject/identifier/value format'],
+    ],
     ['documents', 'malformed date-time', '/entry/0/resource/date', '13/06/2021', ['/entry/0/resource/date format']],
-    ['documents', 'not a PDF', '/entry/0/resource/content/0/attachment/contentType', 'text/html', ['/entry/0/resource/content/0/attachment/contentType const']],
+    [
+      'documents',
+      'not a PDF',
+      '/entry/0/resource/content/0/attachment/contentType',
+      'text/html',
+      ['/entry/0/resource/content/0/attachment/contentType const'],
+    ],
     // tasks
     ['tasks', 'required field removed', '/entry/0/resource/owner', undefined, ['/entry/0/resource/owner required']],
     ['tasks', 'status changed', '/entry/0/resource/status', 'draft', ['/entry/0/resource/status enum']],
     ['tasks', 'intent changed', '/entry/0/resource/intent', 'order', ['/entry/0/resource/intent const']],
-    ['tasks', 'questionnaire type system changed', '/entry/0/resource/reasonCode/coding/0/system', 'https://example.org/types', ['/entry/0/resource/reasonCode/coding/0/system const']],
-    ['tasks', 'bad NHS number', '/entry/0/resource/for/identifier/value', '9000000018', ['/entry/0/resource/for/identifier/value format']],
-    ['tasks', 'a date where a date-time belongs', '/entry/0/resource/authoredOn', '2021-06-13', ['/entry/0/resource/authoredOn format']],
+    [
+      'tasks',
+      'questionnaire type system changed',
+      '/entry/0/resource/reasonCode/coding/0/system',
+      'https://example.org/types',
+      ['/entry/0/resource/reasonCode/coding/0/system const'],
+    ],
+    [
+      'tasks',
+      'bad NHS number',
+      '/entry/0/resource/for/identifier/value',
+      '9000000018',
+      ['/entry/0/resource/for/identifier/value format'],
+    ],
+    [
+      'tasks',
+      'a date where a date-time belongs',
+      '/entry/0/resource/authoredOn',
+      '2021-06-13',
+      ['/entry/0/resource/authoredOn format'],
+    ],
     // operation-outcome
     ['operation-outcome', 'required field removed', '/issue/0/severity', undefined, ['/issue/0/severity required']],
     ['operation-outcome', 'severity changed', '/issue/0/severity', 'critical', ['/issue/0/severity enum']],
@@ -75,7 +179,13 @@ describe('mutations fail at the right pointer with the right rule', () => {
     // records-request
     ['records-request', 'required field removed', '/clientId', undefined, ['/clientId required']],
     ['records-request', 'bad NHS number', '/nhsNumbers/0', '9000000018', ['/nhsNumbers/0 format']],
-    ['records-request', 'the spec\'s error example: "nhsNumbers[1]" with value "abc"', '/nhsNumbers/1', 'abc', ['/nhsNumbers/1 pattern']],
+    [
+      'records-request',
+      'the spec\'s error example: "nhsNumbers[1]" with value "abc"',
+      '/nhsNumbers/1',
+      'abc',
+      ['/nhsNumbers/1 pattern'],
+    ],
     ['records-request', 'a leading zero', '/nhsNumbers/1', '0123456789', ['/nhsNumbers/1 pattern']],
     ['records-request', 'an empty list', '/nhsNumbers', [], ['/nhsNumbers minItems']],
     // records-success / records-error
@@ -83,13 +193,55 @@ describe('mutations fail at the right pointer with the right rule', () => {
     ['records-error', 'code changed', '/code', 'error.server', ['/code enum']],
     ['records-error', 'required field removed', '/code', undefined, ['/code required']],
     // aggregator-bundle
-    ['aggregator-bundle', 'required field removed', '/entry/1/resource/intent', undefined, ['/entry/1/resource/intent required']],
-    ['aggregator-bundle', 'care plan status changed', '/entry/1/resource/status', 'draft', ['/entry/1/resource/status enum']],
-    ['aggregator-bundle', 'bad NHS number', '/entry/1/resource/subject/identifier/value', '9000000018', ['/entry/1/resource/subject/identifier/value format']],
-    ['aggregator-bundle', 'malformed date-time', '/entry/1/resource/activity/0/detail/scheduledPeriod/start', '2026-04-10', ['/entry/1/resource/activity/0/detail/scheduledPeriod/start format']],
-    ['aggregator-bundle', 'read receipt in the producer\'s spelling', '/entry/1/resource/activity/1/detail/extension/3/valueCode', 'Unread', ['/entry/1/resource/activity/1/detail/extension/3/valueCode enum']],
-    ['aggregator-bundle', 'waiting-list start not a FHIR dateTime', '/entry/0/resource/period/start', '22/06/2022', ['/entry/0/resource/period/start format']],
-    ['aggregator-bundle', 'OperationOutcome with search mode match', '/entry/2/search/mode', 'match', ['/entry/2/search/mode const']],
+    [
+      'aggregator-bundle',
+      'required field removed',
+      '/entry/1/resource/intent',
+      undefined,
+      ['/entry/1/resource/intent required'],
+    ],
+    [
+      'aggregator-bundle',
+      'care plan status changed',
+      '/entry/1/resource/status',
+      'draft',
+      ['/entry/1/resource/status enum'],
+    ],
+    [
+      'aggregator-bundle',
+      'bad NHS number',
+      '/entry/1/resource/subject/identifier/value',
+      '9000000018',
+      ['/entry/1/resource/subject/identifier/value format'],
+    ],
+    [
+      'aggregator-bundle',
+      'malformed date-time',
+      '/entry/1/resource/activity/0/detail/scheduledPeriod/start',
+      '2026-04-10',
+      ['/entry/1/resource/activity/0/detail/scheduledPeriod/start format'],
+    ],
+    [
+      'aggregator-bundle',
+      "read receipt in the producer's spelling",
+      '/entry/1/resource/activity/1/detail/extension/3/valueCode',
+      'Unread',
+      ['/entry/1/resource/activity/1/detail/extension/3/valueCode enum'],
+    ],
+    [
+      'aggregator-bundle',
+      'waiting-list start not a FHIR dateTime',
+      '/entry/0/resource/period/start',
+      '22/06/2022',
+      ['/entry/0/resource/period/start format'],
+    ],
+    [
+      'aggregator-bundle',
+      'OperationOutcome with search mode match',
+      '/entry/2/search/mode',
+      'match',
+      ['/entry/2/search/mode const'],
+    ],
   ];
 
   it.each(table)('%s: %s', (kind, _what, pointer, value, expected) => {
@@ -100,24 +252,46 @@ describe('mutations fail at the right pointer with the right rule', () => {
 
   it('a bad check digit is explained without the number, a bad shape by the pattern', () => {
     const digit = validatePayload('records-request', mutated(bases['records-request'], '/nhsNumbers/0', '9000000018'));
-    expect(digit.diagnostics[0].message).toBe('is not a valid NHS number: the Modulus 11 check digit is wrong (expected 7, got 8)');
+    expect(digit.diagnostics[0].message).toBe(
+      'is not a valid NHS number: the Modulus 11 check digit is wrong (expected 7, got 8)',
+    );
     expect(JSON.stringify(digit)).not.toContain('9000000018');
-    const impossible = validatePayload('records-request', mutated(bases['records-request'], '/nhsNumbers/0', '9990000005'));
+    const impossible = validatePayload(
+      'records-request',
+      mutated(bases['records-request'], '/nhsNumbers/0', '9990000005'),
+    );
     expect(impossible.diagnostics[0].message).toMatch(/no valid NHS number starts with them/);
     const shape = validatePayload('records-request', mutated(bases['records-request'], '/nhsNumbers/1', 'abc'));
-    expect(shape.diagnostics).toEqual([expect.objectContaining({ message: 'must match the pattern ^[1-9][0-9]{9}$', hint: expect.stringMatching(/10 digits/) })]);
+    expect(shape.diagnostics).toEqual([
+      expect.objectContaining({
+        message: 'must match the pattern ^[1-9][0-9]{9}$',
+        hint: expect.stringMatching(/10 digits/),
+      }),
+    ]);
   });
 
   it('a FHIR dateTime may be a date or a full date-time with a zone', () => {
     for (const start of ['2022', '2022-06', '2022-06-22', '2022-06-22T09:00:00+01:00']) {
-      expect(validatePayload('aggregator-bundle', mutated(bases['aggregator-bundle'], '/entry/0/resource/period/start', start)).valid).toBe(true);
+      expect(
+        validatePayload(
+          'aggregator-bundle',
+          mutated(bases['aggregator-bundle'], '/entry/0/resource/period/start', start),
+        ).valid,
+      ).toBe(true);
     }
-    expect(validatePayload('aggregator-bundle', mutated(bases['aggregator-bundle'], '/entry/0/resource/period/start', '2022-06-22T09:00')).valid).toBe(false);
+    expect(
+      validatePayload(
+        'aggregator-bundle',
+        mutated(bases['aggregator-bundle'], '/entry/0/resource/period/start', '2022-06-22T09:00'),
+      ).valid,
+    ).toBe(false);
   });
 
   it('formats a diagnostic on one line with its hint', () => {
     const v = validatePayload('tasks', mutated(bases.tasks, '/entry/0/resource/authoredOn', undefined));
-    expect(formatDiagnostic(v.diagnostics[0])).toMatch(/^\/entry\/0\/resource\/authoredOn: missing required property "authoredOn" \[required\] \(the date the questionnaire .*E-06\)\)$/);
+    expect(formatDiagnostic(v.diagnostics[0])).toMatch(
+      /^\/entry\/0\/resource\/authoredOn: missing required property "authoredOn" \[required\] \(the date the questionnaire .*E-06\)\)$/,
+    );
   });
 
   it('collects every fault in one pass', () => {
@@ -134,10 +308,14 @@ describe('mutations fail at the right pointer with the right rule', () => {
 
 describe('validateProducerBundle / validateProducerResource', () => {
   it('maps each producer resource type to its bundle kind', () => {
-    expect(PRODUCER_BUNDLE_KIND).toEqual({ Appointment: 'appointments', DocumentReference: 'documents', Task: 'tasks' });
+    expect(PRODUCER_BUNDLE_KIND).toEqual({
+      Appointment: 'appointments',
+      DocumentReference: 'documents',
+      Task: 'tasks',
+    });
   });
 
-  it('validates a bundle by the endpoint\'s resource type', () => {
+  it("validates a bundle by the endpoint's resource type", () => {
     expect(validateProducerBundle('Appointment', bases.appointments).valid).toBe(true);
     expect(validateProducerBundle('DocumentReference', bases.documents).valid).toBe(true);
     expect(validateProducerBundle('Task', bases.tasks).valid).toBe(true);
@@ -145,14 +323,20 @@ describe('validateProducerBundle / validateProducerResource', () => {
   });
 
   it('accepts the empty answer with or without an entry array', () => {
-    expect(validateProducerBundle('Appointment', { resourceType: 'Bundle', type: 'searchset', total: 0 }).valid).toBe(true);
-    expect(validateProducerBundle('Task', { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }).valid).toBe(true);
+    expect(validateProducerBundle('Appointment', { resourceType: 'Bundle', type: 'searchset', total: 0 }).valid).toBe(
+      true,
+    );
+    expect(
+      validateProducerBundle('Task', { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }).valid,
+    ).toBe(true);
   });
 
   it('validates one resource with pointers from the resource root', () => {
     const appointment = (bases.appointments as Json).entry[0].resource;
     expect(validateProducerResource('Appointment', appointment)).toEqual({ valid: true, diagnostics: [] });
-    expect(failures(validateProducerResource('Appointment', mutated(appointment, '/status', 'waitlist')))).toEqual(['/status enum']);
+    expect(failures(validateProducerResource('Appointment', mutated(appointment, '/status', 'waitlist')))).toEqual([
+      '/status enum',
+    ]);
     expect(failures(validateProducerResource('DocumentReference', appointment))).toContain('/resourceType const');
   });
 
@@ -179,7 +363,8 @@ describe('bundleTotalMatches', () => {
   });
 
   it('holds for the base bundles of every bundle kind', () => {
-    for (const k of ['appointments', 'documents', 'tasks', 'aggregator-bundle'] as const) expect(bundleTotalMatches(bases[k])).toBe(true);
+    for (const k of ['appointments', 'documents', 'tasks', 'aggregator-bundle'] as const)
+      expect(bundleTotalMatches(bases[k])).toBe(true);
   });
 });
 
@@ -202,7 +387,14 @@ describe('JSON text and files', () => {
     const v = validateFile('records-request', file);
     expect(v.valid).toBe(false);
     expect(v.parseError).toEqual({ message: "trailing comma before ']'", offset: 56, line: 3, column: 31 });
-    expect(v.diagnostics).toEqual([{ pointer: '', rule: 'json', message: "not valid JSON at line 3, column 31: trailing comma before ']'", schemaPath: '' }]);
+    expect(v.diagnostics).toEqual([
+      {
+        pointer: '',
+        rule: 'json',
+        message: "not valid JSON at line 3, column 31: trailing comma before ']'",
+        schemaPath: '',
+      },
+    ]);
     expect(JSON.stringify(v)).not.toContain('9000000009');
   });
 
@@ -221,7 +413,12 @@ describe('locating JSON syntax errors', () => {
     ['{"a": }', 1, 7, "expected a value but found '}'"],
     ['{"a": 1,}', 1, 9, "trailing comma before '}'"],
     ['{"a": 1 "b": 2}', 1, 9, "expected ',' or '}' after a property value but found '\"'"],
-    ["{'a': 1}", 1, 2, 'expected a property name in double quotes but found a single quote (JSON strings use double quotes)'],
+    [
+      "{'a': 1}",
+      1,
+      2,
+      'expected a property name in double quotes but found a single quote (JSON strings use double quotes)',
+    ],
     ['{"a" 1}', 1, 6, "expected ':' after a property name but found a digit"],
     ['[1, 2', 1, 6, "expected ',' or ']' after an array item but found the end of the input"],
     ['{"a": "x\ny"}', 1, 9, 'control character in a string (escape it, e.g. \\n)'],

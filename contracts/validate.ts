@@ -95,7 +95,14 @@ export function validateJsonText(kind: SchemaKind, text: string, label: string):
       file: label,
       kind,
       valid: false,
-      diagnostics: [{ pointer: '', rule: 'json', message: `not valid JSON at line ${line}, column ${column}: ${message}`, schemaPath: '' }],
+      diagnostics: [
+        {
+          pointer: '',
+          rule: 'json',
+          message: `not valid JSON at line ${line}, column ${column}: ${message}`,
+          schemaPath: '',
+        },
+      ],
       parseError: parsed.error,
     };
   }

@@ -9,8 +9,12 @@ export function fixedClock(at: Date | string): Clock & { advance(ms: number): vo
   let t = new Date(at).getTime();
   return {
     now: () => new Date(t),
-    advance: (ms: number) => { t += ms; },
-    set: (d: Date | string) => { t = new Date(d).getTime(); },
+    advance: (ms: number) => {
+      t += ms;
+    },
+    set: (d: Date | string) => {
+      t = new Date(d).getTime();
+    },
   };
 }
 

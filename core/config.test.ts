@@ -17,7 +17,10 @@ describe('loadConfig', () => {
 
   it('layers file < environment < flags', () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'pca-harness.config.json'), JSON.stringify({ platform: { port: 8000, mode: 'int' }, supplier: { port: 9000 } }));
+    writeFileSync(
+      path.join(dir, 'pca-harness.config.json'),
+      JSON.stringify({ platform: { port: 8000, mode: 'int' }, supplier: { port: 9000 } }),
+    );
     const { config, source } = loadConfig({
       cwd: dir,
       env: { PCA_HARNESS_PLATFORM_PORT: '8100', PCA_HARNESS_SUPPLIER_NHS_LOGIN_ISSUER: 'http://localhost:1/nhs-login' },
@@ -31,7 +34,10 @@ describe('loadConfig', () => {
 
   it('names the key and what was wrong', () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'pca-harness.config.json'), JSON.stringify({ platform: { mode: 'loose', port: 'x' }, nope: 1 }));
+    writeFileSync(
+      path.join(dir, 'pca-harness.config.json'),
+      JSON.stringify({ platform: { mode: 'loose', port: 'x' }, nope: 1 }),
+    );
     let err: unknown;
     try {
       loadConfig({ cwd: dir, env: {} });
@@ -46,8 +52,12 @@ describe('loadConfig', () => {
   });
 
   it('explains bad environment values and malformed files', () => {
-    expect(() => loadConfig({ cwd: tmp(), env: { PCA_HARNESS_PLATFORM_PORT: 'seventy' } })).toThrow(/PCA_HARNESS_PLATFORM_PORT="seventy" is not a number/);
-    expect(() => loadConfig({ cwd: tmp(), env: { PCA_HARNESS_PLATFORM_PORT: '70000' } })).toThrow(/platform\.port.*must be <= 65535/);
+    expect(() => loadConfig({ cwd: tmp(), env: { PCA_HARNESS_PLATFORM_PORT: 'seventy' } })).toThrow(
+      /PCA_HARNESS_PLATFORM_PORT="seventy" is not a number/,
+    );
+    expect(() => loadConfig({ cwd: tmp(), env: { PCA_HARNESS_PLATFORM_PORT: '70000' } })).toThrow(
+      /platform\.port.*must be <= 65535/,
+    );
     const dir = tmp();
     writeFileSync(path.join(dir, 'broken.json'), '{ "platform": ');
     expect(() => loadConfig({ cwd: dir, env: {}, file: 'broken.json' })).toThrow(/not valid JSON/);
@@ -56,14 +66,32 @@ describe('loadConfig', () => {
 
   it('lists every scalar setting as an environment variable', () => {
     const names = ENV_VARIABLES.map((v) => v.name);
-    expect(names).toEqual(expect.arrayContaining(['PCA_HARNESS_STATE_DIR', 'PCA_HARNESS_PLATFORM_MODE', 'PCA_HARNESS_SUPPLIER_PATHS_APPOINTMENTS', 'PCA_HARNESS_PLATFORM_CLIENTS']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'PCA_HARNESS_STATE_DIR',
+        'PCA_HARNESS_PLATFORM_MODE',
+        'PCA_HARNESS_SUPPLIER_PATHS_APPOINTMENTS',
+        'PCA_HARNESS_PLATFORM_CLIENTS',
+      ]),
+    );
   });
 
   it('redacts secrets for display', () => {
     const cfg = loadConfig({
       cwd: tmp(),
       env: {},
-      overrides: { platform: { clients: [{ clientId: 'c1', apiKey: 'api-key-123456', resourceType: 'Appointment', endpoint: { url: 'http://127.0.0.1:1', auth: { type: 'static', token: 'tok-secret' } } }] } },
+      overrides: {
+        platform: {
+          clients: [
+            {
+              clientId: 'c1',
+              apiKey: 'api-key-123456',
+              resourceType: 'Appointment',
+              endpoint: { url: 'http://127.0.0.1:1', auth: { type: 'static', token: 'tok-secret' } },
+            },
+          ],
+        },
+      },
     }).config;
     const shown = JSON.stringify(redactedConfig(cfg));
     expect(shown).not.toContain('api-key-123456');
@@ -75,11 +103,14 @@ describe('loadConfig', () => {
 describe('commented config files', () => {
   it('accepts // and /* */ comments but not inside strings', () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'pca-harness.config.json'), `{
+    writeFileSync(
+      path.join(dir, 'pca-harness.config.json'),
+      `{
       // where state lives
       "stateDir": "state//dir", /* a path with // stays */
       "platform": { "mode": "int" }
-    }`);
+    }`,
+    );
     const { config } = loadConfig({ cwd: dir, env: {} });
     expect(config.stateDir).toBe(path.join(dir, 'state//dir'));
     expect(config.platform.mode).toBe('int');

@@ -13,7 +13,13 @@ export type Mode = 'strict' | 'int';
 export type Profile = 'int' | 'prod';
 
 export type PullAuth =
-  | { type: 'client_credentials'; tokenUrl: string; clientId: string; clientSecret: string; method?: 'client_secret_basic' | 'client_secret_post' }
+  | {
+      type: 'client_credentials';
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      method?: 'client_secret_basic' | 'client_secret_post';
+    }
   | { type: 'static'; token: string };
 
 export interface SupplierEndpoint {
@@ -120,7 +126,11 @@ export const CONFIG_SCHEMA = {
         type: 'object',
         additionalProperties: false,
         required: ['from', 'to'],
-        properties: { from: { type: 'string', pattern: '^[0-9]{10}$' }, to: { type: 'string', pattern: '^[0-9]{10}$' }, label: { type: 'string' } },
+        properties: {
+          from: { type: 'string', pattern: '^[0-9]{10}$' },
+          to: { type: 'string', pattern: '^[0-9]{10}$' },
+          label: { type: 'string' },
+        },
       },
     },
     platform: {
@@ -152,7 +162,11 @@ export const CONFIG_SCHEMA = {
               clientId: { type: 'string', minLength: 1 },
               apiKey: { type: 'string', minLength: 8 },
               resourceType: { enum: ['Appointment', 'DocumentReference', 'Task'] },
-              jwks: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } },
+              jwks: {
+                type: 'object',
+                required: ['keys'],
+                properties: { keys: { type: 'array', items: { type: 'object' } } },
+              },
               requireContractPass: { type: 'boolean' },
               endpoint: {
                 type: 'object',
@@ -164,15 +178,23 @@ export const CONFIG_SCHEMA = {
                   auth: {
                     oneOf: [
                       {
-                        type: 'object', additionalProperties: false,
+                        type: 'object',
+                        additionalProperties: false,
                         required: ['type', 'tokenUrl', 'clientId', 'clientSecret'],
                         properties: {
-                          type: { const: 'client_credentials' }, tokenUrl: { type: 'string', format: 'uri' },
-                          clientId: { type: 'string', minLength: 1 }, clientSecret: { type: 'string', minLength: 1 },
+                          type: { const: 'client_credentials' },
+                          tokenUrl: { type: 'string', format: 'uri' },
+                          clientId: { type: 'string', minLength: 1 },
+                          clientSecret: { type: 'string', minLength: 1 },
                           method: { enum: ['client_secret_basic', 'client_secret_post'] },
                         },
                       },
-                      { type: 'object', additionalProperties: false, required: ['type', 'token'], properties: { type: { const: 'static' }, token: { type: 'string', minLength: 1 } } },
+                      {
+                        type: 'object',
+                        additionalProperties: false,
+                        required: ['type', 'token'],
+                        properties: { type: { const: 'static' }, token: { type: 'string', minLength: 1 } },
+                      },
                     ],
                   },
                 },
@@ -182,8 +204,13 @@ export const CONFIG_SCHEMA = {
                 additionalProperties: false,
                 properties: {
                   errorRates: {
-                    type: 'object', additionalProperties: false,
-                    properties: { 500: { type: 'number', minimum: 0, maximum: 1 }, 503: { type: 'number', minimum: 0, maximum: 1 }, 504: { type: 'number', minimum: 0, maximum: 1 } },
+                    type: 'object',
+                    additionalProperties: false,
+                    properties: {
+                      500: { type: 'number', minimum: 0, maximum: 1 },
+                      503: { type: 'number', minimum: 0, maximum: 1 },
+                      504: { type: 'number', minimum: 0, maximum: 1 },
+                    },
                   },
                   latencyMs: { type: 'integer', minimum: 0, maximum: 60000 },
                   timeoutRate: { type: 'number', minimum: 0, maximum: 1 },
@@ -207,7 +234,8 @@ export const CONFIG_SCHEMA = {
         clientSecret: { type: 'string', minLength: 8 },
         portalBaseUrl: { type: 'string', format: 'uri', pattern: '^https://' },
         paths: {
-          type: 'object', additionalProperties: false,
+          type: 'object',
+          additionalProperties: false,
           properties: { appointments: pathString, documents: pathString, tasks: pathString },
         },
       },
@@ -240,11 +268,17 @@ export function stripJsonComments(text: string): string {
       out += c;
       i += 1;
     } else if (c === '/' && next === '/') {
-      while (i < text.length && text[i] !== '\n') { out += ' '; i += 1; }
+      while (i < text.length && text[i] !== '\n') {
+        out += ' ';
+        i += 1;
+      }
     } else if (c === '/' && next === '*') {
       out += '  ';
       i += 2;
-      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) { out += text[i] === '\n' ? '\n' : ' '; i += 1; }
+      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) {
+        out += text[i] === '\n' ? '\n' : ' ';
+        i += 1;
+      }
       out += '  ';
       i += 2;
     } else {
@@ -256,7 +290,10 @@ export function stripJsonComments(text: string): string {
 }
 
 export class ConfigError extends Error {
-  constructor(message: string, readonly problems: string[] = []) {
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
     super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
     this.name = 'ConfigError';
   }
@@ -284,7 +321,11 @@ export function envVarName(p: string[]): string {
   return ENV_PREFIX + p.map((s) => s.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
 
-export const ENV_VARIABLES = envLeaves(CONFIG_SCHEMA as unknown as Record<string, unknown>).map((l) => ({ name: envVarName(l.path), key: l.path.join('.'), type: l.type }));
+export const ENV_VARIABLES = envLeaves(CONFIG_SCHEMA as unknown as Record<string, unknown>).map((l) => ({
+  name: envVarName(l.path),
+  key: l.path.join('.'),
+  type: l.type,
+}));
 
 function setPath(target: Record<string, Json>, p: string[], value: Json): void {
   let cur = target;
@@ -335,7 +376,9 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<HarnessConfig>;
 }
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<infer _U> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends Array<infer _U> ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 export interface LoadedConfig {
   config: HarnessConfig;
@@ -359,7 +402,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
       throw new ConfigError(`config file ${candidate} is not valid JSON: ${(e as Error).message}`);
     }
     const fileCheck = validateAgainst(CONFIG_SCHEMA, fileValues);
-    if (!fileCheck.valid) throw new ConfigError(`config file ${candidate} is invalid:`, fileCheck.diagnostics.map(configProblem));
+    if (!fileCheck.valid)
+      throw new ConfigError(`config file ${candidate} is invalid:`, fileCheck.diagnostics.map(configProblem));
   } else if (explicit) {
     throw new ConfigError(`config file ${candidate} does not exist`);
   }
@@ -371,14 +415,22 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
   const merged = deepMerge(deepMerge(deepMerge(DEFAULT_CONFIG, fileValues), envValues), opts.overrides ?? {});
   const check = validateAgainst(CONFIG_SCHEMA, merged);
-  if (!check.valid) throw new ConfigError('configuration is invalid (after applying environment and flags):', check.diagnostics.map(configProblem));
-  if (source && !path.isAbsolute(merged.stateDir)) merged.stateDir = path.resolve(path.dirname(source), merged.stateDir);
+  if (!check.valid)
+    throw new ConfigError(
+      'configuration is invalid (after applying environment and flags):',
+      check.diagnostics.map(configProblem),
+    );
+  if (source && !path.isAbsolute(merged.stateDir))
+    merged.stateDir = path.resolve(path.dirname(source), merged.stateDir);
   return { config: merged, source };
 }
 
 function configProblem(d: { pointer: string; message: string }): string {
   const key = d.pointer.replace(/^\//, '').split('/').filter(Boolean).join('.') || '(root)';
-  const p = d.pointer.replace(/^\//, '').split('/').filter((s) => !/^\d+$/.test(s));
+  const p = d.pointer
+    .replace(/^\//, '')
+    .split('/')
+    .filter((s) => !/^\d+$/.test(s));
   const envHint = p.length && ENV_VARIABLES.some((v) => v.key === p.join('.')) ? ` (env ${envVarName(p)})` : '';
   return `${key}${envHint}: ${d.message}`;
 }
@@ -399,7 +451,17 @@ export function redactedConfig(cfg: HarnessConfig): HarnessConfig {
       clients: cfg.platform.clients.map((c) => ({
         ...c,
         ...(c.apiKey ? { apiKey: '[REDACTED]' } : {}),
-        ...(c.endpoint ? { endpoint: { ...c.endpoint, auth: c.endpoint.auth.type === 'static' ? { type: 'static', token: '[REDACTED]' } : { ...c.endpoint.auth, clientSecret: '[REDACTED]' } } } : {}),
+        ...(c.endpoint
+          ? {
+              endpoint: {
+                ...c.endpoint,
+                auth:
+                  c.endpoint.auth.type === 'static'
+                    ? { type: 'static', token: '[REDACTED]' }
+                    : { ...c.endpoint.auth, clientSecret: '[REDACTED]' },
+              },
+            }
+          : {}),
       })),
     },
     supplier: { ...cfg.supplier, clientSecret: '[REDACTED]' },

@@ -64,8 +64,16 @@ export interface ResourceBase {
 }
 
 export type AppointmentStatus =
-  | 'proposed' | 'pending' | 'booked' | 'arrived' | 'fulfilled' | 'cancelled' | 'noshow'
-  | 'entered-in-error' | 'checked-in' | 'waitlist';
+  | 'proposed'
+  | 'pending'
+  | 'booked'
+  | 'arrived'
+  | 'fulfilled'
+  | 'cancelled'
+  | 'noshow'
+  | 'entered-in-error'
+  | 'checked-in'
+  | 'waitlist';
 
 export interface AppointmentParticipant {
   type?: CodeableConcept[];
@@ -120,8 +128,18 @@ export interface DocumentReference extends ResourceBase {
 }
 
 export type TaskStatus =
-  | 'draft' | 'requested' | 'received' | 'accepted' | 'rejected' | 'ready' | 'cancelled'
-  | 'in-progress' | 'on-hold' | 'failed' | 'completed' | 'entered-in-error';
+  | 'draft'
+  | 'requested'
+  | 'received'
+  | 'accepted'
+  | 'rejected'
+  | 'ready'
+  | 'cancelled'
+  | 'in-progress'
+  | 'on-hold'
+  | 'failed'
+  | 'completed'
+  | 'entered-in-error';
 
 export interface Task extends ResourceBase {
   resourceType: 'Task';
@@ -233,8 +251,12 @@ export function operationOutcome(
 }
 
 export function isOperationOutcome(v: unknown): v is OperationOutcome {
-  return typeof v === 'object' && v !== null && (v as { resourceType?: unknown }).resourceType === 'OperationOutcome'
-    && Array.isArray((v as { issue?: unknown }).issue);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { resourceType?: unknown }).resourceType === 'OperationOutcome' &&
+    Array.isArray((v as { issue?: unknown }).issue)
+  );
 }
 
 export const FHIR_JSON = 'application/fhir+json';

@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
-import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type NextFunction,
+  type Request,
+  type Response,
+} from 'express';
 import type { Logger } from './logger';
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';
@@ -31,10 +37,11 @@ export function listen(app: Express | http.RequestListener, port = 0, host = '12
         server,
         port: addr.port,
         url: `http://${shownHost}:${addr.port}`,
-        close: () => new Promise<void>((res, rej) => {
-          server.close((err) => (err ? rej(err) : res()));
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((res, rej) => {
+            server.close((err) => (err ? rej(err) : res()));
+            server.closeAllConnections();
+          }),
       });
     });
   });
@@ -76,9 +83,17 @@ export function describeBodyError(err: unknown): BodyErrorInfo | undefined {
   const e = err as { type?: string; status?: number; limit?: number; length?: number; message?: string };
   switch (e?.type) {
     case 'entity.parse.failed':
-      return { problem: 'malformed-json', status: 400, message: `request body is not valid JSON: ${e.message ?? ''}`.trim() };
+      return {
+        problem: 'malformed-json',
+        status: 400,
+        message: `request body is not valid JSON: ${e.message ?? ''}`.trim(),
+      };
     case 'entity.too.large':
-      return { problem: 'too-large', status: 413, message: `request body is ${e.length ?? 'too many'} bytes; the limit is ${e.limit} bytes` };
+      return {
+        problem: 'too-large',
+        status: 413,
+        message: `request body is ${e.length ?? 'too many'} bytes; the limit is ${e.limit} bytes`,
+      };
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { problem: 'bad-encoding', status: 415, message: e.message ?? 'unsupported body encoding' };
@@ -106,10 +121,13 @@ export function isJsonRequest(req: Request): boolean {
 
 /** JSON body parser that accepts `application/json` and `+json` types, with a size limit. */
 export function jsonBody(limit: string | number = '1mb') {
-  return express.json({ limit, type: (req) => {
-    const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    return ct === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(ct);
-  } });
+  return express.json({
+    limit,
+    type: (req) => {
+      const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      return ct === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(ct);
+    },
+  });
 }
 
 export interface FetchResult<T = unknown> {
@@ -121,21 +139,30 @@ export interface FetchResult<T = unknown> {
 }
 
 export class UnreachableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
     super(`cannot reach ${url}: ${(cause as Error)?.message ?? String(cause)}`);
     this.name = 'UnreachableError';
   }
 }
 
 export class TimeoutError extends Error {
-  constructor(readonly url: string, readonly timeoutMs: number) {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${url} did not answer within ${timeoutMs} ms`);
     this.name = 'TimeoutError';
   }
 }
 
 /** fetch with a timeout; parses JSON when the body is JSON; connection failures become UnreachableError. */
-export async function fetchWithTimeout<T = unknown>(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<FetchResult<T>> {
+export async function fetchWithTimeout<T = unknown>(
+  url: string,
+  init: RequestInit & { timeoutMs?: number } = {},
+): Promise<FetchResult<T>> {
   const timeoutMs = init.timeoutMs ?? 10_000;
   const started = performance.now();
   let res: globalThis.Response;

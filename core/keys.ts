@@ -25,7 +25,10 @@ export async function generateSigningKey(): Promise<{ key: SigningKey; privateJw
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG, use: 'sig' };
-  return { key: { kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' } }, privateJwk };
+  return {
+    key: { kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' } },
+    privateJwk,
+  };
 }
 
 export async function signingKeyFromJwk(privateJwk: JWK): Promise<SigningKey> {
@@ -45,7 +48,8 @@ export class KeyRing {
 
   /** The key pair called `name`, created on first use. Concurrent callers share one creation. */
   get(name: string): Promise<SigningKey> {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`key name must be lower-case letters, digits and dashes: "${name}"`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new Error(`key name must be lower-case letters, digits and dashes: "${name}"`);
     let p = this.keys.get(name);
     if (!p) {
       p = this.load(name);
@@ -66,7 +70,8 @@ export class KeyRing {
     try {
       return await signingKeyFromJwk(JSON.parse(await fs.readFile(file, 'utf8')) as JWK);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read signing key ${file}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`cannot read signing key ${file}: ${(e as Error).message}`);
     }
     const { key, privateJwk } = await generateSigningKey();
     await fs.mkdir(path.dirname(file), { recursive: true });

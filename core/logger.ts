@@ -23,7 +23,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       name: opts.name ?? 'pca-harness',
       base: undefined,
       // A line not bound to a request still says so, rather than having no correlation id.
-      mixin: (_obj: object, _level: number, current: PinoLogger) => ('correlationId' in current.bindings() ? {} : { correlationId: '-' }),
+      mixin: (_obj: object, _level: number, current: PinoLogger) =>
+        'correlationId' in current.bindings() ? {} : { correlationId: '-' },
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
@@ -33,7 +34,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          const cleaned = args.map((a) => (typeof a === 'string' ? redactText(a) : redact(a))) as Parameters<typeof method>;
+          const cleaned = args.map((a) => (typeof a === 'string' ? redactText(a) : redact(a))) as Parameters<
+            typeof method
+          >;
           return method.apply(this, cleaned);
         },
       },
@@ -45,7 +48,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
   // Child bindings are serialised once at child() time and bypass the formatters, so clean them here.
   // Children inherit this override through their prototype, and `this` is the logger being extended.
-  const originalChild = Object.getPrototypeOf(logger).child as PinoLogger['child'];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(this) below
+  const originalChild = (Object.getPrototypeOf(logger) as PinoLogger).child;
   logger.child = function child(this: PinoLogger, bindings, options) {
     return originalChild.call(this, redact(bindings), options);
   } as PinoLogger['child'];
@@ -60,6 +64,10 @@ export function silentLogger(): Logger {
 /** Collects redacted log lines in memory, for tests that assert on what would have been written. */
 export function memoryLogger(level: LevelWithSilent = 'trace'): { logger: Logger; lines: () => string[] } {
   const chunks: string[] = [];
-  const destination: DestinationStream = { write: (s: string) => { chunks.push(s); } };
+  const destination: DestinationStream = {
+    write: (s: string) => {
+      chunks.push(s);
+    },
+  };
   return { logger: createLogger({ level, destination }), lines: () => chunks.join('').split('\n').filter(Boolean) };
 }

@@ -1,12 +1,18 @@
 import {
-  checkNhsNumber, completeNhsNumber, generateNhsNumbers, isInRanges, isValidNhsNumber, maskNhsNumber,
-  maskNhsNumbersInText, modulus11CheckDigit, parsePatientIdentifier, DEFAULT_SYNTHETIC_RANGES,
+  checkNhsNumber,
+  completeNhsNumber,
+  generateNhsNumbers,
+  isInRanges,
+  isValidNhsNumber,
+  maskNhsNumber,
+  maskNhsNumbersInText,
+  modulus11CheckDigit,
+  parsePatientIdentifier,
+  DEFAULT_SYNTHETIC_RANGES,
 } from './nhs-number';
 
 describe('NHS number validation (Modulus 11)', () => {
-  it.each([
-    ['9990000018'], ['9990000026'], ['9990000050'], ['9990000131'], ['9000000009'],
-  ])('accepts %s', (n) => {
+  it.each([['9990000018'], ['9990000026'], ['9990000050'], ['9990000131'], ['9000000009']])('accepts %s', (n) => {
     expect(checkNhsNumber(n)).toEqual({ valid: true });
   });
 
@@ -80,7 +86,10 @@ describe('masking', () => {
 
 describe('patient:identifier parsing', () => {
   it('accepts the system|value form', () => {
-    expect(parsePatientIdentifier('https://fhir.nhs.uk/Id/nhs-number|9990000018')).toEqual({ ok: true, nhsNumber: '9990000018' });
+    expect(parsePatientIdentifier('https://fhir.nhs.uk/Id/nhs-number|9990000018')).toEqual({
+      ok: true,
+      nhsNumber: '9990000018',
+    });
   });
   it.each([
     [undefined, 'missing'],

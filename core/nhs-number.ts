@@ -30,16 +30,29 @@ export function modulus11CheckDigit(firstNine: string): number | undefined {
 }
 
 export function checkNhsNumber(value: unknown): NhsNumberVerdict {
-  if (typeof value !== 'string') return { valid: false, problem: 'not-a-string', message: 'an NHS number must be a string of 10 digits' };
+  if (typeof value !== 'string')
+    return { valid: false, problem: 'not-a-string', message: 'an NHS number must be a string of 10 digits' };
   if (!NHS_NUMBER_PATTERN.test(value)) {
-    return { valid: false, problem: 'format', message: 'an NHS number is 10 digits and does not start with 0 (^[1-9][0-9]{9}$)' };
+    return {
+      valid: false,
+      problem: 'format',
+      message: 'an NHS number is 10 digits and does not start with 0 (^[1-9][0-9]{9}$)',
+    };
   }
   const expected = modulus11CheckDigit(value.slice(0, 9));
   if (expected === undefined) {
-    return { valid: false, problem: 'check-digit-impossible', message: 'the first nine digits give a Modulus 11 check digit of 10, so no valid NHS number starts with them' };
+    return {
+      valid: false,
+      problem: 'check-digit-impossible',
+      message: 'the first nine digits give a Modulus 11 check digit of 10, so no valid NHS number starts with them',
+    };
   }
   if (expected !== Number(value[9])) {
-    return { valid: false, problem: 'check-digit', message: `the Modulus 11 check digit is wrong (expected ${expected}, got ${value[9]})` };
+    return {
+      valid: false,
+      problem: 'check-digit',
+      message: `the Modulus 11 check digit is wrong (expected ${expected}, got ${value[9]})`,
+    };
   }
   return { valid: true };
 }
@@ -107,7 +120,8 @@ export function completeNhsNumber(firstNine: string): string | undefined {
  * (default `999`), in a seeded random order. The same seed always yields the same numbers.
  */
 export function generateNhsNumbers(count: number, seed: number, prefix = '999'): string[] {
-  if (!/^[1-9][0-9]{0,8}$/.test(prefix)) throw new Error(`prefix must be 1-9 digits not starting with 0, got "${prefix}"`);
+  if (!/^[1-9][0-9]{0,8}$/.test(prefix))
+    throw new Error(`prefix must be 1-9 digits not starting with 0, got "${prefix}"`);
   const freeDigits = 9 - prefix.length;
   const space = 10 ** freeDigits;
   // About 10/11 of nine-digit stems are usable; refuse requests that could not be met.

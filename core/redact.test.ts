@@ -34,7 +34,9 @@ describe('redact', () => {
   });
 
   it('redacts bearer credentials in free text', () => {
-    expect(redactText(`curl -H 'Authorization: Bearer ${API_KEY}'`)).toBe(`curl -H 'Authorization: Bearer ${REDACTED}'`);
+    expect(redactText(`curl -H 'Authorization: Bearer ${API_KEY}'`)).toBe(
+      `curl -H 'Authorization: Bearer ${REDACTED}'`,
+    );
   });
 });
 
@@ -65,7 +67,12 @@ describe('logger', () => {
 
   it('writes JSON lines to the destination it is given', () => {
     const chunks: string[] = [];
-    const destination = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+    const destination = new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    });
     const logger = createLogger({ destination, level: 'info' });
     logger.debug('hidden');
     logger.info({ n: 1 }, 'shown');

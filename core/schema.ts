@@ -20,7 +20,8 @@ export interface SchemaDiagnostic {
 
 export type SchemaVerdict = { valid: true; diagnostics: [] } | { valid: false; diagnostics: SchemaDiagnostic[] };
 
-const FHIR_DATE_TIME = /^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
+const FHIR_DATE_TIME =
+  /^([0-9]{4})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
 const FHIR_DATE = /^([0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$/;
 
 function createAjv(): Ajv {
@@ -28,10 +29,16 @@ function createAjv(): Ajv {
   addFormats(ajv);
   ajv.addFormat('nhs-number', { type: 'string', validate: (s: string) => checkNhsNumber(s).valid });
   // FHIR instants require a zone; ajv-formats' date-time does too, but FHIR also bounds the offset.
-  ajv.addFormat('fhir-instant', { type: 'string', validate: (s: string) => FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
+  ajv.addFormat('fhir-instant', {
+    type: 'string',
+    validate: (s: string) => FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)),
+  });
   ajv.addFormat('fhir-date', { type: 'string', validate: (s: string) => FHIR_DATE.test(s) });
   // FHIR dateTime: a (partial) date, or a full date-time with a zone.
-  ajv.addFormat('fhir-datetime', { type: 'string', validate: (s: string) => FHIR_DATE.test(s) || (FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s))) });
+  ajv.addFormat('fhir-datetime', {
+    type: 'string',
+    validate: (s: string) => FHIR_DATE.test(s) || (FHIR_DATE_TIME.test(s) && !Number.isNaN(Date.parse(s))),
+  });
   return ajv;
 }
 
@@ -56,16 +63,26 @@ function compile(schema: AnySchema): ValidateFunction {
 export function describeError(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'required': return `missing required property "${String(p.missingProperty)}"`;
-    case 'enum': return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'const': return `must be ${JSON.stringify(p.allowedValue)}`;
-    case 'format': return `must be a valid ${String(p.format)}`;
-    case 'pattern': return `must match the pattern ${String(p.pattern)}`;
-    case 'additionalProperties': return `unexpected property "${String(p.additionalProperty)}"`;
-    case 'type': return `must be of type ${String(p.type)}`;
-    case 'minItems': return `must have at least ${String(p.limit)} item(s)`;
-    case 'maxItems': return `must have at most ${String(p.limit)} item(s)`;
-    default: return e.message ?? e.keyword;
+    case 'required':
+      return `missing required property "${String(p.missingProperty)}"`;
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(p.allowedValue)}`;
+    case 'format':
+      return `must be a valid ${String(p.format)}`;
+    case 'pattern':
+      return `must match the pattern ${String(p.pattern)}`;
+    case 'additionalProperties':
+      return `unexpected property "${String(p.additionalProperty)}"`;
+    case 'type':
+      return `must be of type ${String(p.type)}`;
+    case 'minItems':
+      return `must have at least ${String(p.limit)} item(s)`;
+    case 'maxItems':
+      return `must have at most ${String(p.limit)} item(s)`;
+    default:
+      return e.message ?? e.keyword;
   }
 }
 
@@ -75,7 +92,11 @@ export function describeError(e: ErrorObject): string {
  * ajv ignores unknown keywords in non-strict mode. Local schema paths only.
  */
 function nodeAt(root: object, schemaPath: string): Record<string, unknown> | undefined {
-  const parts = schemaPath.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = schemaPath
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   parts.pop();
   let node: unknown = root;
   for (const p of parts) {
@@ -86,7 +107,10 @@ function nodeAt(root: object, schemaPath: string): Record<string, unknown> | und
 }
 
 function toDiagnostic(e: ErrorObject, root: object): SchemaDiagnostic {
-  const pointer = e.keyword === 'required' ? `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}` : e.instancePath;
+  const pointer =
+    e.keyword === 'required'
+      ? `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`
+      : e.instancePath;
   const node = nodeAt(root, e.schemaPath);
   const hint = typeof node?.['x-hint'] === 'string' ? node['x-hint'] : undefined;
   // `contains`, `not` and `if` failures say nothing useful on their own; the schema can say what was meant.
@@ -104,7 +128,9 @@ function prune(all: ErrorObject[]): ErrorObject[] {
   const errors = all.filter((e) => !e.schemaPath.includes('/contains/'));
   const combinators = new Set(['anyOf', 'oneOf', 'if']);
   const deep = errors.filter((e) => !combinators.has(e.keyword));
-  const kept = errors.filter((e) => !combinators.has(e.keyword) || !deep.some((d) => d.instancePath.startsWith(e.instancePath)));
+  const kept = errors.filter(
+    (e) => !combinators.has(e.keyword) || !deep.some((d) => d.instancePath.startsWith(e.instancePath)),
+  );
   const seen = new Set<string>();
   return kept.filter((e) => {
     const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;

@@ -36,13 +36,32 @@ describe('NHS login ID tokens', () => {
   it('carries the claims NHS login issues, signed RS512 with a kid', async () => {
     const ring = new KeyRing();
     const key = await ring.get('nhs-login');
-    const { token } = await mintIdToken(key, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', familyName: 'SMITH', clock });
+    const { token } = await mintIdToken(key, {
+      issuer: ISS,
+      nhsNumber: '9990000018',
+      birthDate: '1980-01-02',
+      familyName: 'SMITH',
+      clock,
+    });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS512', typ: 'JWT', kid: key.kid });
     const claims = decodeJwt(token);
-    for (const c of [...ID_TOKEN_REQUIRED_CLAIMS, 'vtm', 'id_status', 'token_use', 'family_name', 'auth_time']) expect(claims).toHaveProperty(c);
-    expect(claims).toMatchObject({ iss: ISS, nhs_number: '9990000018', birthdate: '1980-01-02', identity_proofing_level: 'P9', vot: 'P9.Cp.Cd', token_use: 'id', aud: 'nhs-online' });
+    for (const c of [...ID_TOKEN_REQUIRED_CLAIMS, 'vtm', 'id_status', 'token_use', 'family_name', 'auth_time'])
+      expect(claims).toHaveProperty(c);
+    expect(claims).toMatchObject({
+      iss: ISS,
+      nhs_number: '9990000018',
+      birthdate: '1980-01-02',
+      identity_proofing_level: 'P9',
+      vot: 'P9.Cp.Cd',
+      token_use: 'id',
+      aud: 'nhs-online',
+    });
     expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
-    const verified = await verifyJwt(token, localKeySet(await ring.jwks('nhs-login')), { issuer: ISS, clock, requiredClaims: ID_TOKEN_REQUIRED_CLAIMS });
+    const verified = await verifyJwt(token, localKeySet(await ring.jwks('nhs-login')), {
+      issuer: ISS,
+      clock,
+      requiredClaims: ID_TOKEN_REQUIRED_CLAIMS,
+    });
     expect(verified.nhs_number).toBe('9990000018');
   });
 
@@ -60,20 +79,39 @@ describe('NHS login ID tokens', () => {
     const ring = new KeyRing();
     const key = await ring.get('nhs-login');
     const keys = localKeySet(await ring.jwks('nhs-login'));
-    const good = (await mintIdToken(key, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', clock })).token;
+    const good = (await mintIdToken(key, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', clock }))
+      .token;
     const [h, p, s] = good.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
-    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, nhs_number: '9990000026' })).toString('base64url'), s].join('.');
+    const tampered = [
+      h,
+      Buffer.from(JSON.stringify({ ...payload, nhs_number: '9990000026' })).toString('base64url'),
+      s,
+    ].join('.');
     expect(await problemOf(verifyJwt(tampered, keys, { issuer: ISS, clock }))).toBe('signature');
 
-    const expired = (await mintIdToken(key, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', expiresIn: -120, clock })).token;
+    const expired = (
+      await mintIdToken(key, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', expiresIn: -120, clock })
+    ).token;
     expect(await problemOf(verifyJwt(expired, keys, { issuer: ISS, clock }))).toBe('expired');
 
-    const foreign = (await mintIdToken(key, { issuer: 'https://auth.login.nhs.uk', nhsNumber: '9990000018', birthDate: '1980-01-02', clock })).token;
+    const foreign = (
+      await mintIdToken(key, {
+        issuer: 'https://auth.login.nhs.uk',
+        nhsNumber: '9990000018',
+        birthDate: '1980-01-02',
+        clock,
+      })
+    ).token;
     expect(await problemOf(verifyJwt(foreign, keys, { issuer: ISS, clock }))).toBe('issuer');
 
     const otherKey = await new KeyRing().get('nhs-login');
-    const forged = (await mintIdToken({ ...otherKey, kid: key.kid }, { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', clock })).token;
+    const forged = (
+      await mintIdToken(
+        { ...otherKey, kid: key.kid },
+        { issuer: ISS, nhsNumber: '9990000018', birthDate: '1980-01-02', clock },
+      )
+    ).token;
     expect(await problemOf(verifyJwt(forged, keys, { issuer: ISS, clock }))).toBe('signature');
 
     const none = new UnsecuredJWT({ ...payload }).encode();

@@ -3,7 +3,15 @@
  * shared/reference/nhs-facts.md section 2); verification is what a relying party does.
  */
 import { randomUUID } from 'node:crypto';
-import { SignJWT, createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  errors as joseErrors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { type Clock, epochSeconds, systemClock } from './clock';
 import { SIGNING_ALG, type Jwks, type SigningKey } from './keys';
 
@@ -49,7 +57,10 @@ export interface MintIdTokenInput {
   clock?: Clock;
 }
 
-export async function mintIdToken(key: SigningKey, input: MintIdTokenInput): Promise<{ token: string; claims: IdTokenClaims }> {
+export async function mintIdToken(
+  key: SigningKey,
+  input: MintIdTokenInput,
+): Promise<{ token: string; claims: IdTokenClaims }> {
   const clock = input.clock ?? systemClock;
   const now = epochSeconds(clock);
   const level = input.proofingLevel ?? 'P9';
@@ -90,10 +101,22 @@ export async function signJwt(key: SigningKey, input: SignJwtInput): Promise<str
     .sign(key.privateKey);
 }
 
-export type TokenProblem = 'malformed' | 'algorithm' | 'signature' | 'unknown-key' | 'issuer' | 'audience' | 'expired' | 'not-yet-valid' | 'claims';
+export type TokenProblem =
+  | 'malformed'
+  | 'algorithm'
+  | 'signature'
+  | 'unknown-key'
+  | 'issuer'
+  | 'audience'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'claims';
 
 export class TokenError extends Error {
-  constructor(readonly problem: TokenProblem, message: string) {
+  constructor(
+    readonly problem: TokenProblem,
+    message: string,
+  ) {
     super(message);
     this.name = 'TokenError';
   }
@@ -102,19 +125,26 @@ export class TokenError extends Error {
 /** Maps jose's errors to a problem a person can act on. */
 export function toTokenError(e: unknown): TokenError {
   if (e instanceof TokenError) return e;
-  if (e instanceof joseErrors.JWTExpired) return new TokenError('expired', 'the token has expired (exp is in the past)');
+  if (e instanceof joseErrors.JWTExpired)
+    return new TokenError('expired', 'the token has expired (exp is in the past)');
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
     const claim = e.claim;
     if (claim === 'iss') return new TokenError('issuer', `the token issuer (iss) is not the expected one`);
     if (claim === 'aud') return new TokenError('audience', `the token audience (aud) is not the expected one`);
-    if (claim === 'nbf' || claim === 'iat') return new TokenError('not-yet-valid', `the token is not valid yet (${claim})`);
+    if (claim === 'nbf' || claim === 'iat')
+      return new TokenError('not-yet-valid', `the token is not valid yet (${claim})`);
     return new TokenError('claims', `token claim "${claim}" is invalid: ${e.reason}`);
   }
-  if (e instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('algorithm', `the token algorithm is not allowed (RS512 is required)`);
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenError('signature', 'the token signature does not verify');
-  if (e instanceof joseErrors.JWKSNoMatchingKey) return new TokenError('unknown-key', 'no key in the issuer JWKS matches the token kid');
-  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return new TokenError('malformed', 'the token is not a well-formed signed JWT');
-  if (e instanceof joseErrors.JOSENotSupported) return new TokenError('algorithm', 'the token uses an unsupported algorithm');
+  if (e instanceof joseErrors.JOSEAlgNotAllowed)
+    return new TokenError('algorithm', `the token algorithm is not allowed (RS512 is required)`);
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new TokenError('signature', 'the token signature does not verify');
+  if (e instanceof joseErrors.JWKSNoMatchingKey)
+    return new TokenError('unknown-key', 'no key in the issuer JWKS matches the token kid');
+  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid)
+    return new TokenError('malformed', 'the token is not a well-formed signed JWT');
+  if (e instanceof joseErrors.JOSENotSupported)
+    return new TokenError('algorithm', 'the token uses an unsupported algorithm');
   return new TokenError('malformed', `the token could not be verified: ${(e as Error)?.message ?? String(e)}`);
 }
 
@@ -127,7 +157,11 @@ export interface VerifyOptions {
   requiredClaims?: string[];
 }
 
-export async function verifyJwt<T extends JWTPayload = JWTPayload>(token: string, keys: JWTVerifyGetKey, opts: VerifyOptions): Promise<T> {
+export async function verifyJwt<T extends JWTPayload = JWTPayload>(
+  token: string,
+  keys: JWTVerifyGetKey,
+  opts: VerifyOptions,
+): Promise<T> {
   try {
     const { payload } = await jwtVerify(token, keys, {
       algorithms: [SIGNING_ALG],
@@ -143,7 +177,18 @@ export async function verifyJwt<T extends JWTPayload = JWTPayload>(token: string
   }
 }
 
-export const ID_TOKEN_REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'nhs_number', 'birthdate', 'identity_proofing_level', 'vot'];
+export const ID_TOKEN_REQUIRED_CLAIMS = [
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'iat',
+  'jti',
+  'nhs_number',
+  'birthdate',
+  'identity_proofing_level',
+  'vot',
+];
 
 export function localKeySet(jwks: Jwks): JWTVerifyGetKey {
   return createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);

@@ -35,10 +35,15 @@ function form(fields: Record<string, string>): string {
  * reads the body gets client_secret_post on a second try. Never both at once: that is refused.
  */
 export async function clientCredentialsToken(c: ClientCredentials, timeoutMs = 10_000): Promise<string> {
-  const basic = Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString('base64');
+  const basic = Buffer.from(`${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.clientSecret)}`).toString(
+    'base64',
+  );
   const attempts: Array<{ headers: Record<string, string>; body: string }> = [
     { headers: { Authorization: `Basic ${basic}` }, body: form({ grant_type: 'client_credentials' }) },
-    { headers: {}, body: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }) },
+    {
+      headers: {},
+      body: form({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret }),
+    },
   ];
   let last = '';
   for (const a of attempts) {
@@ -49,11 +54,18 @@ export async function clientCredentialsToken(c: ClientCredentials, timeoutMs = 1
       timeoutMs,
     });
     if (res.status === 200 && typeof res.json?.access_token === 'string') return res.json.access_token;
-    const why = typeof res.json?.error_description === 'string' ? res.json.error_description : typeof res.json?.error === 'string' ? res.json.error : res.text.slice(0, 200);
+    const why =
+      typeof res.json?.error_description === 'string'
+        ? res.json.error_description
+        : typeof res.json?.error === 'string'
+          ? res.json.error
+          : res.text.slice(0, 200);
     last = `${res.status}${why ? `: ${why}` : ''}`;
     if (res.status !== 400 && res.status !== 401) break;
   }
-  throw new LoadSetupError(`the token URL ${c.tokenUrl} did not issue an access token (${last}); give this supplier's --token-url, --client-id and --client-secret, or --bearer`);
+  throw new LoadSetupError(
+    `the token URL ${c.tokenUrl} did not issue an access token (${last}); give this supplier's --token-url, --client-id and --client-secret, or --bearer`,
+  );
 }
 
 export interface IdTokenSubject {
@@ -62,22 +74,32 @@ export interface IdTokenSubject {
 }
 
 /** ID tokens from `{issuer}/_harness/id-token`, a few at a time; keyed by NHS number. */
-export async function mintIdTokens(issuer: string, subjects: IdTokenSubject[], concurrency = 8, timeoutMs = 10_000): Promise<Map<string, string>> {
+export async function mintIdTokens(
+  issuer: string,
+  subjects: IdTokenSubject[],
+  concurrency = 8,
+  timeoutMs = 10_000,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < subjects.length) {
       const s = subjects[next++]!;
       if (out.has(s.nhsNumber)) continue;
-      const res = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(`${issuer}/_harness/id-token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ nhsNumber: s.nhsNumber, birthDate: s.birthDate }),
-        timeoutMs,
-      });
+      const res = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(
+        `${issuer}/_harness/id-token`,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ nhsNumber: s.nhsNumber, birthDate: s.birthDate }),
+          timeoutMs,
+        },
+      );
       if (res.status !== 200 || typeof res.json?.id_token !== 'string') {
         const why = typeof res.json?.error_description === 'string' ? `: ${res.json.error_description}` : '';
-        throw new LoadSetupError(`the NHS login mock at ${issuer} would not mint an ID token for ${maskNhsNumber(s.nhsNumber)} (${res.status}${why}); is --platform-url the platform's base URL?`);
+        throw new LoadSetupError(
+          `the NHS login mock at ${issuer} would not mint an ID token for ${maskNhsNumber(s.nhsNumber)} (${res.status}${why}); is --platform-url the platform's base URL?`,
+        );
       }
       out.set(s.nhsNumber, res.json.id_token);
     }

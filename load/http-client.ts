@@ -50,15 +50,23 @@ export function createLoadHttpClient(maxSockets: number): LoadHttpClient {
           clearTimeout(timer);
           reject(new TransportError(timedOut ? `no answer within ${req.timeoutMs} ms` : reasonOf(e)));
         };
-        const r = (isHttps ? https : http).request(req.url, { method: req.method, headers, agent: isHttps ? httpsAgent : httpAgent }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', fail);
-        });
+        const r = (isHttps ? https : http).request(
+          req.url,
+          { method: req.method, headers, agent: isHttps ? httpsAgent : httpAgent },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              clearTimeout(timer);
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: res.headers,
+                body: Buffer.concat(chunks).toString('utf8'),
+              });
+            });
+            res.on('error', fail);
+          },
+        );
         const timer = setTimeout(() => {
           timedOut = true;
           r.destroy(new Error('timeout'));

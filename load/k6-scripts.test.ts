@@ -12,21 +12,37 @@ import { build, type Plugin } from 'esbuild';
 import { buildDefaultPack } from '../fixtures/default-pack';
 import { bundleK6Scripts, k6Scripts } from './bundle-k6';
 import { endpointTags, k6Options, overridesFromEnv, parseK6Duration, thresholdsFor } from './k6/lib/options';
-import { summaryPasses, summaryText, summaryToJUnitSuites, thresholdResults, type K6SummaryData } from './k6/lib/summary';
+import {
+  summaryPasses,
+  summaryText,
+  summaryToJUnitSuites,
+  thresholdResults,
+  type K6SummaryData,
+} from './k6/lib/summary';
 import { applyOverrides, PROFILES, type LoadProfile } from './profile-data';
 import { renderJUnit } from '../suites/report/junit';
 
 const profile = (name: string): LoadProfile => PROFILES[name]!;
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'pca-k6-')); });
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pca-k6-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('k6 options from the profiles', () => {
   it('supplier-standard: constant-arrival-rate at 25/s for 60 s, P95 <= 400 ms overall and per endpoint, errors < 1%', () => {
     const o = k6Options(profile('supplier-standard'), { verify: false });
     expect(o.scenarios).toEqual({
-      'supplier-standard': { executor: 'constant-arrival-rate', rate: 25, timeUnit: '1s', duration: '60000ms', preAllocatedVUs: 15, maxVUs: 200, tags: { profile: 'supplier-standard' } },
+      'supplier-standard': {
+        executor: 'constant-arrival-rate',
+        rate: 25,
+        timeUnit: '1s',
+        duration: '60000ms',
+        preAllocatedVUs: 15,
+        maxVUs: 200,
+        tags: { profile: 'supplier-standard' },
+      },
     });
     expect(o.thresholds).toEqual({
       http_req_duration: ['p(95)<=400'],
@@ -39,7 +55,10 @@ describe('k6 options from the profiles', () => {
 
   it('default applies the project budget of 1,000 ms; --p95 style overrides reach the thresholds', () => {
     expect(thresholdsFor(profile('default'), false).http_req_duration).toEqual(['p(95)<=1000']);
-    const p = applyOverrides(profile('supplier-standard'), overridesFromEnv({ P95_MS: '250', RATE: '10', DURATION: '1m30s' }));
+    const p = applyOverrides(
+      profile('supplier-standard'),
+      overridesFromEnv({ P95_MS: '250', RATE: '10', DURATION: '1m30s' }),
+    );
     const o = k6Options(p, { verify: true });
     expect(o.thresholds!.http_req_duration).toEqual(['p(95)<=250']);
     expect(o.thresholds!.checks).toEqual(['rate>0.99']);
@@ -55,18 +74,31 @@ describe('k6 options from the profiles', () => {
   it('throttle: ramping-arrival-rate past 60 TPS, no errors but 429, and the throttle rates', () => {
     const o = k6Options(profile('throttle'), { verify: false });
     expect(o.scenarios!.throttle).toEqual({
-      executor: 'ramping-arrival-rate', startRate: 30, timeUnit: '1s',
-      stages: [{ duration: '30000ms', target: 90 }, { duration: '10000ms', target: 90 }],
-      preAllocatedVUs: 95, maxVUs: 400, tags: { profile: 'throttle' },
+      executor: 'ramping-arrival-rate',
+      startRate: 30,
+      timeUnit: '1s',
+      stages: [
+        { duration: '30000ms', target: 90 },
+        { duration: '10000ms', target: 90 },
+      ],
+      preAllocatedVUs: 95,
+      maxVUs: 400,
+      tags: { profile: 'throttle' },
     });
-    expect(o.thresholds).toMatchObject({ http_req_failed: ['rate==0'], throttled_below_limit: ['rate==0'], throttled_above_limit: ['rate>0'] });
+    expect(o.thresholds).toMatchObject({
+      http_req_failed: ['rate==0'],
+      throttled_below_limit: ['rate==0'],
+      throttled_above_limit: ['rate>0'],
+    });
   });
 
   it('records-bulk: keeps response bodies (acknowledgements are counted from them) and takes BATCH_SIZE', () => {
     const p = applyOverrides(profile('records-bulk'), overridesFromEnv({ BATCH_SIZE: '5000' }));
     expect(p.batchSize).toBe(5000);
     expect(k6Options(p, { verify: false }).discardResponseBodies).toBe(false);
-    expect(() => applyOverrides(profile('records-bulk'), overridesFromEnv({ BATCH_SIZE: '5001' }))).toThrow(/at most|from 1 to 5000/);
+    expect(() => applyOverrides(profile('records-bulk'), overridesFromEnv({ BATCH_SIZE: '5001' }))).toThrow(
+      /at most|from 1 to 5000/,
+    );
   });
 
   it('reads k6 durations and refuses bad environment values with the variable named', () => {
@@ -79,7 +111,9 @@ describe('k6 options from the profiles', () => {
     expect(() => overridesFromEnv({ RATE: 'fast' })).toThrow('RATE must be a number, got "fast"');
     expect(() => overridesFromEnv({ MAX_VUS: '2.5' })).toThrow('MAX_VUS must be a whole number');
     expect(() => overridesFromEnv({ API: 'ftp' })).toThrow('API must be one of supplier, aggregator, records');
-    expect(() => applyOverrides(profile('throttle'), overridesFromEnv({ RATE: '10' }))).toThrow(/--rate does not apply/);
+    expect(() => applyOverrides(profile('throttle'), overridesFromEnv({ RATE: '10' }))).toThrow(
+      /--rate does not apply/,
+    );
   });
 });
 
@@ -87,8 +121,17 @@ describe('handleSummary output', () => {
   const data: K6SummaryData = {
     state: { testRunDurationMs: 20_000 },
     metrics: {
-      http_req_duration: { type: 'trend', contains: 'time', values: { med: 101, 'p(90)': 103, 'p(95)': 431.5, 'p(99)': 480, max: 510 }, thresholds: { 'p(95)<=400': { ok: false } } },
-      http_req_failed: { type: 'rate', values: { rate: 0, passes: 0, fails: 500 }, thresholds: { 'rate<0.01': { ok: true } } },
+      http_req_duration: {
+        type: 'trend',
+        contains: 'time',
+        values: { med: 101, 'p(90)': 103, 'p(95)': 431.5, 'p(99)': 480, max: 510 },
+        thresholds: { 'p(95)<=400': { ok: false } },
+      },
+      http_req_failed: {
+        type: 'rate',
+        values: { rate: 0, passes: 0, fails: 500 },
+        thresholds: { 'rate<0.01': { ok: true } },
+      },
       http_reqs: { type: 'counter', values: { count: 500, rate: 25 } },
     },
     root_group: { checks: [{ name: 'X-Correlation-ID echoed', passes: 498, fails: 2 }], groups: [] },
@@ -105,7 +148,9 @@ describe('handleSummary output', () => {
   it('writes one JUnit case per threshold, failing the ones k6 failed', () => {
     const xml = renderJUnit(summaryToJUnitSuites(data, 'supplier-standard'));
     expect(xml).toMatch(/<testsuite name="k6 supplier-standard" tests="2" failures="1"/);
-    expect(xml).toContain('<testcase name="http_req_duration: p(95)&lt;=400" classname="k6.supplier-standard" time="20.000">');
+    expect(xml).toContain(
+      '<testcase name="http_req_duration: p(95)&lt;=400" classname="k6.supplier-standard" time="20.000">',
+    );
     expect(xml).toContain('message="http_req_duration p(95)&lt;=400 not met (observed 431.500)"');
     expect(xml).toContain('<property name="check: X-Correlation-ID echoed" value="498 passed, 2 failed"/>');
   });
@@ -125,7 +170,12 @@ describe('npm run load:bundle', () => {
     const r = await bundleK6Scripts(out);
     expect(r.errors).toEqual([]);
     const names = k6Scripts().map((f) => path.basename(f, '.ts'));
-    expect(names).toEqual(['aggregator-p95-at-25tps', 'records-bulk-upload', 'supplier-p95-at-25tps', 'throttle-429-above-60tps']);
+    expect(names).toEqual([
+      'aggregator-p95-at-25tps',
+      'records-bulk-upload',
+      'supplier-p95-at-25tps',
+      'throttle-429-above-60tps',
+    ]);
     for (const n of names) {
       const js = readFileSync(path.join(out, `${n}.js`), 'utf8');
       expect(js).toMatch(/^import http from "k6\/http";$/m);
@@ -136,7 +186,13 @@ describe('npm run load:bundle', () => {
 });
 
 /** k6's modules replaced by stand-ins that record what the script does; the network is faked. */
-function k6StandIns(): { plugin: Plugin; calls: Array<{ method: string; url: string; body?: unknown; params?: Record<string, unknown> }>; checks: Record<string, boolean[]>; metrics: Record<string, unknown[]>; exec: { iterationInTest: number } } {
+function k6StandIns(): {
+  plugin: Plugin;
+  calls: Array<{ method: string; url: string; body?: unknown; params?: Record<string, unknown> }>;
+  checks: Record<string, boolean[]>;
+  metrics: Record<string, unknown[]>;
+  exec: { iterationInTest: number };
+} {
   const calls: Array<{ method: string; url: string; body?: unknown; params?: Record<string, unknown> }> = [];
   const checks: Record<string, boolean[]> = {};
   const metrics: Record<string, unknown[]> = {};
@@ -163,7 +219,8 @@ function k6StandIns(): { plugin: Plugin; calls: Array<{ method: string; url: str
         expectedStatuses: (...s) => ({ expected: s }),
       };`,
     'k6/encoding': 'export default { b64encode: (s) => Buffer.from(s).toString("base64") };',
-    'k6/execution': 'const s = globalThis.__k6; export default { scenario: { get iterationInTest() { return s.exec.iterationInTest; }, startTime: Date.now() } };',
+    'k6/execution':
+      'const s = globalThis.__k6; export default { scenario: { get iterationInTest() { return s.exec.iterationInTest; }, startTime: Date.now() } };',
     'k6/data': 'export class SharedArray { constructor(name, fn) { return fn(); } }',
     'k6/metrics': `const s = globalThis.__k6;
       class M { constructor(n) { this.n = n; } add(v) { (s.metrics[this.n] ||= []).push(v); } }
@@ -191,12 +248,26 @@ interface LoadedScript {
 async function loadScript(file: string, env: Record<string, string>, plugin: Plugin): Promise<LoadedScript> {
   const out = await build({
     entryPoints: [path.join(__dirname, 'k6', file)],
-    bundle: true, format: 'cjs', platform: 'neutral', target: 'es2020', write: false, plugins: [plugin], logLevel: 'silent',
+    bundle: true,
+    format: 'cjs',
+    platform: 'neutral',
+    target: 'es2020',
+    write: false,
+    plugins: [plugin],
+    logLevel: 'silent',
   });
   const mod = { exports: {} as Record<string, unknown> };
   vm.runInNewContext(out.outputFiles[0]!.text, {
-    module: mod, exports: mod.exports, __ENV: env, open: (f: string) => readFileSync(f, 'utf8'),
-    globalThis, Buffer, console, Date, Math, JSON,
+    module: mod,
+    exports: mod.exports,
+    __ENV: env,
+    open: (f: string) => readFileSync(f, 'utf8'),
+    globalThis,
+    Buffer,
+    console,
+    Date,
+    Math,
+    JSON,
   });
   return mod.exports as unknown as LoadedScript;
 }
@@ -210,9 +281,21 @@ describe('the k6 scripts, run on k6 stand-ins', () => {
 
   it('supplier: mints ID tokens and an access token in setup(), then sends what the PCA sends, tagged by endpoint', async () => {
     const k6 = k6StandIns();
-    const script = await loadScript('supplier-p95-at-25tps.ts', { PACK: packFile, SUPPLIER_URL: 'http://supplier.test', PLATFORM_URL: 'http://platform.test', RATE: '5', REPORT_DIR: 'out/k6' }, k6.plugin);
+    const script = await loadScript(
+      'supplier-p95-at-25tps.ts',
+      {
+        PACK: packFile,
+        SUPPLIER_URL: 'http://supplier.test',
+        PLATFORM_URL: 'http://platform.test',
+        RATE: '5',
+        REPORT_DIR: 'out/k6',
+      },
+      k6.plugin,
+    );
 
-    expect(script.options).toEqual(k6Options(applyOverrides(profile('supplier-standard'), { rate: 5 }), { verify: false }));
+    expect(script.options).toEqual(
+      k6Options(applyOverrides(profile('supplier-standard'), { rate: 5 }), { verify: false }),
+    );
 
     const data = script.setup() as { bearer: string; patients: Array<{ nhsNumber: string; idToken: string }> };
     const mints = k6.calls.filter((c) => c.url === 'http://platform.test/nhs-login/_harness/id-token');
@@ -220,7 +303,9 @@ describe('the k6 scripts, run on k6 stand-ins', () => {
     expect(data.patients.length).toBeGreaterThan(0);
     expect(data.patients.every((p) => p.idToken === `id-token-for-${p.nhsNumber}`)).toBe(true);
     const tokenCall = k6.calls.find((c) => c.url === 'http://supplier.test/oauth2/token')!;
-    expect((tokenCall.params!.headers as Record<string, string>).Authorization).toBe(`Basic ${Buffer.from('pca-aggregator:pca-harness-local-secret').toString('base64')}`);
+    expect((tokenCall.params!.headers as Record<string, string>).Authorization).toBe(
+      `Basic ${Buffer.from('pca-aggregator:pca-harness-local-secret').toString('base64')}`,
+    );
     expect(data.bearer).toBe('access-token');
 
     k6.calls.length = 0;
@@ -231,23 +316,42 @@ describe('the k6 scripts, run on k6 stand-ins', () => {
     expect(k6.calls).toHaveLength(10);
     const first = k6.calls[0]!;
     expect(first.method).toBe('GET');
-    expect(first.url).toBe(`http://supplier.test/Appointment?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${data.patients[0]!.nhsNumber}`)}`);
+    expect(first.url).toBe(
+      `http://supplier.test/Appointment?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${data.patients[0]!.nhsNumber}`)}`,
+    );
     const headers = first.params!.headers as Record<string, string>;
     expect(headers.Authorization).toBe('Bearer access-token');
     expect(headers['NHSD-ID-Token']).toBe(`id-token-for-${data.patients[0]!.nhsNumber}`);
-    expect(headers['X-Correlation-ID']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(headers['X-Correlation-ID']).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
     expect(first.params!.tags).toEqual({ name: 'Appointment', endpoint: 'Appointment' });
     expect(first.params!.responseCallback).toEqual({ expected: [200] });
-    expect(k6.checks).toEqual({ 'status is 200': Array(10).fill(true), 'X-Correlation-ID echoed': Array(10).fill(true) });
+    expect(k6.checks).toEqual({
+      'status is 200': Array(10).fill(true),
+      'X-Correlation-ID echoed': Array(10).fill(true),
+    });
 
-    const files = script.handleSummary({ metrics: { http_req_duration: { type: 'trend', values: { 'p(95)': 12 }, thresholds: { 'p(95)<=400': { ok: true } } } } });
-    expect(Object.keys(files).sort()).toEqual(['out/k6/supplier-standard-junit.xml', 'out/k6/supplier-standard-summary.json', 'stdout']);
+    const files = script.handleSummary({
+      metrics: {
+        http_req_duration: { type: 'trend', values: { 'p(95)': 12 }, thresholds: { 'p(95)<=400': { ok: true } } },
+      },
+    });
+    expect(Object.keys(files).sort()).toEqual([
+      'out/k6/supplier-standard-junit.xml',
+      'out/k6/supplier-standard-summary.json',
+      'stdout',
+    ]);
     expect(files['out/k6/supplier-standard-junit.xml']).toMatch(/tests="1" failures="0"/);
   });
 
   it('throttle: accepts 429 and records whether it came below or above the limit', async () => {
     const k6 = k6StandIns();
-    const script = await loadScript('throttle-429-above-60tps.ts', { PACK: packFile, BEARER: 'given-token', API: 'aggregator', PLATFORM_URL: 'http://platform.test' }, k6.plugin);
+    const script = await loadScript(
+      'throttle-429-above-60tps.ts',
+      { PACK: packFile, BEARER: 'given-token', API: 'aggregator', PLATFORM_URL: 'http://platform.test' },
+      k6.plugin,
+    );
     const data = script.setup() as { bearer: string };
     expect(data.bearer).toBe('given-token');
     expect(k6.calls.some((c) => c.url.endsWith('/oauth2/token'))).toBe(false);
@@ -263,7 +367,11 @@ describe('the k6 scripts, run on k6 stand-ins', () => {
 
   it('records: posts the pack in batches with the API key, counts acknowledgements and reads the reconciliation count', async () => {
     const k6 = k6StandIns();
-    const script = await loadScript('records-bulk-upload.ts', { PACK: packFile, PLATFORM_URL: 'http://platform.test', RECORDS_CLIENT_ID: 'pep-01', RECORDS_API_KEY: 'key-1' }, k6.plugin);
+    const script = await loadScript(
+      'records-bulk-upload.ts',
+      { PACK: packFile, PLATFORM_URL: 'http://platform.test', RECORDS_CLIENT_ID: 'pep-01', RECORDS_API_KEY: 'key-1' },
+      k6.plugin,
+    );
     const data = script.setup();
     k6.exec.iterationInTest = 0;
     script.default(data);

@@ -19,7 +19,11 @@ export type SupplierResource = 'Appointment' | 'DocumentReference' | 'Task';
 export const SUPPLIER_RESOURCES: readonly SupplierResource[] = ['Appointment', 'DocumentReference', 'Task'];
 
 /** Default endpoint paths; the standard lets a supplier choose others (prefix them in --target). */
-export const API_PATHS: { readonly supplier: Readonly<Record<SupplierResource, string>>; readonly aggregator: string; readonly records: string } = {
+export const API_PATHS: {
+  readonly supplier: Readonly<Record<SupplierResource, string>>;
+  readonly aggregator: string;
+  readonly records: string;
+} = {
   supplier: { Appointment: '/Appointment', DocumentReference: '/DocumentReference', Task: '/Task' },
   aggregator: '/aggregator/events',
   records: '/records',
@@ -219,8 +223,14 @@ const STREAM_STEPS = [0.6180339887498949, 0.41421356237309515, 0.732050807568877
  * state to share between the runner's requests or k6's VUs. Use a different `stream` for each
  * independent choice (patient kind, endpoint) so they do not move in step.
  */
-export function pickWeighted<K extends string>(i: number, weights: Partial<Record<K, number>>, stream = 0): K | undefined {
-  const entries = (Object.entries(weights) as Array<[K, number | undefined]>).filter((e): e is [K, number] => typeof e[1] === 'number' && e[1] > 0);
+export function pickWeighted<K extends string>(
+  i: number,
+  weights: Partial<Record<K, number>>,
+  stream = 0,
+): K | undefined {
+  const entries = (Object.entries(weights) as Array<[K, number | undefined]>).filter(
+    (e): e is [K, number] => typeof e[1] === 'number' && e[1] > 0,
+  );
   const total = entries.reduce((t, [, w]) => t + w, 0);
   if (total <= 0) return undefined;
   const step = STREAM_STEPS[stream % STREAM_STEPS.length]!;
@@ -274,12 +284,17 @@ export function applyOverrides(base: LoadProfile, o: ProfileOverrides): LoadProf
   const p = copyProfile(base);
   if (o.api) p.target = o.api;
   if (o.rate !== undefined) {
-    if (!(o.rate > 0 && o.rate <= 100_000)) throw new Error(`--rate must be more than 0 and at most 100000 per second, got ${o.rate}`);
-    if (p.ramp) throw new Error(`profile ${p.name} ramps from ${p.rate} to ${peakRate(p)} TPS, so --rate does not apply (use --duration to stretch the ramp)`);
+    if (!(o.rate > 0 && o.rate <= 100_000))
+      throw new Error(`--rate must be more than 0 and at most 100000 per second, got ${o.rate}`);
+    if (p.ramp)
+      throw new Error(
+        `profile ${p.name} ramps from ${p.rate} to ${peakRate(p)} TPS, so --rate does not apply (use --duration to stretch the ramp)`,
+      );
     p.rate = o.rate;
   }
   if (o.durationMs !== undefined) {
-    if (!(o.durationMs > 0 && o.durationMs <= 24 * 3_600_000)) throw new Error(`--duration must be more than 0 and at most 24h, got ${o.durationMs} ms`);
+    if (!(o.durationMs > 0 && o.durationMs <= 24 * 3_600_000))
+      throw new Error(`--duration must be more than 0 and at most 24h, got ${o.durationMs} ms`);
     if (p.ramp) {
       // Stretch or squeeze the ramp so its shape (and the rates it passes) stay the same.
       const scale = o.durationMs / totalDurationMs(p);
@@ -292,12 +307,15 @@ export function applyOverrides(base: LoadProfile, o: ProfileOverrides): LoadProf
     p.thresholds.p95Ms = o.p95Ms;
   }
   if (o.maxInFlight !== undefined) {
-    if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight >= 1 && o.maxInFlight <= 10_000)) throw new Error(`--max-in-flight must be a whole number from 1 to 10000, got ${o.maxInFlight}`);
+    if (!(Number.isInteger(o.maxInFlight) && o.maxInFlight >= 1 && o.maxInFlight <= 10_000))
+      throw new Error(`--max-in-flight must be a whole number from 1 to 10000, got ${o.maxInFlight}`);
     p.maxInFlight = o.maxInFlight;
   }
   if (o.batchSize !== undefined) {
     if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1 && o.batchSize <= RECORDS_MAX_BATCH)) {
-      throw new Error(`--batch-size must be a whole number from 1 to ${RECORDS_MAX_BATCH} (the Record Service maximum), got ${o.batchSize}`);
+      throw new Error(
+        `--batch-size must be a whole number from 1 to ${RECORDS_MAX_BATCH} (the Record Service maximum), got ${o.batchSize}`,
+      );
     }
     p.batchSize = o.batchSize;
   }
@@ -319,11 +337,16 @@ export interface MixedPatient<P> {
 }
 
 function weightOf(mix: PatientMix, kind: PatientKind): number {
-  return kind === 'eligible' ? mix.eligible : mix.under16 ?? 0;
+  return kind === 'eligible' ? mix.eligible : (mix.under16 ?? 0);
 }
 
 /** The patients of a mix, in pack order, at most `maxPerKind` of each kind; `kindOf` says which kind (if any) a patient is. */
-export function selectMix<P>(patients: readonly P[], kindOf: (p: P) => PatientKind | undefined, mix: PatientMix, maxPerKind: number): Array<MixedPatient<P>> {
+export function selectMix<P>(
+  patients: readonly P[],
+  kindOf: (p: P) => PatientKind | undefined,
+  mix: PatientMix,
+  maxPerKind: number,
+): Array<MixedPatient<P>> {
   const counts: Record<PatientKind, number> = { eligible: 0, under16: 0 };
   const out: Array<MixedPatient<P>> = [];
   for (const patient of patients) {
@@ -346,7 +369,10 @@ export function mixPicker<M extends MixedPatient<unknown>>(selected: readonly M[
   for (const k of ['eligible', 'under16'] as const) {
     if (byKind[k].length > 0 && weightOf(mix, k) > 0) weights[k] = weightOf(mix, k);
   }
-  if (Object.keys(weights).length === 0) throw new Error('the pack has no patients for this profile\'s mix (it needs patients aged 16 or over who are not sensitive or excluded)');
+  if (Object.keys(weights).length === 0)
+    throw new Error(
+      "the pack has no patients for this profile's mix (it needs patients aged 16 or over who are not sensitive or excluded)",
+    );
   return (i) => {
     const kind = pickWeighted(i, weights, 0)!;
     const list = byKind[kind];
@@ -358,7 +384,10 @@ export function mixPicker<M extends MixedPatient<unknown>>(selected: readonly M[
  * Which kind of patient a pack patient is on the day of the run: sensitive or trust-excluded
  * patients are in no mix (nothing may be sent for them); the rest are eligible or under 16.
  */
-export function patientKind(under16: boolean, flags: { sensitive?: boolean; excludedByTrust?: boolean }): PatientKind | undefined {
+export function patientKind(
+  under16: boolean,
+  flags: { sensitive?: boolean; excludedByTrust?: boolean },
+): PatientKind | undefined {
   if (flags.sensitive || flags.excludedByTrust) return undefined;
   return under16 ? 'under16' : 'eligible';
 }
@@ -370,7 +399,11 @@ export const RECORDS_TOP_UP_SEED = 60401;
  * Eligible NHS numbers in batches of `batchSize`. Fewer numbers than one batch are topped up with
  * `synthetic(count)` numbers (distinct from the pack's) so every call carries a full batch.
  */
-export function recordBatches(eligible: readonly string[], batchSize: number, synthetic: (count: number) => string[]): { numbers: string[]; batches: string[][] } {
+export function recordBatches(
+  eligible: readonly string[],
+  batchSize: number,
+  synthetic: (count: number) => string[],
+): { numbers: string[]; batches: string[][] } {
   const numbers = [...eligible];
   if (numbers.length < batchSize) {
     const have = new Set(numbers);

@@ -18,8 +18,16 @@ import {
 
 describe('profiles', () => {
   it('carry the budgets of the specifications and the brief', () => {
-    expect(PROFILES.default).toMatchObject({ target: 'supplier', rate: 25, thresholds: { p95Ms: 1000, maxErrorRate: 0.01 } });
-    expect(PROFILES['supplier-standard']).toMatchObject({ target: 'supplier', rate: 25, thresholds: { p95Ms: 400, maxErrorRate: 0.01 } });
+    expect(PROFILES.default).toMatchObject({
+      target: 'supplier',
+      rate: 25,
+      thresholds: { p95Ms: 1000, maxErrorRate: 0.01 },
+    });
+    expect(PROFILES['supplier-standard']).toMatchObject({
+      target: 'supplier',
+      rate: 25,
+      thresholds: { p95Ms: 400, maxErrorRate: 0.01 },
+    });
     expect(PROFILES.aggregator).toMatchObject({ target: 'aggregator', rate: 25, thresholds: { p95Ms: 1000 } });
     expect(PROFILES.throttle!.thresholds.throttle).toEqual({ limitTps: 60, tolerance: 0.1 });
     expect(PROFILES.throttle!.alsoAccept).toEqual([429]);
@@ -39,17 +47,31 @@ describe('profiles', () => {
     const p = resolveProfile('supplier-standard', { rate: 10, durationMs: 5000, p95Ms: 250, maxInFlight: 20 });
     expect(p).toMatchObject({ rate: 10, durationMs: 5000, maxInFlight: 20, thresholds: { p95Ms: 250 } });
     expect(PROFILES['supplier-standard']).toMatchObject({ rate: 25, durationMs: 60_000, thresholds: { p95Ms: 400 } });
-    expect(() => resolveProfile('supplier-standard', { rate: 0 })).toThrow(new ProfileError('--rate must be more than 0 and at most 100000 per second, got 0'));
-    expect(() => resolveProfile('records-bulk', { batchSize: 5001 })).toThrow(/--batch-size must be a whole number from 1 to 5000/);
-    expect(() => resolveProfile('nope')).toThrow(/there is no load profile "nope"; choose one of default, supplier-standard/);
+    expect(() => resolveProfile('supplier-standard', { rate: 0 })).toThrow(
+      new ProfileError('--rate must be more than 0 and at most 100000 per second, got 0'),
+    );
+    expect(() => resolveProfile('records-bulk', { batchSize: 5001 })).toThrow(
+      /--batch-size must be a whole number from 1 to 5000/,
+    );
+    expect(() => resolveProfile('nope')).toThrow(
+      /there is no load profile "nope"; choose one of default, supplier-standard/,
+    );
     expect(() => resolveProfile('throttle', { rate: 50 })).toThrow(ProfileError);
     expect(getProfile('throttle')).not.toBe(PROFILES.throttle);
   });
 
   it('stretch a ramp to a new duration, keeping the rates it passes', () => {
     const p = applyOverrides(PROFILES.throttle!, { durationMs: 4000 });
-    expect(p.ramp).toEqual([{ durationMs: 3000, toRate: 90 }, { durationMs: 1000, toRate: 90 }]);
-    expect(planFromProfile(p)).toMatchObject({ startRate: 30, stages: p.ramp, maxInFlight: 400, thresholds: { throttle: { limitTps: 60 }, requirements: ['producer WF-NFR-03', 'consumer WF-NFR-03'] } });
+    expect(p.ramp).toEqual([
+      { durationMs: 3000, toRate: 90 },
+      { durationMs: 1000, toRate: 90 },
+    ]);
+    expect(planFromProfile(p)).toMatchObject({
+      startRate: 30,
+      stages: p.ramp,
+      maxInFlight: 400,
+      thresholds: { throttle: { limitTps: 60 }, requirements: ['producer WF-NFR-03', 'consumer WF-NFR-03'] },
+    });
   });
 
   it('point a profile at another API', () => {
@@ -104,7 +126,10 @@ describe('the patient mix', () => {
 describe('recordBatches', () => {
   it('tops up to one full batch with synthetic numbers not in the pack, then splits', () => {
     const synthetic = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
-    expect(recordBatches(['p1', 'p2'], 4, synthetic)).toEqual({ numbers: ['p1', 'p2', 's0', 's1'], batches: [['p1', 'p2', 's0', 's1']] });
+    expect(recordBatches(['p1', 'p2'], 4, synthetic)).toEqual({
+      numbers: ['p1', 'p2', 's0', 's1'],
+      batches: [['p1', 'p2', 's0', 's1']],
+    });
     expect(recordBatches(['s0', 'p2'], 3, synthetic).numbers).toEqual(['s0', 'p2', 's1']);
     expect(recordBatches(['a', 'b', 'c', 'd', 'e'], 2, synthetic).batches).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
   });

@@ -57,7 +57,9 @@ export function planFromProfile(p: LoadProfile): LoadPlan {
 export function describeProfiles(): string {
   return PROFILE_NAMES.map((n) => {
     const p = PROFILES[n]!;
-    const shape = p.ramp ? `${p.rate}->${peakRate(p)}/s over ${formatDurationMs(totalDurationMs(p))}` : `${p.rate}/s for ${formatDurationMs(p.durationMs)}`;
+    const shape = p.ramp
+      ? `${p.rate}->${peakRate(p)}/s over ${formatDurationMs(totalDurationMs(p))}`
+      : `${p.rate}/s for ${formatDurationMs(p.durationMs)}`;
     const budget = `P95 <= ${p.thresholds.p95Ms} ms, errors ${p.thresholds.maxErrorRate === 0 ? '= 0' : `< ${p.thresholds.maxErrorRate * 100}%`}`;
     return `  ${n.padEnd(18)} ${p.target.padEnd(10)} ${shape.padEnd(24)} ${budget}${p.thresholds.throttle ? `, 429 above ${p.thresholds.throttle.limitTps} TPS` : ''}`;
   }).join('\n');

@@ -15,10 +15,24 @@ async function sampleReport(): Promise<LoadReport> {
     clock,
     request: async (i) => {
       await clock.sleep(i % 10 === 0 ? 650 : 90);
-      return { status: 200, ok: true, tag: i % 2 ? 'Appointment' : 'Task', verify: () => (i % 50 === 7 ? ['Appointment differs from the pack: <status> expected "booked"'] : []) };
+      return {
+        status: 200,
+        ok: true,
+        tag: i % 2 ? 'Appointment' : 'Task',
+        verify: () => (i % 50 === 7 ? ['Appointment differs from the pack: <status> expected "booked"'] : []),
+      };
     },
   });
-  return { tool: 'pca-harness load', profile, api: 'supplier', target: 'http://127.0.0.1:7171', verify: true, result, verdicts: result.verdicts, pass: result.pass };
+  return {
+    tool: 'pca-harness load',
+    profile,
+    api: 'supplier',
+    target: 'http://127.0.0.1:7171',
+    verify: true,
+    result,
+    verdicts: result.verdicts,
+    pass: result.pass,
+  };
 }
 
 describe('load reports', () => {
@@ -32,7 +46,9 @@ describe('load reports', () => {
 
   it('summarise the run on the console, with a verdict per threshold', () => {
     const text = formatLoadSummary(report);
-    expect(text).toContain('load: profile supplier-standard against http://127.0.0.1:7171 (supplier, verifying content)');
+    expect(text).toContain(
+      'load: profile supplier-standard against http://127.0.0.1:7171 (supplier, verifying content)',
+    );
     expect(text).toContain('plan       25 req/s for 5s (125 arrivals), at most 200 in flight');
     expect(text).toContain('latency    p50 90.0  p90 650  p95 650  p99 650  max 650 ms  (from the scheduled start)');
     expect(text).toContain('FAIL  P95 latency at most 400 ms: p95 = 650 ms over 125 requests');
@@ -45,9 +61,15 @@ describe('load reports', () => {
   it('write JUnit with one case per threshold, the failed ones failing', () => {
     const xml = renderLoadJUnit(report);
     expect(xml).toMatch(/<testsuite name="load supplier-standard" tests="5" failures="3"/);
-    expect(xml).toContain('<testcase name="rate: Arrival rate held (at least 95% of plan)" classname="load.supplier-standard" time=');
-    expect(xml).toMatch(/<testcase name="errors: Errors below 1.00%"[^>]*>\s*<failure message="Errors below 1.00%: 3 of 125/);
-    expect(xml).toContain('<property name="requirements" value="producer WF-NFR-01; producer &quot;Capacity and response times&quot;"/>');
+    expect(xml).toContain(
+      '<testcase name="rate: Arrival rate held (at least 95% of plan)" classname="load.supplier-standard" time=',
+    );
+    expect(xml).toMatch(
+      /<testcase name="errors: Errors below 1.00%"[^>]*>\s*<failure message="Errors below 1.00%: 3 of 125/,
+    );
+    expect(xml).toContain(
+      '<property name="requirements" value="producer WF-NFR-01; producer &quot;Capacity and response times&quot;"/>',
+    );
   });
 
   it('write JSON that reads back to the same report', () => {
@@ -73,7 +95,9 @@ describe('load reports', () => {
   });
 
   it('pick tidy axis maxima', () => {
-    expect([niceMax(0), niceMax(0.7), niceMax(3), niceMax(101), niceMax(450), niceMax(1000)]).toEqual([1, 1, 5, 200, 500, 1000]);
+    expect([niceMax(0), niceMax(0.7), niceMax(3), niceMax(101), niceMax(450), niceMax(1000)]).toEqual([
+      1, 1, 5, 200, 500, 1000,
+    ]);
   });
 });
 

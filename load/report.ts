@@ -23,14 +23,20 @@ function latencyLine(l: LatencySummary): string {
 function planLine(r: LoadReport): string {
   const p = r.result.plan;
   const peak = Math.max(p.startRate, ...p.stages.map((s) => s.toRate));
-  const shape = peak !== p.startRate || p.stages.some((s) => s.toRate !== p.startRate)
-    ? `${p.startRate} -> ${peak} req/s over ${formatDurationMs(p.plannedDurationMs)}`
-    : `${p.startRate} req/s for ${formatDurationMs(p.plannedDurationMs)}`;
+  const shape =
+    peak !== p.startRate || p.stages.some((s) => s.toRate !== p.startRate)
+      ? `${p.startRate} -> ${peak} req/s over ${formatDurationMs(p.plannedDurationMs)}`
+      : `${p.startRate} req/s for ${formatDurationMs(p.plannedDurationMs)}`;
   return `${shape} (${p.plannedArrivals} arrivals), at most ${p.maxInFlight} in flight`;
 }
 
 function statusLine(byStatus: Record<string, number>): string {
-  return Object.entries(byStatus).sort((a, b) => a[0].localeCompare(b[0])).map(([s, c]) => `${s}: ${c}`).join(', ') || 'none';
+  return (
+    Object.entries(byStatus)
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([s, c]) => `${s}: ${c}`)
+      .join(', ') || 'none'
+  );
 }
 
 /** The console summary. */
@@ -46,16 +52,25 @@ export function formatLoadSummary(r: LoadReport): string {
     `  statuses   ${statusLine(x.byStatus)}`,
     `  errors     ${x.errors.total} (${pct(x.errors.rate)})${Object.keys(x.errors.transport).length ? `; transport: ${statusLine(x.errors.transport)}` : ''}${x.errors.verification ? `; wrong content: ${x.errors.verification}` : ''}`,
   ];
-  if (x.endpoints.length > 1) for (const e of x.endpoints) lines.push(`  ${e.tag.padEnd(10)} ${e.count} requests, ${e.errors} errors, ${latencyLine(e.latency)}`);
+  if (x.endpoints.length > 1)
+    for (const e of x.endpoints)
+      lines.push(`  ${e.tag.padEnd(10)} ${e.count} requests, ${e.errors} errors, ${latencyLine(e.latency)}`);
   if (r.records) {
     const rec = r.records;
-    lines.push(`  records    ${rec.batchesAcknowledged}/${rec.batchesSent} batches of ${rec.batchSize} acknowledged, ${rec.batchesPerSecond.toFixed(2)} batches/s; reconciliation: ${rec.acknowledgedNumbers} of ${rec.numbers} numbers acknowledged${rec.platformReconciliation !== undefined ? `, platform counts ${rec.platformReconciliation} for ${rec.clientId}` : ''}`);
-    if (rec.warnings) lines.push(`  warnings   ${rec.warnings} answers carried a harness warning; the first: ${rec.firstWarning ?? ''}`);
+    lines.push(
+      `  records    ${rec.batchesAcknowledged}/${rec.batchesSent} batches of ${rec.batchSize} acknowledged, ${rec.batchesPerSecond.toFixed(2)} batches/s; reconciliation: ${rec.acknowledgedNumbers} of ${rec.numbers} numbers acknowledged${rec.platformReconciliation !== undefined ? `, platform counts ${rec.platformReconciliation} for ${rec.clientId}` : ''}`,
+    );
+    if (rec.warnings)
+      lines.push(
+        `  warnings   ${rec.warnings} answers carried a harness warning; the first: ${rec.firstWarning ?? ''}`,
+      );
   }
   for (const p of x.problemSamples.slice(0, 5)) lines.push(`  problem    ${p.count} x ${p.problem}`);
   for (const v of r.verdicts) lines.push(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.title}: ${v.observed}`);
   const failed = r.verdicts.filter((v) => !v.pass).length;
-  lines.push(`result: ${r.pass ? 'PASS' : 'FAIL'} (${r.verdicts.length - failed} of ${r.verdicts.length} thresholds met)`);
+  lines.push(
+    `result: ${r.pass ? 'PASS' : 'FAIL'} (${r.verdicts.length - failed} of ${r.verdicts.length} thresholds met)`,
+  );
   return lines.join('\n');
 }
 
@@ -70,20 +85,33 @@ export function renderLoadJUnit(r: LoadReport): string {
     classname: `load.${r.profile.name}`,
     timeSeconds: seconds,
     systemOut: `expected ${v.expected}; observed ${v.observed}${v.requirement ? `; requirement ${v.requirement}` : ''}`,
-    ...(v.pass ? {} : { failure: { message: `${v.title}: ${v.observed}`, type: 'threshold', body: `expected ${v.expected}\nobserved ${v.observed}` } }),
+    ...(v.pass
+      ? {}
+      : {
+          failure: {
+            message: `${v.title}: ${v.observed}`,
+            type: 'threshold',
+            body: `expected ${v.expected}\nobserved ${v.observed}`,
+          },
+        }),
   }));
-  return renderJUnit([{
-    name: `load ${r.profile.name}`,
-    timestamp: r.result.startedAt,
-    cases,
-    properties: {
-      target: r.target,
-      api: r.api,
-      achievedRate: r.result.achievedRate.toFixed(3),
-      p95Ms: r.result.latency.p95.toFixed(3),
-      requirements: r.profile.requirements.join('; '),
-    },
-  }], 'pca-harness load');
+  return renderJUnit(
+    [
+      {
+        name: `load ${r.profile.name}`,
+        timestamp: r.result.startedAt,
+        cases,
+        properties: {
+          target: r.target,
+          api: r.api,
+          achievedRate: r.result.achievedRate.toFixed(3),
+          p95Ms: r.result.latency.p95.toFixed(3),
+          requirements: r.profile.requirements.join('; '),
+        },
+      },
+    ],
+    'pca-harness load',
+  );
 }
 
 function latencyRow(name: string, l: LatencySummary): string {
@@ -92,10 +120,19 @@ function latencyRow(name: string, l: LatencySummary): string {
 
 export function renderLoadHtml(r: LoadReport): string {
   const x = r.result;
-  const verdictRows = r.verdicts.map((v) => `<tr class="${v.pass ? 'pass' : 'fail'}"><td>${badge(v.pass ? 'PASS' : 'FAIL', v.pass ? 'pass' : 'fail')}</td><td>${escapeHtml(v.title)}</td><td>${escapeHtml(v.expected)}</td><td>${escapeHtml(v.observed)}</td><td class="muted">${escapeHtml(v.requirement ?? '')}</td></tr>`).join('');
-  const latencyTable = `<table><tr><th></th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>count</th></tr>`
-    + latencyRow('latency (from schedule)', x.latency) + latencyRow('service time', x.serviceTime) + latencyRow('schedule lag', x.scheduleLag)
-    + (x.endpoints.length > 1 ? x.endpoints.map((e) => latencyRow(`latency: ${e.tag}`, e.latency)).join('') : '') + '</table>';
+  const verdictRows = r.verdicts
+    .map(
+      (v) =>
+        `<tr class="${v.pass ? 'pass' : 'fail'}"><td>${badge(v.pass ? 'PASS' : 'FAIL', v.pass ? 'pass' : 'fail')}</td><td>${escapeHtml(v.title)}</td><td>${escapeHtml(v.expected)}</td><td>${escapeHtml(v.observed)}</td><td class="muted">${escapeHtml(v.requirement ?? '')}</td></tr>`,
+    )
+    .join('');
+  const latencyTable =
+    `<table><tr><th></th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>count</th></tr>` +
+    latencyRow('latency (from schedule)', x.latency) +
+    latencyRow('service time', x.serviceTime) +
+    latencyRow('schedule lag', x.scheduleLag) +
+    (x.endpoints.length > 1 ? x.endpoints.map((e) => latencyRow(`latency: ${e.tag}`, e.latency)).join('') : '') +
+    '</table>';
   const problems = x.problemSamples.length
     ? `<section><h2>Problems</h2><table><tr><th>count</th><th>problem</th></tr>${x.problemSamples.map((p) => `<tr><td>${p.count}</td><td>${escapeHtml(p.problem)}</td></tr>`).join('')}</table></section>`
     : '';
@@ -106,7 +143,11 @@ export function renderLoadHtml(r: LoadReport): string {
     tiles([
       { label: 'result', value: r.pass ? 'PASS' : 'FAIL', tone: r.pass ? 'pass' : 'fail' },
       { label: 'achieved req/s', value: x.achievedRate.toFixed(2) },
-      { label: 'p95 ms', value: f1(x.latency.p95), tone: r.profile.thresholds.p95Ms >= x.latency.p95 ? 'pass' : 'fail' },
+      {
+        label: 'p95 ms',
+        value: f1(x.latency.p95),
+        tone: r.profile.thresholds.p95Ms >= x.latency.p95 ? 'pass' : 'fail',
+      },
       { label: 'errors', value: `${x.errors.total} (${pct(x.errors.rate)})`, tone: x.errors.total ? 'fail' : 'pass' },
       { label: 'dropped', value: x.dropped },
     ]),
@@ -118,7 +159,12 @@ export function renderLoadHtml(r: LoadReport): string {
     records,
     problems,
   ].join('\n');
-  return renderHtmlPage({ title: `Load: ${r.profile.name} ${r.pass ? 'passed' : 'failed'}`, subtitle: `${r.target} (${r.api})`, body, generatedAt: new Date().toISOString() });
+  return renderHtmlPage({
+    title: `Load: ${r.profile.name} ${r.pass ? 'passed' : 'failed'}`,
+    subtitle: `${r.target} (${r.api})`,
+    body,
+    generatedAt: new Date().toISOString(),
+  });
 }
 
 export async function writeLoadReport(dir: string, r: LoadReport): Promise<Record<string, string>> {

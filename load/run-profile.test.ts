@@ -27,7 +27,10 @@ describe('runLoadProfile against a loopback target with 100 ms latency', () => {
       seen.issuers.add(String(claims.iss));
       seen.nhsNumbers.add(String(claims.nhs_number));
       setTimeout(() => {
-        res.set(CORRELATION_HEADER, req.get(CORRELATION_HEADER) ?? '').type('application/fhir+json').json(searchsetBundle([]));
+        res
+          .set(CORRELATION_HEADER, req.get(CORRELATION_HEADER) ?? '')
+          .type('application/fhir+json')
+          .json(searchsetBundle([]));
       }, 100);
     });
     server = await listen(app);
@@ -36,7 +39,13 @@ describe('runLoadProfile against a loopback target with 100 ms latency', () => {
 
   it('holds 25 TPS for 20 s and reports a P95 of 100 ms', async () => {
     // A second untimed first: JIT-compiling the runner and the target is not what is measured.
-    await runLoadProfile({ profile: 'supplier-standard', overrides: { durationMs: 1000 }, target: server.url, bearer: 'loopback-token', pack });
+    await runLoadProfile({
+      profile: 'supplier-standard',
+      overrides: { durationMs: 1000 },
+      target: server.url,
+      bearer: 'loopback-token',
+      pack,
+    });
     seen.bearer.clear();
     seen.issuers.clear();
     seen.nhsNumbers.clear();
@@ -61,7 +70,11 @@ describe('runLoadProfile against a loopback target with 100 ms latency', () => {
     expect(r.latency.p50).toBeLessThan(105);
     expect(r.errors.total).toBe(0);
     expect(r.timeline).toHaveLength(20);
-    expect(report.verdicts.map((v) => [v.id, v.pass])).toEqual([['p95', true], ['errors', true], ['rate', true]]);
+    expect(report.verdicts.map((v) => [v.id, v.pass])).toEqual([
+      ['p95', true],
+      ['errors', true],
+      ['rate', true],
+    ]);
     expect(report.pass).toBe(true);
     // Tokens: the bearer as given, and ID tokens from the NHS login mock started for the run.
     expect([...seen.bearer]).toEqual(['Bearer loopback-token']);
@@ -80,17 +93,22 @@ describe('runLoadProfile against the reference supplier', () => {
     stack = undefined;
   });
 
-  const run = (s: SupplierStack, verify: boolean) => runLoadProfile({
-    profile: 'supplier-standard',
-    overrides: { durationMs: 3_000 },
-    target: s.supplier.url,
-    credentials: { tokenUrl: `${s.supplier.url}/oauth2/token`, clientId: STACK_CLIENT_ID, clientSecret: STACK_CLIENT_SECRET },
-    platformUrl: s.nhsLogin.url,
-    pack,
-    verify,
-  });
+  const run = (s: SupplierStack, verify: boolean) =>
+    runLoadProfile({
+      profile: 'supplier-standard',
+      overrides: { durationMs: 3_000 },
+      target: s.supplier.url,
+      credentials: {
+        tokenUrl: `${s.supplier.url}/oauth2/token`,
+        clientId: STACK_CLIENT_ID,
+        clientSecret: STACK_CLIENT_SECRET,
+      },
+      platformUrl: s.nhsLogin.url,
+      pack,
+      verify,
+    });
 
-  it('passes with --verify at the 100 ms baseline: every answer is the pack\'s, with real OAuth and NHS login tokens', async () => {
+  it("passes with --verify at the 100 ms baseline: every answer is the pack's, with real OAuth and NHS login tokens", async () => {
     stack = await startSupplierStack({ pack, latencyMs: 100 });
     const report = await run(stack, true);
     expect(report.result.byStatus).toEqual({ 200: 75 });
@@ -116,20 +134,30 @@ describe('runLoadProfile against the reference supplier', () => {
     expect(report.pass).toBe(false);
   }, 30_000);
 
-  it('throttle: the ramp squeezed into 4 s still passes 60 TPS, and the supplier\'s limiter answers 429 above it and only there', async () => {
+  it("throttle: the ramp squeezed into 4 s still passes 60 TPS, and the supplier's limiter answers 429 above it and only there", async () => {
     stack = await startSupplierStack({ pack });
     const report = await runLoadProfile({
       profile: 'throttle',
       overrides: { durationMs: 4_000 },
       target: stack.supplier.url,
-      credentials: { tokenUrl: `${stack.supplier.url}/oauth2/token`, clientId: STACK_CLIENT_ID, clientSecret: STACK_CLIENT_SECRET },
+      credentials: {
+        tokenUrl: `${stack.supplier.url}/oauth2/token`,
+        clientId: STACK_CLIENT_ID,
+        clientSecret: STACK_CLIENT_SECRET,
+      },
       platformUrl: stack.nhsLogin.url,
       pack,
     });
     expect(report.result.throttle!.below.throttled).toBe(0);
     expect(report.result.throttle!.above.throttled).toBeGreaterThan(0);
     expect(Object.keys(report.result.byStatus).sort()).toEqual(['200', '429']);
-    expect(report.verdicts.map((v) => [v.id, v.pass])).toEqual([['p95', true], ['errors', true], ['rate', true], ['throttle-below', true], ['throttle-above', true]]);
+    expect(report.verdicts.map((v) => [v.id, v.pass])).toEqual([
+      ['p95', true],
+      ['errors', true],
+      ['rate', true],
+      ['throttle-below', true],
+      ['throttle-above', true],
+    ]);
   }, 30_000);
 
   it('without --verify the same supplier passes: content is only judged when asked', async () => {
@@ -148,13 +176,32 @@ describe('runLoadProfile against a Record Service that says 200 and registers no
       batches += (req.body as { nhsNumbers: string[] }).nhsNumbers.length === 200 ? 1 : 0;
       res.json({ result: 'success' });
     });
-    app.get('/_harness/records/reconciliation', (_req, res) => { res.json({ distinctNhsNumbers: 0 }); });
+    app.get('/_harness/records/reconciliation', (_req, res) => {
+      res.json({ distinctNhsNumbers: 0 });
+    });
     const server = await listen(app);
     try {
-      const report = await runLoadProfile({ profile: 'records-bulk', overrides: { durationMs: 2000 }, target: server.url, bearer: 'api-key', recordsClientId: 'pep-01', pack, verify: true });
+      const report = await runLoadProfile({
+        profile: 'records-bulk',
+        overrides: { durationMs: 2000 },
+        target: server.url,
+        bearer: 'api-key',
+        recordsClientId: 'pep-01',
+        pack,
+        verify: true,
+      });
       expect(batches).toBe(4);
-      expect(report.records).toMatchObject({ batchesAcknowledged: 4, acknowledgedNumbers: 200, platformReconciliation: 0, warnings: 0 });
-      expect(report.verdicts.find((v) => v.id === 'reconciliation')).toMatchObject({ pass: false, expected: 'platform reconciliation count >= 200', observed: '0 distinct NHS numbers registered for pep-01' });
+      expect(report.records).toMatchObject({
+        batchesAcknowledged: 4,
+        acknowledgedNumbers: 200,
+        platformReconciliation: 0,
+        warnings: 0,
+      });
+      expect(report.verdicts.find((v) => v.id === 'reconciliation')).toMatchObject({
+        pass: false,
+        expected: 'platform reconciliation count >= 200',
+        observed: '0 distinct NHS numbers registered for pep-01',
+      });
       expect(report.result.pass).toBe(true);
       expect(report.pass).toBe(false);
     } finally {

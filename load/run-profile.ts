@@ -10,7 +10,18 @@ import type { FixturePack } from '../fixtures/pack';
 import { startNhsLogin, type NhsLoginSession } from '../suites/nhs-login-session';
 import { clientCredentialsToken, mintIdTokens, type ClientCredentials } from './auth';
 import { createLoadHttpClient } from './http-client';
-import { patientKind, planFromProfile, recordBatches, RECORDS_TOP_UP_SEED, resolveProfile, selectMix, ProfileError, type ApiKind, type LoadProfile, type ProfileOverrides } from './profiles';
+import {
+  patientKind,
+  planFromProfile,
+  recordBatches,
+  RECORDS_TOP_UP_SEED,
+  resolveProfile,
+  selectMix,
+  ProfileError,
+  type ApiKind,
+  type LoadProfile,
+  type ProfileOverrides,
+} from './profiles';
 import { runLoad, type RunOutput } from './runner';
 import type { Progress, Verdict } from './runner/types';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
@@ -94,25 +105,42 @@ function checkUrl(name: string, value: string): string {
   } catch {
     throw new ProfileError(`${name} must be an http(s) URL, got "${value}"`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProfileError(`${name} must be an http(s) URL, got "${value}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ProfileError(`${name} must be an http(s) URL, got "${value}"`);
   return value.replace(/\/+$/, '');
 }
 
 /** Patients of the mix, by kind, capped; ages on `on`. */
 export function selectPatients(pack: FixturePack, profile: LoadProfile, on: Date): LoadPatient[] {
-  return selectMix(pack.patients, (p) => patientKind(isUnder16(p.birthDate, on), p.flags), profile.mix, MAX_PATIENTS_PER_KIND);
+  return selectMix(
+    pack.patients,
+    (p) => patientKind(isUnder16(p.birthDate, on), p.flags),
+    profile.mix,
+    MAX_PATIENTS_PER_KIND,
+  );
 }
 
 /** The pack's eligible numbers in batches, topped up to one full batch with seeded synthetic numbers. */
-export function recordsBatches(pack: FixturePack, batchSize: number, on: Date): { numbers: string[]; batches: string[][] } {
-  const eligible = pack.patients.filter((p) => patientKind(isUnder16(p.birthDate, on), p.flags) === 'eligible').map((p) => p.nhsNumber);
+export function recordsBatches(
+  pack: FixturePack,
+  batchSize: number,
+  on: Date,
+): { numbers: string[]; batches: string[][] } {
+  const eligible = pack.patients
+    .filter((p) => patientKind(isUnder16(p.birthDate, on), p.flags) === 'eligible')
+    .map((p) => p.nhsNumber);
   return recordBatches(eligible, batchSize, (n) => generateNhsNumbers(n, RECORDS_TOP_UP_SEED, '999'));
 }
 
 async function reconciliationCount(target: string, clientId: string): Promise<number | undefined> {
   try {
-    const res = await fetchWithTimeout<{ distinctNhsNumbers?: unknown }>(`${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`, { timeoutMs: 5_000 });
-    return res.status === 200 && typeof res.json?.distinctNhsNumbers === 'number' ? res.json.distinctNhsNumbers : undefined;
+    const res = await fetchWithTimeout<{ distinctNhsNumbers?: unknown }>(
+      `${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
+      { timeoutMs: 5_000 },
+    );
+    return res.status === 200 && typeof res.json?.distinctNhsNumbers === 'number'
+      ? res.json.distinctNhsNumbers
+      : undefined;
   } catch {
     // Not every Record Service has the harness endpoint; the count from this run still stands.
     return undefined;
@@ -126,13 +154,17 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
   const on = opts.on ?? new Date();
   const verify = opts.verify ?? false;
   const notice = opts.onNotice ?? (() => undefined);
-  if (profile.target === 'records' && !opts.recordsClientId) throw new ProfileError('a records run needs the Record Service clientId: --client-id ID (and the API key as --bearer KEY)');
+  if (profile.target === 'records' && !opts.recordsClientId)
+    throw new ProfileError(
+      'a records run needs the Record Service clientId: --client-id ID (and the API key as --bearer KEY)',
+    );
 
   // Any HTTP answer will do: this only tells "nothing listens there" (exit 3) from a failed run.
   await fetchWithTimeout(originOf(target), { method: 'GET', timeoutMs: 5_000 });
 
   let bearer = opts.bearer;
-  if (!bearer && opts.credentials && profile.target !== 'records') bearer = await clientCredentialsToken(opts.credentials);
+  if (!bearer && opts.credentials && profile.target !== 'records')
+    bearer = await clientCredentialsToken(opts.credentials);
 
   let patients: LoadPatient[] = [];
   let idTokens: LoadReport['idTokens'];
@@ -144,24 +176,46 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
     if (profile.target === 'records') {
       const { numbers, batches } = recordsBatches(opts.pack, profile.batchSize ?? 200, on);
       recordNumbers = numbers.length;
-      records = { clientId: opts.recordsClientId!, batches, acknowledged: new Set(), batchesAcknowledged: 0, warnings: 0 };
+      records = {
+        clientId: opts.recordsClientId!,
+        batches,
+        acknowledged: new Set(),
+        batchesAcknowledged: 0,
+        warnings: 0,
+      };
     } else {
       patients = selectPatients(opts.pack, profile, on);
-      if (patients.length === 0) throw new ProfileError(`the pack "${opts.pack.name}" has no patients this profile can use (it needs patients aged 16 or over who are not sensitive or excluded)`);
+      if (patients.length === 0)
+        throw new ProfileError(
+          `the pack "${opts.pack.name}" has no patients this profile can use (it needs patients aged 16 or over who are not sensitive or excluded)`,
+        );
       // The aggregator's own NHS login is the one it trusts, so the target is the platform there.
       const platform = platformUrl ?? (profile.target === 'aggregator' ? target : undefined);
       let issuer: string;
       if (platform) {
         issuer = `${platform}/nhs-login`;
       } else {
-        localLogin = await startNhsLogin({ issuer: opts.nhsLoginIssuer ?? 'http://127.0.0.1:0/nhs-login', stateDir: opts.stateDir, pack: opts.pack });
+        localLogin = await startNhsLogin({
+          issuer: opts.nhsLoginIssuer ?? 'http://127.0.0.1:0/nhs-login',
+          stateDir: opts.stateDir,
+          pack: opts.pack,
+        });
         issuer = localLogin.issuer;
         if (localLogin.notice) notice(localLogin.notice);
-        notice(`ID tokens from the NHS login mock at ${issuer} (${localLogin.persistent ? 'already running' : 'started for this run'}); the target must trust that issuer`);
+        notice(
+          `ID tokens from the NHS login mock at ${issuer} (${localLogin.persistent ? 'already running' : 'started for this run'}); the target must trust that issuer`,
+        );
       }
-      const tokens = await mintIdTokens(issuer, patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })));
+      const tokens = await mintIdTokens(
+        issuer,
+        patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })),
+      );
       for (const p of patients) p.idToken = tokens.get(p.patient.nhsNumber);
-      idTokens = { issuer, source: localLogin && !localLogin.persistent ? 'in-process' : 'platform', patients: patients.length };
+      idTokens = {
+        issuer,
+        source: localLogin && !localLogin.persistent ? 'in-process' : 'platform',
+        patients: patients.length,
+      };
     }
 
     const request = createRequester({
@@ -175,7 +229,11 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
       records,
     });
-    const result = await runLoad(planFromProfile(profile), { request, onProgress: opts.onProgress, signal: opts.signal });
+    const result = await runLoad(planFromProfile(profile), {
+      request,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+    });
 
     const verdicts = [...result.verdicts];
     let recordsSummary: RecordsSummary | undefined;
@@ -223,4 +281,3 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
     await localLogin?.close();
   }
 }
-

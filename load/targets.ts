@@ -11,7 +11,15 @@ import { maskNhsNumbersInText, patientIdentifierParam } from '../core/nhs-number
 import type { PackPatient } from '../fixtures/pack';
 import { validatePayload } from '../contracts/validate';
 import { HARNESS_WARNING_HEADER } from '../mocks/oauth/app';
-import { API_PATHS, EXPECTED_STATUS, mixPicker, pickWeighted, type LoadProfile, type MixedPatient, type SupplierResource } from './profile-data';
+import {
+  API_PATHS,
+  EXPECTED_STATUS,
+  mixPicker,
+  pickWeighted,
+  type LoadProfile,
+  type MixedPatient,
+  type SupplierResource,
+} from './profile-data';
 import type { HttpReply, LoadHttpClient } from './http-client';
 import { TransportError } from './http-client';
 import type { Outcome, RequestFn } from './runner/types';
@@ -68,10 +76,20 @@ function parseBody(reply: HttpReply): { ok: true; body: unknown } | { ok: false 
 function correlationProblem(reply: HttpReply, sent: string): string[] {
   const echoed = header(reply, CORRELATION_HEADER);
   if (echoed === sent) return [];
-  return [echoed === undefined ? `${CORRELATION_HEADER} was not echoed (HTTP ${reply.status})` : `${CORRELATION_HEADER} echoed a different value (HTTP ${reply.status})`];
+  return [
+    echoed === undefined
+      ? `${CORRELATION_HEADER} was not echoed (HTTP ${reply.status})`
+      : `${CORRELATION_HEADER} echoed a different value (HTTP ${reply.status})`,
+  ];
 }
 
-async function send(o: RequesterOptions, req: Parameters<LoadHttpClient['send']>[0], tag: string, expected: number, check?: (r: HttpReply) => string[]): Promise<Outcome> {
+async function send(
+  o: RequesterOptions,
+  req: Parameters<LoadHttpClient['send']>[0],
+  tag: string,
+  expected: number,
+  check?: (r: HttpReply) => string[],
+): Promise<Outcome> {
   let reply: HttpReply;
   try {
     reply = await o.client.send(req);
@@ -89,21 +107,38 @@ function supplierRequester(o: RequesterOptions): RequestFn {
     const lp = pick(i);
     const resource: SupplierResource = pickWeighted(i, resources, 1) ?? 'Appointment';
     const correlation = randomUUID();
-    const query = new URLSearchParams({ 'patient:identifier': patientIdentifierParam(lp.patient.nhsNumber) }).toString();
-    const headers: Record<string, string> = { Accept: FHIR_JSON, 'NHSD-ID-Token': lp.idToken ?? '', [CORRELATION_HEADER]: correlation };
+    const query = new URLSearchParams({
+      'patient:identifier': patientIdentifierParam(lp.patient.nhsNumber),
+    }).toString();
+    const headers: Record<string, string> = {
+      Accept: FHIR_JSON,
+      'NHSD-ID-Token': lp.idToken ?? '',
+      [CORRELATION_HEADER]: correlation,
+    };
     if (o.bearer) headers.Authorization = `Bearer ${o.bearer}`;
     const expected = EXPECTED_STATUS[lp.kind];
-    return send(o, { method: 'GET', url: joinUrl(o.targetUrl, API_PATHS.supplier[resource], query), headers, timeoutMs: o.timeoutMs }, resource, expected, o.verify
-      ? (reply) => {
-        const problems = correlationProblem(reply, correlation);
-        if (reply.status === 200 && expected === 200) {
-          const parsed = parseBody(reply);
-          if (!parsed.ok) problems.push(`${resource}: the 200 body is not JSON`);
-          else problems.push(...o.verifier(lp.patient, resource, reply.status, parsed.body));
-        }
-        return problems.map(maskNhsNumbersInText);
-      }
-      : undefined);
+    return send(
+      o,
+      {
+        method: 'GET',
+        url: joinUrl(o.targetUrl, API_PATHS.supplier[resource], query),
+        headers,
+        timeoutMs: o.timeoutMs,
+      },
+      resource,
+      expected,
+      o.verify
+        ? (reply) => {
+            const problems = correlationProblem(reply, correlation);
+            if (reply.status === 200 && expected === 200) {
+              const parsed = parseBody(reply);
+              if (!parsed.ok) problems.push(`${resource}: the 200 body is not JSON`);
+              else problems.push(...o.verifier(lp.patient, resource, reply.status, parsed.body));
+            }
+            return problems.map(maskNhsNumbersInText);
+          }
+        : undefined,
+    );
   };
 }
 
@@ -112,27 +147,41 @@ function aggregatorRequester(o: RequesterOptions): RequestFn {
   return (i) => {
     const lp = pick(i);
     const correlation = randomUUID();
-    const query = new URLSearchParams({ 'patient:identifier': patientIdentifierParam(lp.patient.nhsNumber) }).toString();
-    const headers: Record<string, string> = { Accept: FHIR_JSON, 'NHSD-ID-Token': lp.idToken ?? '', [CORRELATION_HEADER]: correlation };
+    const query = new URLSearchParams({
+      'patient:identifier': patientIdentifierParam(lp.patient.nhsNumber),
+    }).toString();
+    const headers: Record<string, string> = {
+      Accept: FHIR_JSON,
+      'NHSD-ID-Token': lp.idToken ?? '',
+      [CORRELATION_HEADER]: correlation,
+    };
     if (o.bearer) headers.Authorization = `Bearer ${o.bearer}`;
     const expected = EXPECTED_STATUS[lp.kind];
-    return send(o, { method: 'GET', url: joinUrl(o.targetUrl, API_PATHS.aggregator, query), headers, timeoutMs: o.timeoutMs }, 'events', expected, o.verify
-      ? (reply) => {
-        const problems = correlationProblem(reply, correlation);
-        if (reply.status === 200 && reply.body.trim() !== '') {
-          const parsed = parseBody(reply);
-          if (!parsed.ok) {
-            problems.push('events: the 200 body is not JSON');
-          } else {
-            const v = validatePayload('aggregator-bundle', parsed.body);
-            if (!v.valid) problems.push(...v.diagnostics.map((d) => `events schema: ${d.pointer || '/'} ${d.message}`));
-            const id = (parsed.body as { id?: unknown } | null)?.id;
-            if (id !== undefined && id !== correlation) problems.push(`events: Bundle.id is not the ${CORRELATION_HEADER} of the request`);
+    return send(
+      o,
+      { method: 'GET', url: joinUrl(o.targetUrl, API_PATHS.aggregator, query), headers, timeoutMs: o.timeoutMs },
+      'events',
+      expected,
+      o.verify
+        ? (reply) => {
+            const problems = correlationProblem(reply, correlation);
+            if (reply.status === 200 && reply.body.trim() !== '') {
+              const parsed = parseBody(reply);
+              if (!parsed.ok) {
+                problems.push('events: the 200 body is not JSON');
+              } else {
+                const v = validatePayload('aggregator-bundle', parsed.body);
+                if (!v.valid)
+                  problems.push(...v.diagnostics.map((d) => `events schema: ${d.pointer || '/'} ${d.message}`));
+                const id = (parsed.body as { id?: unknown } | null)?.id;
+                if (id !== undefined && id !== correlation)
+                  problems.push(`events: Bundle.id is not the ${CORRELATION_HEADER} of the request`);
+              }
+            }
+            return problems.map(maskNhsNumbersInText);
           }
-        }
-        return problems.map(maskNhsNumbersInText);
-      }
-      : undefined);
+        : undefined,
+    );
   };
 }
 
@@ -142,7 +191,11 @@ function recordsRequester(o: RequesterOptions): RequestFn {
   const url = joinUrl(o.targetUrl, API_PATHS.records);
   return (i) => {
     const batch = plan.batches[i % plan.batches.length]!;
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json', [CORRELATION_HEADER]: randomUUID() };
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      [CORRELATION_HEADER]: randomUUID(),
+    };
     if (o.bearer) headers.Authorization = `Bearer ${o.bearer}`;
     const body = JSON.stringify({ clientId: plan.clientId, nhsNumbers: batch });
     // The reconciliation count is kept whether or not --verify is on, after the response is timed.

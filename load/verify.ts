@@ -10,7 +10,12 @@ import { validateProducerBundle } from '../contracts/validate';
 import { comparePatientResponse, compileCompareOptions, type CompareOptions } from '../suites/eva/compare';
 
 /** Problems with one response (empty when it is right). Problems must not carry patient data. */
-export type Verifier = (patient: PackPatient, resourceType: ProducerResourceType, status: number, body: unknown) => string[];
+export type Verifier = (
+  patient: PackPatient,
+  resourceType: ProducerResourceType,
+  status: number,
+  body: unknown,
+) => string[];
 
 /** The body of every 200 must be a searchset Bundle of the endpoint's resource type, per the contract schemas. */
 export function schemaVerifier(): Verifier {
@@ -26,14 +31,18 @@ export function expectationVerifier(opts: CompareOptions = {}): Verifier {
   const compiled = compileCompareOptions(opts);
   return (patient, resourceType, status, body) => {
     if (status !== 200) return [];
-    const v = comparePatientResponse({ nhsNumber: patient.nhsNumber, resourceType, expected: patient.expected[resourceType], status, body }, compiled);
+    const v = comparePatientResponse(
+      { nhsNumber: patient.nhsNumber, resourceType, expected: patient.expected[resourceType], status, body },
+      compiled,
+    );
     return v.differences.map((d) => `${resourceType} differs from the pack: ${d.message}`);
   };
 }
 
 /** Runs each verifier and keeps every problem; NHS numbers in the text are masked whatever a verifier wrote. */
 export function combineVerifiers(...verifiers: Verifier[]): Verifier {
-  return (patient, resourceType, status, body) => verifiers.flatMap((v) => v(patient, resourceType, status, body)).map(maskNhsNumbersInText);
+  return (patient, resourceType, status, body) =>
+    verifiers.flatMap((v) => v(patient, resourceType, status, body)).map(maskNhsNumbersInText);
 }
 
 export function defaultVerifier(): Verifier {

@@ -141,10 +141,16 @@ function importContractPassFile(stateDir: string, passes: ContractPasses, logger
     return;
   }
   for (const p of Array.isArray(parsed.passes) ? parsed.passes : []) {
-    if (typeof p?.clientId !== 'string' || typeof p.passedAt !== 'string' || Number.isNaN(Date.parse(p.passedAt))) continue;
+    if (typeof p?.clientId !== 'string' || typeof p.passedAt !== 'string' || Number.isNaN(Date.parse(p.passedAt)))
+      continue;
     const held = passes.get(p.clientId);
     if (held && Date.parse(held.passedAt) >= Date.parse(p.passedAt)) continue;
-    passes.record(p.clientId, new Date(p.passedAt), { supplier: p.supplierUrl, summary: p.summary, ...(p.report ? { report: p.report } : {}), from: CONTRACT_PASS_FILE });
+    passes.record(p.clientId, new Date(p.passedAt), {
+      supplier: p.supplierUrl,
+      summary: p.summary,
+      ...(p.report ? { report: p.report } : {}),
+      from: CONTRACT_PASS_FILE,
+    });
   }
 }
 
@@ -184,7 +190,8 @@ export function createPlatform(opts: PlatformOptions): Platform {
     const p = index.get(nhsNumber);
     const key = await keyRing.get(NHS_LOGIN_KEY);
     const birthDate = p?.birthDate ?? yearsAgo(clock.now(), DEFAULT_ADULT_AGE);
-    return (await mintIdToken(key, { issuer: issuer(), nhsNumber, birthDate, familyName: p?.name.family, clock })).token;
+    return (await mintIdToken(key, { issuer: issuer(), nhsNumber, birthDate, familyName: p?.name.family, clock }))
+      .token;
   };
 
   const scheduler = new PullScheduler({
@@ -205,7 +212,10 @@ export function createPlatform(opts: PlatformOptions): Platform {
     for (;;) {
       const page = store.registrationsOf(clientId, { after, limit: 1000 });
       if (page.length === 0) break;
-      const r = scheduler.schedule(clientId, page.map((x) => x.nhsNumber));
+      const r = scheduler.schedule(
+        clientId,
+        page.map((x) => x.nhsNumber),
+      );
       if (r.notPullable) return { ...total, notPullable: r.notPullable };
       total.queued += r.queued;
       total.alreadyQueued += r.alreadyQueued;
@@ -215,7 +225,9 @@ export function createPlatform(opts: PlatformOptions): Platform {
   };
 
   // New and re-sent registrations are pulled; a re-send is how a supplier says the record changed.
-  const unsubscribeRegistered = store.onRegistered((e) => { scheduler.schedule(e.clientId, e.nhsNumbers); });
+  const unsubscribeRegistered = store.onRegistered((e) => {
+    scheduler.schedule(e.clientId, e.nhsNumbers);
+  });
 
   // A client that becomes pullable (endpoint added or changed at runtime) is pulled for everyone it already registered.
   const pullState = new Map<string, string>();
@@ -253,16 +265,19 @@ export function createPlatform(opts: PlatformOptions): Platform {
   const app = express();
   app.disable('x-powered-by');
   app.use(correlationId(logger));
-  app.use(NHS_LOGIN_MOUNT, createNhsLoginRouter({
-    keyRing,
-    issuer,
-    patients: (n) => {
-      const p = index.get(n);
-      return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
-    },
-    clock,
-    logger,
-  }));
+  app.use(
+    NHS_LOGIN_MOUNT,
+    createNhsLoginRouter({
+      keyRing,
+      issuer,
+      patients: (n) => {
+        const p = index.get(n);
+        return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
+      },
+      clock,
+      logger,
+    }),
+  );
   app.use(OAUTH_MOUNT, createOAuthRouter({ clients, keyRing, tokenUrl, clock, logger }));
   app.use('/aggregator', aggregator.router);
 
@@ -282,30 +297,42 @@ export function createPlatform(opts: PlatformOptions): Platform {
     });
   });
   harness.get('/config', (_req, res) => {
-    const effective: HarnessConfig = { ...config, stateDir, platform: { ...config.platform, publicUrl: base(), clients: clients.list() } };
+    const effective: HarnessConfig = {
+      ...config,
+      stateDir,
+      platform: { ...config.platform, publicUrl: base(), clients: clients.list() },
+    };
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
   harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
   app.use('/_harness', harness);
 
-  app.use('/', createRecordServiceRouter({
-    clients,
-    mode: config.platform.mode,
-    profile: config.platform.profile,
-    syntheticRanges: config.syntheticRanges,
-    tokenUrl,
-    keyRing,
-    store,
-    clock,
-    logger,
-    packLookup: (n) => index.get(n),
-    contractPassed: (id) => passes.has(id),
-    // The client admin lives with the aggregator's (contract passes, pull status) under /_harness/clients.
-    clientAdmin: false,
-  }));
+  app.use(
+    '/',
+    createRecordServiceRouter({
+      clients,
+      mode: config.platform.mode,
+      profile: config.platform.profile,
+      syntheticRanges: config.syntheticRanges,
+      tokenUrl,
+      keyRing,
+      store,
+      clock,
+      logger,
+      packLookup: (n) => index.get(n),
+      contractPassed: (id) => passes.has(id),
+      // The client admin lives with the aggregator's (contract passes, pull status) under /_harness/clients.
+      clientAdmin: false,
+    }),
+  );
 
   app.use((req, res) => {
-    res.status(404).json({ error: 'not-found', message: `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness` });
+    res
+      .status(404)
+      .json({
+        error: 'not-found',
+        message: `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness`,
+      });
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     (res.locals.log ?? logger).error({ err }, 'platform request failed');

@@ -35,7 +35,11 @@ export interface Selection {
 }
 
 export function selectChecks(sel: Selection, checks: readonly Check[] = CATALOGUE): Check[] {
-  return checks.filter((c) => (!sel.suites || sel.suites.includes(c.suite)) && (!sel.only || sel.only.includes(c.id) || sel.only.includes(c.family)));
+  return checks.filter(
+    (c) =>
+      (!sel.suites || sel.suites.includes(c.suite)) &&
+      (!sel.only || sel.only.includes(c.id) || sel.only.includes(c.family)),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -56,19 +60,43 @@ export interface CoverageRow {
  * The matrix: each requirement, the checks that verify it and how they came out. With no outcomes
  * (the catalogue alone) a covered requirement is `not-verified`; `not-covered` means no check cites it.
  */
-export function coverage(outcomes: ReadonlyMap<string, Outcome> = new Map(), checks: readonly Check[] = CATALOGUE): CoverageRow[] {
+export function coverage(
+  outcomes: ReadonlyMap<string, Outcome> = new Map(),
+  checks: readonly Check[] = CATALOGUE,
+): CoverageRow[] {
   return REQUIREMENTS.map((req) => {
     const citing = checks.filter((c) => c.requirements.includes(req.id));
     const rows = citing.map((c) => ({ id: c.id, outcome: outcomes.get(c.id) }));
     const url = requirementUrl(req);
-    if (citing.length === 0) return { requirement: req, url, checks: [], status: 'not-covered' as const, reason: req.notCheckedBecause ?? 'no check in the catalogue verifies it yet' };
+    if (citing.length === 0)
+      return {
+        requirement: req,
+        url,
+        checks: [],
+        status: 'not-covered' as const,
+        reason: req.notCheckedBecause ?? 'no check in the catalogue verifies it yet',
+      };
     const ran = rows.filter((r) => r.outcome);
-    if (ran.some((r) => r.outcome === 'fail' || r.outcome === 'error')) return { requirement: req, url, checks: rows, status: 'failed' as const };
+    if (ran.some((r) => r.outcome === 'fail' || r.outcome === 'error'))
+      return { requirement: req, url, checks: rows, status: 'failed' as const };
     const passed = ran.filter((r) => r.outcome === 'pass').length;
     if (passed === 0) {
-      return { requirement: req, url, checks: rows, status: 'not-verified' as const, reason: ran.length ? 'its checks were skipped' : 'its checks were not run' };
+      return {
+        requirement: req,
+        url,
+        checks: rows,
+        status: 'not-verified' as const,
+        reason: ran.length ? 'its checks were skipped' : 'its checks were not run',
+      };
     }
-    if (passed < rows.length) return { requirement: req, url, checks: rows, status: 'partly-verified' as const, reason: `${rows.length - passed} of ${rows.length} checks skipped or not run` };
+    if (passed < rows.length)
+      return {
+        requirement: req,
+        url,
+        checks: rows,
+        status: 'partly-verified' as const,
+        reason: `${rows.length - passed} of ${rows.length} checks skipped or not run`,
+      };
     return { requirement: req, url, checks: rows, status: 'verified' as const };
   });
 }
@@ -85,7 +113,12 @@ export function renderCatalogueMarkdown(checks: readonly Check[] = CATALOGUE): s
   for (const f of FAMILIES) {
     const mine = checks.filter((c) => c.family === f);
     if (mine.length === 0) continue;
-    out.push(`### ${f}: ${FAMILY_NAMES[f]}`, '', '| id | level | suite | title | requirements |', '| --- | --- | --- | --- | --- |');
+    out.push(
+      `### ${f}: ${FAMILY_NAMES[f]}`,
+      '',
+      '| id | level | suite | title | requirements |',
+      '| --- | --- | --- | --- | --- |',
+    );
     for (const c of mine) {
       const note = c.optIn ? ' (opt-in: `--include-throttle`)' : '';
       out.push(`| ${c.id} | ${c.level} | ${c.suite} | ${cell(c.title)}${note} | ${c.requirements.join(', ')} |`);
@@ -114,14 +147,22 @@ export function compactIds(ids: string[]): string {
   return out.join(', ');
 }
 
-const SHORT_SOURCE: Record<Requirement['source'], string> = { 'producer-standard': 'producer standard', 'record-service-api': 'Record Service API' };
+const SHORT_SOURCE: Record<Requirement['source'], string> = {
+  'producer-standard': 'producer standard',
+  'record-service-api': 'Record Service API',
+};
 
 export function renderCoverageMarkdown(checks: readonly Check[] = CATALOGUE): string {
   const rows = coverage(new Map(), checks);
-  const out = ['| requirement | where | level | title | verified by | not checked because |', '| --- | --- | --- | --- | --- | --- |'];
+  const out = [
+    '| requirement | where | level | title | verified by | not checked because |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of rows) {
     const ids = compactIds(r.checks.map((c) => c.id));
-    out.push(`| [${r.requirement.id}](${r.url}) | ${SHORT_SOURCE[r.requirement.source]}: ${cell(r.requirement.section)} | ${r.requirement.level} | ${cell(r.requirement.title)} | ${ids || '-'} | ${r.status === 'not-covered' ? cell(r.reason ?? '') : ''} |`);
+    out.push(
+      `| [${r.requirement.id}](${r.url}) | ${SHORT_SOURCE[r.requirement.source]}: ${cell(r.requirement.section)} | ${r.requirement.level} | ${cell(r.requirement.title)} | ${ids || '-'} | ${r.status === 'not-covered' ? cell(r.reason ?? '') : ''} |`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

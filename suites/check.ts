@@ -29,7 +29,8 @@ export type Endpoint = ProducerResourceType | 'RecordService';
 
 /** Which credential a request carried, so evidence and curl can describe it without showing it. */
 export type AccessCredential = 'valid' | 'none' | 'invalid';
-export type IdTokenKind = 'valid' | 'forged' | 'expired' | 'other-issuer' | 'other-patient' | 'other-birthdate' | 'below-p9' | 'none';
+export type IdTokenKind =
+  'valid' | 'forged' | 'expired' | 'other-issuer' | 'other-patient' | 'other-birthdate' | 'below-p9' | 'none';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -83,10 +84,18 @@ export type Verdict =
 
 export type Outcome = Verdict['outcome'];
 
-export const pass = (exchanges: Exchange[], note?: string): Verdict => ({ outcome: 'pass', exchanges, ...(note ? { note } : {}) });
+export const pass = (exchanges: Exchange[], note?: string): Verdict => ({
+  outcome: 'pass',
+  exchanges,
+  ...(note ? { note } : {}),
+});
 export const fail = (exchanges: Exchange[], findings: Finding[]): Verdict => ({ outcome: 'fail', exchanges, findings });
 export const skip = (reason: string, exchanges: Exchange[] = []): Verdict => ({ outcome: 'skip', exchanges, reason });
-export const error = (message: string, exchanges: Exchange[] = []): Verdict => ({ outcome: 'error', exchanges, message });
+export const error = (message: string, exchanges: Exchange[] = []): Verdict => ({
+  outcome: 'error',
+  exchanges,
+  message,
+});
 
 /** pass when there are no findings, fail otherwise: the usual ending of a check that collects findings. */
 export function judge(exchanges: Exchange[], findings: Finding[], note?: string): Verdict {

@@ -13,7 +13,13 @@ import type { CheckReport, ContractPassRecord } from './report/check-report';
 export const CONTRACT_PASS_FILE = 'contract-pass.json';
 
 export interface ContractPassFile {
-  passes: Array<{ clientId: string; passedAt: string; supplierUrl: string; summary: { pass: number; skip: number; total: number }; report?: string }>;
+  passes: Array<{
+    clientId: string;
+    passedAt: string;
+    supplierUrl: string;
+    summary: { pass: number; skip: number; total: number };
+    report?: string;
+  }>;
 }
 
 export interface RecordPassOptions {
@@ -29,8 +35,10 @@ export interface RecordPassOptions {
 export function contractPassBlocker(report: CheckReport, clientId: string | undefined): string | undefined {
   if (!report.summary.passed) return `MUST checks failed: ${report.summary.mustFailed.join(', ')}`;
   if (report.options.only) return 'only part of the catalogue ran (--only); run every check to record a pass';
-  if (SUITES.some((s) => !report.options.suites.includes(s))) return 'only some suites ran (--suites); run every suite to record a pass';
-  if (!report.checks.some((c) => c.endpoint !== 'RecordService' && c.outcome === 'pass')) return 'no producer check passed (every endpoint was skipped)';
+  if (SUITES.some((s) => !report.options.suites.includes(s)))
+    return 'only some suites ran (--suites); run every suite to record a pass';
+  if (!report.checks.some((c) => c.endpoint !== 'RecordService' && c.outcome === 'pass'))
+    return 'no producer check passed (every endpoint was skipped)';
   if (!clientId) return 'give --client-id (your PCA clientId) to record the pass for it';
   return undefined;
 }
@@ -47,9 +55,17 @@ export async function recordContractPass(opts: RecordPassOptions): Promise<Contr
   };
   if (opts.platformUrl) {
     const url = `${opts.platformUrl.replace(/\/$/, '')}/_harness/clients/${encodeURIComponent(clientId)}/contract-pass`;
-    const res = await fetchWithTimeout<{ message?: unknown }>(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(detail) });
+    const res = await fetchWithTimeout<{ message?: unknown }>(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(detail),
+    });
     if (res.status !== 200) {
-      return { recorded: false, clientId, reason: `the platform answered ${res.status} to POST ${url}: ${String(res.json?.message ?? res.text.slice(0, 200))}` };
+      return {
+        recorded: false,
+        clientId,
+        reason: `the platform answered ${res.status} to POST ${url}: ${String(res.json?.message ?? res.text.slice(0, 200))}`,
+      };
     }
     return { recorded: true, clientId, where: url };
   }
@@ -61,7 +77,13 @@ export async function recordContractPass(opts: RecordPassOptions): Promise<Contr
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !(e instanceof SyntaxError)) throw e;
   }
-  const entry = { clientId, passedAt: opts.report.generatedAt, supplierUrl: opts.report.target.supplierUrl, summary: detail.summary, ...(opts.reportPath ? { report: opts.reportPath } : {}) };
+  const entry = {
+    clientId,
+    passedAt: opts.report.generatedAt,
+    supplierUrl: opts.report.target.supplierUrl,
+    summary: detail.summary,
+    ...(opts.reportPath ? { report: opts.reportPath } : {}),
+  };
   current.passes = [...current.passes.filter((p) => p.clientId !== clientId), entry];
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

@@ -19,14 +19,19 @@ let jwks: ReturnType<typeof createLocalJWKSet>;
 
 beforeAll(async () => {
   nhsLogin = await startNhsLogin({ issuer: 'http://127.0.0.1:0/nhs-login', pack, keyRing: new KeyRing() });
-  const doc = await fetch(`${nhsLogin.url}/.well-known/jwks.json`).then((r) => r.json()) as Parameters<typeof createLocalJWKSet>[0];
+  const doc = (await fetch(`${nhsLogin.url}/.well-known/jwks.json`).then((r) => r.json())) as Parameters<
+    typeof createLocalJWKSet
+  >[0];
   jwks = createLocalJWKSet(doc);
 });
 afterAll(() => nhsLogin.close());
 
 const creds = () => createCredentials({ access: { kind: 'bearer', token: 'given' }, nhsLogin });
 
-async function token(kind: Parameters<ReturnType<typeof creds>['idToken']>[0]['kind'], other?: PackPatient): Promise<string> {
+async function token(
+  kind: Parameters<ReturnType<typeof creds>['idToken']>[0]['kind'],
+  other?: PackPatient,
+): Promise<string> {
   const t = await creds().idToken({ kind, patient: a, other });
   if (!('token' in t)) throw new Error(t.unavailable);
   return t.token;
@@ -48,7 +53,7 @@ describe('ID tokens', () => {
     expect(decodeJwt(await token('below-p9')).identity_proofing_level).toBe('P5');
   });
 
-  it('other-patient: another NHS number with this patient\'s birth date', async () => {
+  it("other-patient: another NHS number with this patient's birth date", async () => {
     const { payload } = await jwtVerify(await token('other-patient', b), jwks, { issuer: nhsLogin.issuer });
     expect(payload).toMatchObject({ nhs_number: b.nhsNumber, birthdate: a.birthDate });
   });
@@ -72,14 +77,19 @@ describe('ID tokens', () => {
     expect(payload.iss).toBe(OTHER_ISSUER);
   });
 
-  it('other-issuer is unavailable, with the reason, without the mock\'s key', async () => {
+  it("other-issuer is unavailable, with the reason, without the mock's key", async () => {
     const c = createCredentials({ access: { kind: 'bearer', token: 'given' }, nhsLogin: { url: nhsLogin.url } });
     const t = await c.idToken({ kind: 'other-issuer', patient: a });
-    expect(t).toEqual({ unavailable: expect.stringMatching(/^an other-issuer token must be signed with the NHS login mock's own key/) });
+    expect(t).toEqual({
+      unavailable: expect.stringMatching(/^an other-issuer token must be signed with the NHS login mock's own key/),
+    });
   });
 
   it('a mock that refuses to mint is a credential (configuration) error', async () => {
-    const c = createCredentials({ access: { kind: 'bearer', token: 'given' }, nhsLogin: { url: `${nhsLogin.url}/nowhere` } });
+    const c = createCredentials({
+      access: { kind: 'bearer', token: 'given' },
+      nhsLogin: { url: `${nhsLogin.url}/nowhere` },
+    });
     await expect(c.idToken({ kind: 'valid', patient: a })).rejects.toBeInstanceOf(CredentialError);
   });
 });
@@ -90,8 +100,13 @@ describe('access tokens', () => {
     let body = '';
     const s = await listen((req: IncomingMessage, res: ServerResponse) => {
       auth = req.headers.authorization ?? '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => { res.setHeader('Content-Type', 'application/json'); res.end(JSON.stringify({ access_token: 'issued', token_type: 'Bearer' })); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ access_token: 'issued', token_type: 'Bearer' }));
+      });
     });
     try {
       expect(await fetchAccessToken(`${s.url}/oauth2/token`, 'pca client', 's3cret:x')).toBe('issued');
@@ -103,9 +118,15 @@ describe('access tokens', () => {
   });
 
   it('a refusal says what to check', async () => {
-    const s = await listen((_req: IncomingMessage, res: ServerResponse) => { res.statusCode = 401; res.setHeader('Content-Type', 'application/json'); res.end('{"error":"invalid_client","error_description":"wrong secret"}'); });
+    const s = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.statusCode = 401;
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"error":"invalid_client","error_description":"wrong secret"}');
+    });
     try {
-      await expect(fetchAccessToken(`${s.url}/oauth2/token`, 'id', 'secret')).rejects.toThrow(/HTTP 401: invalid_client: wrong secret\)\. Check --token-url, --client-id and --client-secret, or give --bearer\./);
+      await expect(fetchAccessToken(`${s.url}/oauth2/token`, 'id', 'secret')).rejects.toThrow(
+        /HTTP 401: invalid_client: wrong secret\)\. Check --token-url, --client-id and --client-secret, or give --bearer\./,
+      );
     } finally {
       await s.close();
     }

@@ -54,11 +54,18 @@ function formEncode(s: string): string {
 
 export async function fetchAccessToken(tokenUrl: string, clientId: string, clientSecret: string): Promise<string> {
   const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');
-  const res = await fetchWithTimeout<{ access_token?: unknown; error?: unknown; error_description?: unknown }>(tokenUrl, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body: 'grant_type=client_credentials',
-  });
+  const res = await fetchWithTimeout<{ access_token?: unknown; error?: unknown; error_description?: unknown }>(
+    tokenUrl,
+    {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${basic}`,
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Accept: 'application/json',
+      },
+      body: 'grant_type=client_credentials',
+    },
+  );
   let body: { access_token?: unknown; error?: unknown; error_description?: unknown } | undefined = res.json;
   if (!body) {
     try {
@@ -68,8 +75,12 @@ export async function fetchAccessToken(tokenUrl: string, clientId: string, clien
     }
   }
   if (res.status !== 200 || typeof body?.access_token !== 'string') {
-    const why = body?.error ? `${String(body.error)}${body.error_description ? `: ${String(body.error_description)}` : ''}` : res.text.slice(0, 200);
-    throw new CredentialError(`the token endpoint ${tokenUrl} did not issue an access token (HTTP ${res.status}: ${why || 'no body'}). Check --token-url, --client-id and --client-secret, or give --bearer.`);
+    const why = body?.error
+      ? `${String(body.error)}${body.error_description ? `: ${String(body.error_description)}` : ''}`
+      : res.text.slice(0, 200);
+    throw new CredentialError(
+      `the token endpoint ${tokenUrl} did not issue an access token (HTTP ${res.status}: ${why || 'no body'}). Check --token-url, --client-id and --client-secret, or give --bearer.`,
+    );
   }
   return body.access_token;
 }
@@ -84,27 +95,37 @@ export function createCredentials(opts: CredentialOptions): Credentials {
 
   const discover = (): Promise<Discovery> => {
     discovery ??= (async () => {
-      const conf = await fetchWithTimeout<{ issuer?: unknown; jwks_uri?: unknown }>(`${base}/.well-known/openid-configuration`);
+      const conf = await fetchWithTimeout<{ issuer?: unknown; jwks_uri?: unknown }>(
+        `${base}/.well-known/openid-configuration`,
+      );
       const doc = conf.json ?? {};
       if (conf.status !== 200 || typeof doc.issuer !== 'string' || typeof doc.jwks_uri !== 'string') {
-        throw new CredentialError(`${base}/.well-known/openid-configuration is not an NHS login discovery document (HTTP ${conf.status}); is --platform-url right?`);
+        throw new CredentialError(
+          `${base}/.well-known/openid-configuration is not an NHS login discovery document (HTTP ${conf.status}); is --platform-url right?`,
+        );
       }
       const jwks = await fetchWithTimeout<{ keys?: Array<{ kid?: unknown }> }>(doc.jwks_uri);
       const kid = jwks.json?.keys?.[0]?.kid;
-      if (typeof kid !== 'string') throw new CredentialError(`the NHS login JWKS at ${doc.jwks_uri} has no key with a kid`);
+      if (typeof kid !== 'string')
+        throw new CredentialError(`the NHS login JWKS at ${doc.jwks_uri} has no key with a kid`);
       return { issuer: doc.issuer, kid };
     })();
     return discovery;
   };
 
   const mint = async (body: Record<string, unknown>): Promise<string> => {
-    const res = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(`${base}/_harness/id-token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const res = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(
+      `${base}/_harness/id-token`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+    );
     if (res.status !== 200 || typeof res.json?.id_token !== 'string') {
-      throw new CredentialError(`the NHS login mock at ${base} did not mint an ID token for ${maskNhsNumber(String(body.nhsNumber))} (HTTP ${res.status}: ${String(res.json?.error_description ?? res.text.slice(0, 200))})`);
+      throw new CredentialError(
+        `the NHS login mock at ${base} did not mint an ID token for ${maskNhsNumber(String(body.nhsNumber))} (HTTP ${res.status}: ${String(res.json?.error_description ?? res.text.slice(0, 200))})`,
+      );
     }
     return res.json.id_token;
   };
@@ -112,10 +133,14 @@ export function createCredentials(opts: CredentialOptions): Credentials {
   const make = async (req: IdTokenRequest): Promise<string | { unavailable: string }> => {
     const p = req.patient;
     switch (req.kind) {
-      case 'valid': return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family });
-      case 'expired': return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, expiresIn: -600 });
-      case 'below-p9': return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, proofingLevel: 'P5' });
-      case 'other-birthdate': return mint({ nhsNumber: p.nhsNumber, birthDate: addDays(p.birthDate, -400), familyName: p.name.family });
+      case 'valid':
+        return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family });
+      case 'expired':
+        return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, expiresIn: -600 });
+      case 'below-p9':
+        return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, proofingLevel: 'P5' });
+      case 'other-birthdate':
+        return mint({ nhsNumber: p.nhsNumber, birthDate: addDays(p.birthDate, -400), familyName: p.name.family });
       case 'other-patient': {
         if (!req.other) return { unavailable: 'no second patient to take an NHS number from' };
         // Same birth date, so only the NHS number cross-check can catch it.
@@ -125,16 +150,28 @@ export function createCredentials(opts: CredentialOptions): Credentials {
         const d = await discover();
         forgery ??= opts.forgeryKey ? Promise.resolve(opts.forgeryKey) : generateSigningKey().then((k) => k.key);
         const key = await forgery;
-        const { token } = await mintIdToken({ ...key, kid: d.kid }, { issuer: d.issuer, nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, clock });
+        const { token } = await mintIdToken(
+          { ...key, kid: d.kid },
+          { issuer: d.issuer, nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, clock },
+        );
         return token;
       }
       case 'other-issuer': {
         const d = await discover();
         const own = opts.nhsLogin.signingKey;
         if (!own || own.kid !== d.kid) {
-          return { unavailable: 'an other-issuer token must be signed with the NHS login mock\'s own key, which this process does not hold: run check without --platform-url, or with the same state directory as the running platform' };
+          return {
+            unavailable:
+              "an other-issuer token must be signed with the NHS login mock's own key, which this process does not hold: run check without --platform-url, or with the same state directory as the running platform",
+          };
         }
-        const { token } = await mintIdToken(own, { issuer: OTHER_ISSUER, nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, clock });
+        const { token } = await mintIdToken(own, {
+          issuer: OTHER_ISSUER,
+          nhsNumber: p.nhsNumber,
+          birthDate: p.birthDate,
+          familyName: p.name.family,
+          clock,
+        });
         return token;
       }
     }
@@ -142,10 +179,13 @@ export function createCredentials(opts: CredentialOptions): Credentials {
 
   return {
     accessToken() {
-      access ??= opts.access.kind === 'bearer'
-        ? Promise.resolve(opts.access.token)
-        : fetchAccessToken(opts.access.tokenUrl, opts.access.clientId, opts.access.clientSecret);
-      access.catch(() => { access = undefined; });
+      access ??=
+        opts.access.kind === 'bearer'
+          ? Promise.resolve(opts.access.token)
+          : fetchAccessToken(opts.access.tokenUrl, opts.access.clientId, opts.access.clientSecret);
+      access.catch(() => {
+        access = undefined;
+      });
       return access;
     },
     invalidAccessToken: () => INVALID_ACCESS_TOKEN,

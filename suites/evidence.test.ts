@@ -21,27 +21,57 @@ describe('evidence bundle', () => {
     const out = path.join(dir, '..', `${path.basename(dir)}.tar.gz`);
     const config = { ...DEFAULT_CONFIG, supplier: { ...DEFAULT_CONFIG.supplier, clientSecret: 'very-secret-value' } };
     const pack = buildDefaultPack(new Date('2026-06-01T00:00:00Z'));
-    const { manifest } = await createEvidenceBundle({ reportDir: dir, out, config, pack, harnessVersion: '9.9.9', parameters: { seed: 7 } });
-    expect(manifest.files.map((f) => f.path)).toEqual(['config.json', 'pack.json', 'reports/check/junit.xml', 'reports/index.html']);
-    expect(manifest).toMatchObject({ harnessVersion: '9.9.9', parameters: { seed: 7 }, pack: { patients: pack.patients.length } });
+    const { manifest } = await createEvidenceBundle({
+      reportDir: dir,
+      out,
+      config,
+      pack,
+      harnessVersion: '9.9.9',
+      parameters: { seed: 7 },
+    });
+    expect(manifest.files.map((f) => f.path)).toEqual([
+      'config.json',
+      'pack.json',
+      'reports/check/junit.xml',
+      'reports/index.html',
+    ]);
+    expect(manifest).toMatchObject({
+      harnessVersion: '9.9.9',
+      parameters: { seed: 7 },
+      pack: { patients: pack.patients.length },
+    });
     expect(manifest.specVersions['producer-api-standards']).toBe('3.12.0');
 
     const unpack = mkdtempSync(path.join(os.tmpdir(), 'pca-unpack-'));
     execFileSync('tar', ['xzf', out, '-C', unpack]);
-    const check = execFileSync('sha256sum', ['-c', 'MANIFEST.sha256'], { cwd: path.join(unpack, 'evidence') }).toString();
+    const check = execFileSync('sha256sum', ['-c', 'MANIFEST.sha256'], {
+      cwd: path.join(unpack, 'evidence'),
+    }).toString();
     expect(check.trim().split('\n')).toHaveLength(4);
     expect(check).not.toMatch(/FAILED/);
     expect(readFileSync(path.join(unpack, 'evidence', 'config.json'), 'utf8')).not.toContain('very-secret-value');
 
     // Tampering is detected.
     writeFileSync(path.join(unpack, 'evidence', 'reports', 'index.html'), '<html>changed</html>');
-    expect(() => execFileSync('sha256sum', ['-c', '--quiet', 'MANIFEST.sha256'], { cwd: path.join(unpack, 'evidence'), stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync('sha256sum', ['-c', '--quiet', 'MANIFEST.sha256'], {
+        cwd: path.join(unpack, 'evidence'),
+        stdio: 'pipe',
+      }),
+    ).toThrow();
   });
 
   it('refuses a missing or empty report directory with a clear message', async () => {
-    const base = { out: path.join(os.tmpdir(), 'never.tar.gz'), config: DEFAULT_CONFIG, pack: buildDefaultPack(new Date()), harnessVersion: '1' };
+    const base = {
+      out: path.join(os.tmpdir(), 'never.tar.gz'),
+      config: DEFAULT_CONFIG,
+      pack: buildDefaultPack(new Date()),
+      harnessVersion: '1',
+    };
     await expect(createEvidenceBundle({ ...base, reportDir: '/nonexistent/reports' })).rejects.toThrow(EvidenceError);
-    await expect(createEvidenceBundle({ ...base, reportDir: mkdtempSync(path.join(os.tmpdir(), 'pca-empty-')) })).rejects.toThrow(/is empty/);
+    await expect(
+      createEvidenceBundle({ ...base, reportDir: mkdtempSync(path.join(os.tmpdir(), 'pca-empty-')) }),
+    ).rejects.toThrow(/is empty/);
   });
 
   it('is a CLI command with exit codes', async () => {

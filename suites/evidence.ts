@@ -57,10 +57,15 @@ async function listFiles(dir: string, base = dir): Promise<string[]> {
 }
 
 /** Builds the archive; returns the manifest it contains. */
-export async function createEvidenceBundle(input: EvidenceInput): Promise<{ archive: string; manifest: EvidenceManifest }> {
+export async function createEvidenceBundle(
+  input: EvidenceInput,
+): Promise<{ archive: string; manifest: EvidenceManifest }> {
   const reportDir = path.resolve(input.reportDir);
   const stat = await fs.stat(reportDir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new EvidenceError(`report directory ${reportDir} does not exist: run demo, check, replay, verify or load with --report-dir first`);
+  if (!stat?.isDirectory())
+    throw new EvidenceError(
+      `report directory ${reportDir} does not exist: run demo, check, replay, verify or load with --report-dir first`,
+    );
   const reportFiles = (await listFiles(reportDir)).filter((f) => !f.endsWith('.tmp'));
   if (reportFiles.length === 0) throw new EvidenceError(`report directory ${reportDir} is empty`);
 
@@ -88,7 +93,12 @@ export async function createEvidenceBundle(input: EvidenceInput): Promise<{ arch
       node: process.version,
       platform: `${os.platform()} ${os.arch()}`,
       parameters: input.parameters ?? {},
-      pack: { name: input.pack.name, generatedAt: input.pack.generatedAt, patients: input.pack.patients.length, sha256: sha256(packText) },
+      pack: {
+        name: input.pack.name,
+        generatedAt: input.pack.generatedAt,
+        patients: input.pack.patients.length,
+        sha256: sha256(packText),
+      },
       files,
     };
     await fs.writeFile(path.join(root, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -31,7 +31,14 @@ export interface CurlContext {
   nhsLoginPersistent?: boolean;
 }
 
-const SHOWN_HEADERS = ['content-type', 'x-correlation-id', 'retry-after', 'www-authenticate', 'x-pca-harness-warning', 'content-length'];
+const SHOWN_HEADERS = [
+  'content-type',
+  'x-correlation-id',
+  'retry-after',
+  'www-authenticate',
+  'x-pca-harness-warning',
+  'content-length',
+];
 const BODY_LIMIT = 2_000;
 
 export function patientLabel(p: PackPatient | undefined): string {
@@ -51,7 +58,12 @@ const ID_TOKEN_WORDS: Record<IdTokenKind, string> = {
 };
 
 export function describeCredentials(req: HttpRequest): string[] {
-  const access = req.access === 'valid' ? 'Authorization: a valid access token' : req.access === 'invalid' ? 'Authorization: a bearer the supplier never issued' : 'Authorization: none';
+  const access =
+    req.access === 'valid'
+      ? 'Authorization: a valid access token'
+      : req.access === 'invalid'
+        ? 'Authorization: a bearer the supplier never issued'
+        : 'Authorization: none';
   return [access, ID_TOKEN_WORDS[req.idToken]];
 }
 
@@ -86,14 +98,25 @@ function mintCommand(ctx: CurlContext, fields: string): string {
 function idTokenRecipe(kind: IdTokenKind, ctx: CurlContext): string | undefined {
   const nhs = '\\"nhsNumber\\":\\"$NHS_NUMBER\\"';
   switch (kind) {
-    case 'valid': return mintCommand(ctx, nhs);
-    case 'expired': return mintCommand(ctx, `${nhs},\\"expiresIn\\":-600`);
-    case 'below-p9': return mintCommand(ctx, `${nhs},\\"proofingLevel\\":\\"P5\\"`);
-    case 'other-birthdate': return mintCommand(ctx, `${nhs},\\"birthDate\\":\\"<any date but the patient's>\\"`);
-    case 'other-patient': return mintCommand(ctx, '\\"nhsNumber\\":\\"<another pack patient\'s NHS number>\\",\\"birthDate\\":\\"<the date of birth of $NHS_NUMBER>\\"');
-    case 'forged': return 'a minted token re-signed (RS512) with any RSA key that is not in the NHS login JWKS, keeping the header kid';
-    case 'other-issuer': return 'a token signed with the NHS login mock\'s key but with "iss": "https://auth.login.nhs.uk"';
-    case 'none': return undefined;
+    case 'valid':
+      return mintCommand(ctx, nhs);
+    case 'expired':
+      return mintCommand(ctx, `${nhs},\\"expiresIn\\":-600`);
+    case 'below-p9':
+      return mintCommand(ctx, `${nhs},\\"proofingLevel\\":\\"P5\\"`);
+    case 'other-birthdate':
+      return mintCommand(ctx, `${nhs},\\"birthDate\\":\\"<any date but the patient's>\\"`);
+    case 'other-patient':
+      return mintCommand(
+        ctx,
+        '\\"nhsNumber\\":\\"<another pack patient\'s NHS number>\\",\\"birthDate\\":\\"<the date of birth of $NHS_NUMBER>\\"',
+      );
+    case 'forged':
+      return 'a minted token re-signed (RS512) with any RSA key that is not in the NHS login JWKS, keeping the header kid';
+    case 'other-issuer':
+      return 'a token signed with the NHS login mock\'s key but with "iss": "https://auth.login.nhs.uk"';
+    case 'none':
+      return undefined;
   }
 }
 
@@ -101,16 +124,20 @@ export function curlFor(ex: Exchange, ctx: CurlContext = {}): string {
   const req = ex.request;
   const lines: string[] = [];
   const url = withPlaceholder(req.url, req.patient);
-  if (url.includes('$NHS_NUMBER')) lines.push(`# NHS_NUMBER: the NHS number of ${patientLabel(req.patient)} in the fixture pack`);
+  if (url.includes('$NHS_NUMBER'))
+    lines.push(`# NHS_NUMBER: the NHS number of ${patientLabel(req.patient)} in the fixture pack`);
   if (req.access === 'valid') {
-    lines.push(ctx.tokenUrl
-      ? `# ACCESS_TOKEN: curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials ${ctx.tokenUrl} | jq -r .access_token`
-      : '# ACCESS_TOKEN: the bearer token given with --bearer');
+    lines.push(
+      ctx.tokenUrl
+        ? `# ACCESS_TOKEN: curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials ${ctx.tokenUrl} | jq -r .access_token`
+        : '# ACCESS_TOKEN: the bearer token given with --bearer',
+    );
   }
   const recipe = idTokenRecipe(req.idToken, ctx);
   if (recipe) {
     lines.push(`# NHSD_ID_TOKEN: ${recipe}`);
-    if (ctx.nhsLoginPersistent === false) lines.push('#   (the NHS login mock of this run has stopped: start `pca-harness serve` and mint from it)');
+    if (ctx.nhsLoginPersistent === false)
+      lines.push('#   (the NHS login mock of this run has stopped: start `pca-harness serve` and mint from it)');
   }
   const parts = [`curl -sS -i -X ${req.method} ${dq(url)}`];
   for (const [k, v] of Object.entries(shownHeaders(req))) {
@@ -129,10 +156,15 @@ export function evidenceOf(ex: Exchange, ctx: CurlContext = {}): EvidenceItem {
     if (v !== undefined) headers[h] = redactText(v);
   }
   let body = ex.response.json !== undefined ? JSON.stringify(ex.response.json, null, 2) : ex.response.text;
-  if (body.length > BODY_LIMIT) body = `${body.slice(0, BODY_LIMIT)}\n... (${body.length - BODY_LIMIT} more characters)`;
+  if (body.length > BODY_LIMIT)
+    body = `${body.slice(0, BODY_LIMIT)}\n... (${body.length - BODY_LIMIT} more characters)`;
   return {
     label: ex.request.label,
-    request: { method: ex.request.method, url: maskNhsNumbersInText(ex.request.url), headers: shownHeaders(ex.request) },
+    request: {
+      method: ex.request.method,
+      url: maskNhsNumbersInText(ex.request.url),
+      headers: shownHeaders(ex.request),
+    },
     credentials: describeCredentials(ex.request),
     status: ex.response.status,
     headers,

@@ -41,8 +41,16 @@ export const FAULT_EXPECTATIONS: Record<FaultName, FaultProof> = {
   'pid-in-description': { by: 'api', checks: every(19) },
   'error-not-operationoutcome': { by: 'api', checks: every(17) },
   'no-429': { by: 'api', checks: every(20), includeThrottle: true },
-  slow: { by: 'elsewhere', reason: 'latency (WF-NFR-01, 400 ms at P95) is measured by the load suite (`pca-harness load`), not by single conformance requests' },
-  'no-504': { by: 'elsewhere', reason: 'WF-NFR-02 needs the supplier\'s own work to outlast 9 s; a conformance check cannot make it slow through the API' },
+  slow: {
+    by: 'elsewhere',
+    reason:
+      'latency (WF-NFR-01, 400 ms at P95) is measured by the load suite (`pca-harness load`), not by single conformance requests',
+  },
+  'no-504': {
+    by: 'elsewhere',
+    reason:
+      "WF-NFR-02 needs the supplier's own work to outlast 9 s; a conformance check cannot make it slow through the API",
+  },
   // Strict mode answers /records/ with 404, so nothing registers.
   'trailing-slash-upload': { by: 'upload', checks: ['RS-01', 'RS-08'] },
   // Strict mode refuses the whole batch holding the under-16 number.
@@ -59,10 +67,13 @@ export const UPLOAD_BASELINE = { platformFaults: true, uploads: 2 } as const;
 export function renderFaultExpectationsMarkdown(): string {
   const rows = (Object.entries(FAULT_EXPECTATIONS) as Array<[FaultName, FaultProof]>).map(([fault, e]) => {
     if (e.by === 'elsewhere') return `| \`${fault}\` | - | ${e.reason} |`;
-    const how = e.by === 'api'
-      ? `API checks${e.includeThrottle ? ' with `--include-throttle`' : ''}`
-      : `RS checks after the faulted upload${e.platformFaults ? ' (platform failing some calls)' : ''}${e.uploads === 2 ? ' (two upload runs)' : ''}`;
+    const how =
+      e.by === 'api'
+        ? `API checks${e.includeThrottle ? ' with `--include-throttle`' : ''}`
+        : `RS checks after the faulted upload${e.platformFaults ? ' (platform failing some calls)' : ''}${e.uploads === 2 ? ' (two upload runs)' : ''}`;
     return `| \`${fault}\` | ${e.checks.join(', ')} | ${how} |`;
   });
-  return ['| fault | checks that must fail (and no others) | proven by |', '| --- | --- | --- |', ...rows].join('\n') + '\n';
+  return (
+    ['| fault | checks that must fail (and no others) | proven by |', '| --- | --- | --- |', ...rows].join('\n') + '\n'
+  );
 }

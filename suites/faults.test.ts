@@ -39,16 +39,32 @@ afterAll(async () => {
 });
 
 function failing(report: { checks: Array<{ id: string; outcome: string }> }): string[] {
-  return report.checks.filter((c) => c.outcome === 'fail' || c.outcome === 'error').map((c) => c.id).sort();
+  return report.checks
+    .filter((c) => c.outcome === 'fail' || c.outcome === 'error')
+    .map((c) => c.id)
+    .sort();
 }
 
 async function checkSupplier(fault: FaultName | undefined, includeThrottle: boolean) {
-  const server = await listen(createSupplierApp({ pack, fault, nhsLoginIssuer: nhsLogin.issuer, clientId: CLIENT.id, clientSecret: CLIENT.secret }));
+  const server = await listen(
+    createSupplierApp({
+      pack,
+      fault,
+      nhsLoginIssuer: nhsLogin.issuer,
+      clientId: CLIENT.id,
+      clientSecret: CLIENT.secret,
+    }),
+  );
   try {
     const { report } = await runCheck({
       supplierUrl: server.url,
       paths: DEFAULT_PATHS,
-      access: { kind: 'client-credentials', tokenUrl: `${server.url}/oauth2/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret },
+      access: {
+        kind: 'client-credentials',
+        tokenUrl: `${server.url}/oauth2/token`,
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+      },
       nhsLogin,
       forgeryKey,
       pack,
@@ -63,7 +79,9 @@ async function checkSupplier(fault: FaultName | undefined, includeThrottle: bool
 
 const apiRows = FAULTS.flatMap((f) => {
   const e = FAULT_EXPECTATIONS[f.name];
-  return e.by === 'api' ? [{ fault: f.name, checks: [...e.checks].sort(), includeThrottle: e.includeThrottle ?? false }] : [];
+  return e.by === 'api'
+    ? [{ fault: f.name, checks: [...e.checks].sort(), includeThrottle: e.includeThrottle ?? false }]
+    : [];
 });
 
 describe('API checks against the reference supplier', () => {
@@ -93,7 +111,11 @@ describe('RS checks against the reference upload client', () => {
   // More than 200 eligible patients, so batching and the batch limit are exercised.
   const bigPack: FixturePack = generatePack({ count: 420, seed: 7, on });
 
-  interface Platform { server: RunningServer; store: RegistrationStore; close(): Promise<void> }
+  interface Platform {
+    server: RunningServer;
+    store: RegistrationStore;
+    close(): Promise<void>;
+  }
 
   async function platform(faults: boolean): Promise<Platform> {
     const index = new PackIndex(bigPack);
@@ -101,13 +123,32 @@ describe('RS checks against the reference upload client', () => {
     let tokenUrl = '';
     const app = createRecordServiceApp({
       // Seed 7 fails the first two calls: retrying is exercised from the start.
-      clients: [{ clientId: CLIENT_ID, apiKey: API_KEY, resourceType: 'Appointment', ...(faults ? { faults: { errorRates: { 503: 0.5 }, seed: 7 } } : {}) }],
-      mode: 'strict', profile: 'int', syntheticRanges: DEFAULT_SYNTHETIC_RANGES, tokenUrl: () => tokenUrl, keyRing: new KeyRing(), store,
+      clients: [
+        {
+          clientId: CLIENT_ID,
+          apiKey: API_KEY,
+          resourceType: 'Appointment',
+          ...(faults ? { faults: { errorRates: { 503: 0.5 }, seed: 7 } } : {}),
+        },
+      ],
+      mode: 'strict',
+      profile: 'int',
+      syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+      tokenUrl: () => tokenUrl,
+      keyRing: new KeyRing(),
+      store,
       packLookup: (n) => index.get(n),
     });
     const server = await listen(app);
     tokenUrl = `${server.url}/oauth2/token`;
-    return { server, store, close: async () => { await server.close(); store.close(); } };
+    return {
+      server,
+      store,
+      close: async () => {
+        await server.close();
+        store.close();
+      },
+    };
   }
 
   async function uploadAndCheck(fault: FaultName | undefined, opts: { platformFaults?: boolean; uploads?: 1 | 2 }) {
@@ -116,8 +157,14 @@ describe('RS checks against the reference upload client', () => {
     try {
       for (let i = 0; i < (opts.uploads ?? 1); i++) {
         await uploadPack({
-          recordsUrl: p.server.url, clientId: CLIENT_ID, auth: { type: 'api-key', apiKey: API_KEY }, pack: bigPack, journal, fault,
-          sleep: async () => undefined, random: seededRandom(1),
+          recordsUrl: p.server.url,
+          clientId: CLIENT_ID,
+          auth: { type: 'api-key', apiKey: API_KEY },
+          pack: bigPack,
+          journal,
+          fault,
+          sleep: async () => undefined,
+          random: seededRandom(1),
         });
       }
       const { report } = await runCheck({
@@ -148,13 +195,25 @@ describe('RS checks against the reference upload client', () => {
 
   const uploadRows = FAULTS.flatMap((f) => {
     const e = FAULT_EXPECTATIONS[f.name];
-    return e.by === 'upload' ? [{ fault: f.name, checks: [...e.checks].sort(), platformFaults: e.platformFaults ?? false, uploads: e.uploads ?? 1 }] : [];
+    return e.by === 'upload'
+      ? [
+          {
+            fault: f.name,
+            checks: [...e.checks].sort(),
+            platformFaults: e.platformFaults ?? false,
+            uploads: e.uploads ?? 1,
+          },
+        ]
+      : [];
   });
 
-  it.each(uploadRows)('upload fault $fault fails exactly $checks', async ({ fault, checks, platformFaults, uploads }) => {
-    const report = await uploadAndCheck(fault, { platformFaults, uploads });
-    expect(failing(report)).toEqual(checks);
-  });
+  it.each(uploadRows)(
+    'upload fault $fault fails exactly $checks',
+    async ({ fault, checks, platformFaults, uploads }) => {
+      const report = await uploadAndCheck(fault, { platformFaults, uploads });
+      expect(failing(report)).toEqual(checks);
+    },
+  );
 });
 
 describe('the fault table', () => {

@@ -19,13 +19,15 @@ async function freePort(): Promise<number> {
 }
 
 describe('startNhsLogin', () => {
-  it('listens on the configured issuer\'s port, serving that issuer', async () => {
+  it("listens on the configured issuer's port, serving that issuer", async () => {
     const issuer = `http://127.0.0.1:${await freePort()}/nhs-login`;
     const s = await startNhsLogin({ issuer, pack, keyRing });
     try {
       expect(s).toMatchObject({ url: issuer, issuer, persistent: false });
       expect(s.notice).toBeUndefined();
-      const conf = await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json()) as { issuer: string };
+      const conf = (await fetch(`${issuer}/.well-known/openid-configuration`).then((r) => r.json())) as {
+        issuer: string;
+      };
       expect(conf.issuer).toBe(issuer);
     } finally {
       await s.close();
@@ -47,13 +49,18 @@ describe('startNhsLogin', () => {
   });
 
   it('moves to a free port, and says what that means, when something else holds the port', async () => {
-    const other = await listen((_req: IncomingMessage, res: ServerResponse) => { res.statusCode = 404; res.end(); });
+    const other = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.statusCode = 404;
+      res.end();
+    });
     try {
       const issuer = `http://127.0.0.1:${other.port}/nhs-login`;
       const s = await startNhsLogin({ issuer, pack, keyRing });
       try {
         expect(s.url).not.toBe(issuer);
-        expect(s.notice).toBe(`port ${other.port} is in use, so the NHS login mock runs on another port; a supplier that trusts ${issuer} will refuse its ID tokens (free the port, or point the supplier at the issuer below): ${s.url}`);
+        expect(s.notice).toBe(
+          `port ${other.port} is in use, so the NHS login mock runs on another port; a supplier that trusts ${issuer} will refuse its ID tokens (free the port, or point the supplier at the issuer below): ${s.url}`,
+        );
       } finally {
         await s.close();
       }
@@ -66,7 +73,9 @@ describe('startNhsLogin', () => {
     const s = await startNhsLogin({ issuer: 'https://auth.sandpit.signin.nhs.uk', pack, keyRing });
     try {
       expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/nhs-login$/);
-      expect(s.notice).toMatch(/^the supplier's NHS login issuer https:\/\/auth\.sandpit\.signin\.nhs\.uk is not a local http address/);
+      expect(s.notice).toMatch(
+        /^the supplier's NHS login issuer https:\/\/auth\.sandpit\.signin\.nhs\.uk is not a local http address/,
+      );
     } finally {
       await s.close();
     }

@@ -51,7 +51,10 @@ function localListenTarget(issuer: string): { host: string; port: number } | und
 
 async function runningNhsLogin(issuer: string): Promise<boolean> {
   try {
-    const res = await fetchWithTimeout<{ issuer?: unknown }>(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, { timeoutMs: 2_000 });
+    const res = await fetchWithTimeout<{ issuer?: unknown }>(
+      `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
+      { timeoutMs: 2_000 },
+    );
     return res.status === 200 && res.json?.issuer === issuer.replace(/\/$/, '');
   } catch {
     return false;

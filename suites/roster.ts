@@ -24,7 +24,9 @@ export function chooseRoster(pack: FixturePack, on: Date): Roster {
     if (p) withData[type] = p;
   }
   // A child well clear of their 16th birthday, so a long run cannot cross it; with data if possible.
-  const children = pack.patients.filter((p) => isUnder16(p.birthDate, on) && ageInYears(p.birthDate, new Date(on.getTime() + 7 * 86_400_000)) < 16);
+  const children = pack.patients.filter(
+    (p) => isUnder16(p.birthDate, on) && ageInYears(p.birthDate, new Date(on.getTime() + 7 * 86_400_000)) < 16,
+  );
   const under16 = children.find((p) => PRODUCER_RESOURCE_TYPES.some((t) => count(p, t) > 0)) ?? children[0];
   return {
     withData,

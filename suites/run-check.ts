@@ -21,7 +21,11 @@ import type { SigningKey } from '../core/keys';
 
 export type EndpointPaths = Partial<Record<ProducerResourceType, string>>;
 
-export const DEFAULT_PATHS: Record<ProducerResourceType, string> = { Appointment: '/Appointment', DocumentReference: '/DocumentReference', Task: '/Task' };
+export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
+  Appointment: '/Appointment',
+  DocumentReference: '/DocumentReference',
+  Task: '/Task',
+};
 
 export interface CheckRunOptions {
   supplierUrl: string;
@@ -48,7 +52,8 @@ export interface CheckRun {
 export function endpointUrls(supplierUrl: string, paths: EndpointPaths): Partial<Record<ProducerResourceType, string>> {
   const base = supplierUrl.replace(/\/+$/, '');
   const out: Partial<Record<ProducerResourceType, string>> = {};
-  for (const [type, p] of Object.entries(paths) as Array<[ProducerResourceType, string | undefined]>) if (p) out[type] = `${base}${p.startsWith('/') ? p : `/${p}`}`;
+  for (const [type, p] of Object.entries(paths) as Array<[ProducerResourceType, string | undefined]>)
+    if (p) out[type] = `${base}${p.startsWith('/') ? p : `/${p}`}`;
   return out;
 }
 
@@ -60,14 +65,26 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
   const endpoints = endpointUrls(opts.supplierUrl, opts.paths);
   const selection: Selection = opts.selection ?? {};
   const checks = selectChecks(selection, CATALOGUE);
-  const credentials = createCredentials({ access: opts.access, nhsLogin: opts.nhsLogin, clock, forgeryKey: opts.forgeryKey });
+  const credentials = createCredentials({
+    access: opts.access,
+    nhsLogin: opts.nhsLogin,
+    clock,
+    forgeryKey: opts.forgeryKey,
+  });
   const roster = chooseRoster(opts.pack, clock.now());
   const needsSupplier = checks.some((c) => c.endpoint !== 'RecordService');
 
   if (needsSupplier && Object.keys(endpoints).length > 0) {
     // Any HTTP answer proves the supplier is there; only a connection failure stops the run (exit 3).
     const first = Object.values(endpoints)[0]!;
-    await transport({ method: 'GET', url: first, headers: {}, label: 'reachability', access: 'none', idToken: 'none' }).catch((e) => {
+    await transport({
+      method: 'GET',
+      url: first,
+      headers: {},
+      label: 'reachability',
+      access: 'none',
+      idToken: 'none',
+    }).catch((e) => {
       if (e instanceof UnreachableError) throw e;
       throw new UnreachableError(first, e);
     });
@@ -87,7 +104,10 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
   };
   const results = await runChecks(checks, ctx, { onResult: opts.onResult });
   const notices = [...(opts.notices ?? [])];
-  if (!opts.includeThrottle && checks.some((c) => c.optIn === 'throttle')) notices.push('the 429 burst checks (XX-20) were skipped: add --include-throttle to send a short, bounded burst above 60 TPS');
+  if (!opts.includeThrottle && checks.some((c) => c.optIn === 'throttle'))
+    notices.push(
+      'the 429 burst checks (XX-20) were skipped: add --include-throttle to send a short, bounded burst above 60 TPS',
+    );
   const report = buildCheckReport({
     results,
     version: harnessVersion(),
@@ -95,12 +115,14 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     durationMs: performance.now() - started,
     target: {
       supplierUrl: opts.supplierUrl,
-      endpoints: Object.fromEntries((Object.keys(DEFAULT_PATHS) as ProducerResourceType[]).map((t) => [t, endpoints[t] ?? 'not offered'])),
+      endpoints: Object.fromEntries(
+        (Object.keys(DEFAULT_PATHS) as ProducerResourceType[]).map((t) => [t, endpoints[t] ?? 'not offered']),
+      ),
       nhsLogin: opts.nhsLogin.url,
       ...(opts.platform ? { platformUrl: opts.platform.url, clientId: opts.platform.clientId } : {}),
     },
     options: {
-      suites: selection.suites ?? [...SUITES] as SuiteName[],
+      suites: selection.suites ?? ([...SUITES] as SuiteName[]),
       ...(selection.only ? { only: selection.only } : {}),
       includeThrottle: opts.includeThrottle ?? false,
       ...(opts.platform?.since ? { since: opts.platform.since } : {}),

@@ -13,12 +13,14 @@ export interface CheckResult {
 
 /** Why a check does not apply to this run, or undefined when it does. */
 export function notApplicable(check: Check, ctx: CheckContext): string | undefined {
-  if (check.optIn === 'throttle' && !ctx.includeThrottle) return 'opt-in: run with --include-throttle to send the 60 TPS burst';
+  if (check.optIn === 'throttle' && !ctx.includeThrottle)
+    return 'opt-in: run with --include-throttle to send the 60 TPS burst';
   if (check.endpoint === 'RecordService') {
     if (!ctx.platform) return 'needs the platform that saw the uploads: give --platform-url and --client-id';
     return undefined;
   }
-  if (!ctx.endpoints[check.endpoint]) return `the supplier offers no ${check.endpoint} endpoint in this run (not in --paths)`;
+  if (!ctx.endpoints[check.endpoint])
+    return `the supplier offers no ${check.endpoint} endpoint in this run (not in --paths)`;
   return undefined;
 }
 
@@ -37,7 +39,10 @@ async function runOne(check: Check, ctx: CheckContext): Promise<CheckResult> {
     try {
       verdict = await check.run(ctx);
     } catch (e) {
-      const msg = e instanceof UnreachableError || e instanceof TimeoutError ? e.message : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+      const msg =
+        e instanceof UnreachableError || e instanceof TimeoutError
+          ? e.message
+          : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
       verdict = error(`the check could not complete: ${msg}`);
     }
   }
@@ -52,7 +57,11 @@ export const RATE_WINDOW_COOLDOWN_MS = 1_200;
  * evidence readable); burst checks go last so their 429s cannot spill into other checks. Results
  * come back in catalogue order.
  */
-export async function runChecks(checks: readonly Check[], ctx: CheckContext, opts: RunOptions = {}): Promise<CheckResult[]> {
+export async function runChecks(
+  checks: readonly Check[],
+  ctx: CheckContext,
+  opts: RunOptions = {},
+): Promise<CheckResult[]> {
   const order = [...checks.filter((c) => !c.optIn), ...checks.filter((c) => c.optIn)];
   const byId = new Map<string, CheckResult>();
   let done = 0;

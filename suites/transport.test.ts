@@ -7,7 +7,15 @@ import { listen, UnreachableError } from '../core/http';
 import type { HttpRequest } from './check';
 import { httpTransport } from './transport';
 
-const req = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({ method: 'GET', url, headers: {}, label: 't', access: 'none', idToken: 'none', ...over });
+const req = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({
+  method: 'GET',
+  url,
+  headers: {},
+  label: 't',
+  access: 'none',
+  idToken: 'none',
+  ...over,
+});
 
 describe('httpTransport', () => {
   it('spaces requests to one endpoint beyond the burst, and lets unpaced ones through at once', async () => {
@@ -25,10 +33,17 @@ describe('httpTransport', () => {
       const pacedMs = performance.now() - started;
       // 3 at once, then 5 more at 20 per second: at least about 250 ms.
       expect(pacedMs).toBeGreaterThanOrEqual(230);
-      expect(paced[0]).toMatchObject({ status: 200, headers: { 'content-type': 'application/fhir+json', 'x-correlation-id': 'c-1' }, json: { resourceType: 'Bundle' } });
+      expect(paced[0]).toMatchObject({
+        status: 200,
+        headers: { 'content-type': 'application/fhir+json', 'x-correlation-id': 'c-1' },
+        json: { resourceType: 'Bundle' },
+      });
       // Another endpoint has its own bucket, and unpaced requests skip the bucket.
       const before = performance.now();
-      await Promise.all([t(req(`${s.url}/Task`)), ...Array.from({ length: 5 }, () => t(req(`${s.url}/Appointment`, { unpaced: true })))]);
+      await Promise.all([
+        t(req(`${s.url}/Task`)),
+        ...Array.from({ length: 5 }, () => t(req(`${s.url}/Appointment`, { unpaced: true }))),
+      ]);
       // Paced, the five would wait about 250 ms for the drained bucket.
       expect(performance.now() - before).toBeLessThan(220);
       expect(arrivals).toHaveLength(14);

@@ -20,7 +20,10 @@ class Bucket {
   private last = performance.now();
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly burst: number, private readonly rate: number) {
+  constructor(
+    private readonly burst: number,
+    private readonly rate: number,
+  ) {
     this.tokens = burst;
   }
 
@@ -65,7 +68,9 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
       timeoutMs: opts.timeoutMs ?? 15_000,
     });
     const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => { headers[k.toLowerCase()] = v; });
+    res.headers.forEach((v, k) => {
+      headers[k.toLowerCase()] = v;
+    });
     let json: unknown;
     if (res.text) {
       try {

@@ -15,7 +15,13 @@ export const BASE = 'https://supplier.test';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   const text = body === undefined ? '' : JSON.stringify(body);
-  return { status, headers: { 'content-type': 'application/fhir+json; charset=utf-8', ...headers }, text, json: body, latencyMs: 1 };
+  return {
+    status,
+    headers: { 'content-type': 'application/fhir+json; charset=utf-8', ...headers },
+    text,
+    json: body,
+    latencyMs: 1,
+  };
 }
 
 /** A supplier that follows the standard, answering from the pack. */
@@ -34,7 +40,11 @@ export function conformingSupplier(pack: FixturePack, on: Date): (req: HttpReque
     const p = index.get(parsed.nhsNumber);
     if (p && isUnder16(p.birthDate, on)) return oo(403, 'forbidden', 'UNDER_16_DENIED');
     const type = url.pathname.slice(1) as ProducerResourceType;
-    const bundle: Bundle = structuredClone(p?.expected[type]) ?? { resourceType: 'Bundle', type: 'searchset', total: 0 };
+    const bundle: Bundle = structuredClone(p?.expected[type]) ?? {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: 0,
+    };
     return json(200, bundle, echo);
   };
 }
@@ -62,7 +72,11 @@ export function fakeContext(opts: FakeContextOptions): CheckContext & { requests
   return {
     transport,
     requests,
-    endpoints: { Appointment: `${BASE}/Appointment`, DocumentReference: `${BASE}/DocumentReference`, Task: `${BASE}/Task` },
+    endpoints: {
+      Appointment: `${BASE}/Appointment`,
+      DocumentReference: `${BASE}/DocumentReference`,
+      Task: `${BASE}/Task`,
+    },
     credentials: fakeCredentials,
     pack: new PackIndex(opts.pack),
     roster: chooseRoster(opts.pack, opts.on),

@@ -12,8 +12,12 @@ export async function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
-    out: (s) => { stdout += s.endsWith('\n') ? s : `${s}\n`; },
-    err: (s) => { stderr += s.endsWith('\n') ? s : `${s}\n`; },
+    out: (s) => {
+      stdout += s.endsWith('\n') ? s : `${s}\n`;
+    },
+    err: (s) => {
+      stderr += s.endsWith('\n') ? s : `${s}\n`;
+    },
     isTty: false,
     env: opts.env ?? { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
     cwd: opts.cwd ?? process.cwd(),

@@ -19,7 +19,9 @@ interface Summary {
 
 async function demo(args: string[]): Promise<{ code: number; stdout: string; summary: Summary; dir: string }> {
   const dir = tmp();
-  const r = await runCli(['demo', '--report-dir', dir, ...args], { env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' } });
+  const r = await runCli(['demo', '--report-dir', dir, ...args], {
+    env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
+  });
   const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
   return { code: r.code, stdout: r.stdout, summary, dir };
 }

@@ -37,7 +37,9 @@ function flags(args: string[]): string[] {
 
 describe('docker-compose.yml', () => {
   it('has the services and profiles the README promises', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['platform', 'supplier', 'k6', 'pact-broker']));
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['platform', 'supplier', 'k6', 'pact-broker']),
+    );
     expect(compose.services.platform!.profiles).toBeUndefined();
     expect(compose.services.supplier!.profiles).toEqual(['demo']);
     expect(compose.services.k6!.profiles).toEqual(['load']);
@@ -69,7 +71,8 @@ describe('docker-compose.yml', () => {
       }
       for (const dep of Object.keys(svc.depends_on ?? {})) {
         expect(compose.services).toHaveProperty(dep);
-        if (svc.depends_on![dep]!.condition === 'service_healthy') expect(compose.services[dep]!.healthcheck).toBeDefined();
+        if (svc.depends_on![dep]!.condition === 'service_healthy')
+          expect(compose.services[dep]!.healthcheck).toBeDefined();
       }
     }
   });
@@ -83,12 +86,16 @@ describe('docker-compose.yml', () => {
 
   it('gives the supplier the platform issuer it can reach inside the network', () => {
     const cmd = compose.services.supplier!.command!;
-    expect(cmd[cmd.indexOf('--nhs-login-issuer') + 1]).toBe(`${compose.services.platform!.environment!.PCA_HARNESS_PLATFORM_PUBLIC_URL}/nhs-login`);
+    expect(cmd[cmd.indexOf('--nhs-login-issuer') + 1]).toBe(
+      `${compose.services.platform!.environment!.PCA_HARNESS_PLATFORM_PUBLIC_URL}/nhs-login`,
+    );
   });
 });
 
 describe('Dockerfile', () => {
-  const lines = read('Dockerfile').split('\n').map((l) => l.trim());
+  const lines = read('Dockerfile')
+    .split('\n')
+    .map((l) => l.trim());
   const stages = lines.filter((l) => l.startsWith('FROM '));
 
   it('is multi-stage and runs as a non-root user', () => {
@@ -101,7 +108,10 @@ describe('Dockerfile', () => {
 
   it('copies only paths that exist and runs a real command by default', async () => {
     for (const l of lines.filter((x) => x.startsWith('COPY ') && !x.includes('--from='))) {
-      const sources = l.replace(/^COPY\s+/, '').split(/\s+/).slice(0, -1);
+      const sources = l
+        .replace(/^COPY\s+/, '')
+        .split(/\s+/)
+        .slice(0, -1);
       for (const s of sources) expect(() => readFileSync(path.join(root, s))).not.toThrow(/ENOENT/);
     }
     const cmd = JSON.parse(lines.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
@@ -116,7 +126,11 @@ describe('example CI pipelines', () => {
   it.each(files)('%s parses and runs only real commands and flags', async (file) => {
     const text = read(file);
     expect(() => YAML.parse(text)).not.toThrow();
-    const invocations = [...text.replace(/\n\s+(?=--)/g, ' ').matchAll(/pca-harness ([a-z]+)((?: +(?:--[a-z0-9-]+|"[^"]*"|'[^']*'|[^\s-][^\s]*))*)/g)];
+    const invocations = [
+      ...text
+        .replace(/\n\s+(?=--)/g, ' ')
+        .matchAll(/pca-harness ([a-z]+)((?: +(?:--[a-z0-9-]+|"[^"]*"|'[^']*'|[^\s-][^\s]*))*)/g),
+    ];
     expect(invocations.length).toBeGreaterThanOrEqual(3);
     for (const [, command, rest] of invocations) {
       if (command === 'serve' || command === 'check' || command === 'verify' || command === 'load') {

@@ -10,30 +10,45 @@ const env = { PCA_HARNESS_LOG_LEVEL: 'silent' };
 
 describe('pca-harness explain', () => {
   let t: TestPlatform;
-  beforeAll(async () => { t = await startTestPlatform({ mode: 'int' }); });
+  beforeAll(async () => {
+    t = await startTestPlatform({ mode: 'int' });
+  });
   afterAll(() => t.close());
   beforeEach(() => t.store.reset());
 
-  it('explains the seed thread\'s silent 200: every reason, what happened and the fix, NHS numbers masked; exit 1', async () => {
-    const res = await request(t.server.server).post('/records/').set('Authorization', 'Bearer 3f1c9a7e-never-issued-by-this-platform').send({ clientId: '<client_id>', nhsNumbers: TEN });
+  it("explains the seed thread's silent 200: every reason, what happened and the fix, NHS numbers masked; exit 1", async () => {
+    const res = await request(t.server.server)
+      .post('/records/')
+      .set('Authorization', 'Bearer 3f1c9a7e-never-issued-by-this-platform')
+      .send({ clientId: '<client_id>', nhsNumbers: TEN });
     expect(res.status).toBe(200);
     const r = await runCli(['explain', '--url', t.url], { env });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`Record Service calls at ${t.url}: 1, oldest first`);
     expect(r.stdout).toMatch(/#1 {2}2025-06-01T09:00:00\.000Z {2}POST \/records\/ {2}clientId "<client_id>" {2}-> 200/);
-    expect(r.stdout).toContain('nothing registered of 10 NHS number(s): 3 problem(s): trailing-slash, unknown-api-key, client-id-placeholder');
+    expect(r.stdout).toContain(
+      'nothing registered of 10 NHS number(s): 3 problem(s): trailing-slash, unknown-api-key, client-id-placeholder',
+    );
     for (const code of ['trailing-slash', 'unknown-api-key', 'client-id-placeholder'] as const) {
       expect(r.stdout).toContain(`PROBLEM ${code}:`);
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(reasonEntry(code).fix.replace(/\s+/g, ' '));
     }
     for (const n of TEN) expect(r.stdout).not.toContain(n);
-    expect(r.stdout).toContain('1 call(s): 0 registered everything sent, 0 partly, 1 nothing, 0 failed by injected faults.');
+    expect(r.stdout).toContain(
+      '1 call(s): 0 registered everything sent, 0 partly, 1 nothing, 0 failed by injected faults.',
+    );
   });
 
   it('filters by client and time, prints JSON with --json, and exits 0 when every call registered', async () => {
-    await request(t.server.server).post('/records').set('Authorization', 'Bearer key-documents-0002').send({ clientId: 'pep-docs', nhsNumbers: TEN });
+    await request(t.server.server)
+      .post('/records')
+      .set('Authorization', 'Bearer key-documents-0002')
+      .send({ clientId: 'pep-docs', nhsNumbers: TEN });
     t.clock.advance(60_000);
-    await request(t.server.server).post('/records/').set('Authorization', 'Bearer key-appointments-0001').send({ clientId: 'pep-01', nhsNumbers: TEN });
+    await request(t.server.server)
+      .post('/records/')
+      .set('Authorization', 'Bearer key-appointments-0001')
+      .send({ clientId: 'pep-01', nhsNumbers: TEN });
     try {
       const docs = await runCli(['explain', '--url', t.url, '--client-id', 'pep-docs'], { env });
       expect(docs.code).toBe(0);

@@ -5,19 +5,30 @@
 import { Option } from 'commander';
 import { platformUrl } from '../../core/config';
 import { fetchVerdicts, hasProblem, renderVerdicts, PlatformResponseError } from '../../mocks/record-service/remote';
-import { type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseDuration, parseIntOption } from '../common';
+import {
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  loadCliConfig,
+  parseDuration,
+  parseIntOption,
+} from '../common';
 
 /** `--since` takes an ISO date-time or a duration back from now (`15m`, `2m30s`). */
 export function parseSince(value: string, now: Date): Date {
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
     const d = new Date(value);
-    if (Number.isNaN(d.getTime())) throw new UsageError(`--since "${value}" is not a date-time (use e.g. 2025-01-31T09:00:00Z or 15m)`);
+    if (Number.isNaN(d.getTime()))
+      throw new UsageError(`--since "${value}" is not a date-time (use e.g. 2025-01-31T09:00:00Z or 15m)`);
     return d;
   }
   try {
     return new Date(now.getTime() - parseDuration(value));
   } catch {
-    throw new UsageError(`--since "${value}" is neither an ISO date-time nor a duration (use e.g. 2025-01-31T09:00:00Z or 15m)`);
+    throw new UsageError(
+      `--since "${value}" is neither an ISO date-time nor a duration (use e.g. 2025-01-31T09:00:00Z or 15m)`,
+    );
   }
 }
 
@@ -25,14 +36,22 @@ const explainCommand: CommandModule = {
   register(program, io, setExit) {
     const cmd = program
       .command('explain')
-      .description('print why recent POST /records calls did or did not register patients, with the fix for each reason')
+      .description(
+        'print why recent POST /records calls did or did not register patients, with the fix for each reason',
+      )
       .option('--url <url>', 'platform URL (default: from the config, http://127.0.0.1:7070)')
       .option('--client-id <id>', 'only calls whose body clientId or credential belongs to this client')
       .option('--since <when>', 'only calls at or after this ISO date-time, or this long ago (e.g. 15m)')
-      .addOption(new Option('--limit <n>', 'at most this many calls, the most recent').default(50).argParser(parseIntOption('--limit')))
+      .addOption(
+        new Option('--limit <n>', 'at most this many calls, the most recent')
+          .default(50)
+          .argParser(parseIntOption('--limit')),
+      )
       .option('--json', 'print the verdicts as JSON (NHS numbers masked)');
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Each call shows what was received, how many NHS numbers were registered and ignored, and every
 reason (trailing slash, unknown API key, clientId mismatch, check digit, batch limit, ...) with
 what exactly was wrong and how to fix it. NHS numbers are masked.
@@ -43,23 +62,36 @@ a problem, 2 usage error, 3 the platform is unreachable.
 Examples:
   pca-harness explain
   pca-harness explain --url http://127.0.0.1:7070 --client-id pep-01 --since 15m
-  pca-harness explain --since 2025-01-31T09:00:00Z --json`);
-    cmd.action(async (opts: { url?: string; clientId?: string; since?: string; limit: number; json?: boolean; config?: string }) => {
-      if (opts.limit < 1 || opts.limit > 1000) throw new UsageError('--limit must be from 1 to 1000');
-      const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
-      if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
-      const since = opts.since ? parseSince(opts.since, new Date()) : undefined;
-      let verdicts;
-      try {
-        verdicts = await fetchVerdicts(url, { clientId: opts.clientId, since, limit: opts.limit });
-      } catch (e) {
-        if (e instanceof PlatformResponseError) throw new UsageError(e.message);
-        throw e;
-      }
-      if (opts.json) io.out(`${JSON.stringify({ url, clientId: opts.clientId ?? null, since: since?.toISOString() ?? null, verdicts }, null, 2)}\n`);
-      else io.out(renderVerdicts(verdicts, { url, clientId: opts.clientId, since }));
-      setExit(verdicts.some(hasProblem) ? ExitCode.checkFailed : ExitCode.ok);
-    });
+  pca-harness explain --since 2025-01-31T09:00:00Z --json`,
+    );
+    cmd.action(
+      async (opts: {
+        url?: string;
+        clientId?: string;
+        since?: string;
+        limit: number;
+        json?: boolean;
+        config?: string;
+      }) => {
+        if (opts.limit < 1 || opts.limit > 1000) throw new UsageError('--limit must be from 1 to 1000');
+        const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
+        if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
+        const since = opts.since ? parseSince(opts.since, new Date()) : undefined;
+        let verdicts;
+        try {
+          verdicts = await fetchVerdicts(url, { clientId: opts.clientId, since, limit: opts.limit });
+        } catch (e) {
+          if (e instanceof PlatformResponseError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (opts.json)
+          io.out(
+            `${JSON.stringify({ url, clientId: opts.clientId ?? null, since: since?.toISOString() ?? null, verdicts }, null, 2)}\n`,
+          );
+        else io.out(renderVerdicts(verdicts, { url, clientId: opts.clientId, since }));
+        setExit(verdicts.some(hasProblem) ? ExitCode.checkFailed : ExitCode.ok);
+      },
+    );
   },
 };
 

@@ -12,7 +12,9 @@ const env = { PCA_HARNESS_LOG_LEVEL: 'silent' };
 const cli = (args: string[]) => runCli(args, { cwd: dir, env });
 const ON = new Date(Date.UTC(2025, 5, 1));
 
-beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'pca-fixtures-cli-')); });
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pca-fixtures-cli-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pca-harness fixtures generate', () => {
@@ -28,7 +30,20 @@ describe('pca-harness fixtures generate', () => {
   });
 
   it('streams to stdout with "-", keeping the summary on stderr, and uses the portal base given', async () => {
-    const r = await cli(['fixtures', 'generate', '--count', '3', '--seed', '1', '--out', '-', '--on', '2025-06-01', '--portal-base-url', 'https://pep.trust.example']);
+    const r = await cli([
+      'fixtures',
+      'generate',
+      '--count',
+      '3',
+      '--seed',
+      '1',
+      '--out',
+      '-',
+      '--on',
+      '2025-06-01',
+      '--portal-base-url',
+      'https://pep.trust.example',
+    ]);
     expect(r.code).toBe(0);
     const pack = JSON.parse(r.stdout) as FixturePack;
     expect(pack.patients).toHaveLength(3);
@@ -38,7 +53,10 @@ describe('pca-harness fixtures generate', () => {
 
   it('takes the portal base from the config file when no flag is given', async () => {
     const cfgDir = mkdtempSync(path.join(dir, 'cfg-'));
-    writeFileSync(path.join(cfgDir, 'pca-harness.config.json'), JSON.stringify({ supplier: { portalBaseUrl: 'https://from-config.example' } }));
+    writeFileSync(
+      path.join(cfgDir, 'pca-harness.config.json'),
+      JSON.stringify({ supplier: { portalBaseUrl: 'https://from-config.example' } }),
+    );
     const r = await runCli(['fixtures', 'generate', '--count', '2', '--out', '-'], { cwd: cfgDir, env });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as FixturePack).portalBaseUrl).toBe('https://from-config.example');
@@ -103,8 +121,15 @@ describe('pca-harness fixtures summary', () => {
   it('summarises the embedded default pack when no file is named, as JSON on request', async () => {
     const r = await cli(['fixtures', 'summary', '--json', '--on', '2025-06-01']);
     expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout) as { patients: number; eligible: number; problems: unknown[]; rows: Array<{ nhsNumber: string }> };
-    expect(s).toEqual(expect.objectContaining({ patients: buildDefaultPack(ON).patients.length, eligible: 20, problems: [] }));
+    const s = JSON.parse(r.stdout) as {
+      patients: number;
+      eligible: number;
+      problems: unknown[];
+      rows: Array<{ nhsNumber: string }>;
+    };
+    expect(s).toEqual(
+      expect.objectContaining({ patients: buildDefaultPack(ON).patients.length, eligible: 20, problems: [] }),
+    );
     expect(s.rows.every((row) => /^999\*{6}\d$/.test(row.nhsNumber))).toBe(true);
   });
 

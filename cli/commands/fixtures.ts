@@ -12,7 +12,15 @@ import { ineligibility, loadPack, parsePackDay, type PackPatient } from '../../f
 import { packUrls } from '../../fixtures/resources';
 import { renderSummary, summarisePack } from '../../fixtures/summary';
 import { type PackHeader, serialisePack, writePackFile } from '../../fixtures/write';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseIntOption } from '../common';
+import {
+  type CliIo,
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  loadCliConfig,
+  parseIntOption,
+} from '../common';
 
 /** Progress lines start at this many patients; smaller packs are written before anyone could read them. */
 const PROGRESS_FROM = 5_000;
@@ -43,7 +51,13 @@ function formatBytes(n: number): string {
 }
 
 /** Writes to a file, or to stdout for `-`; the summary then goes to stderr so stdout stays JSON. */
-function emit(io: CliIo, out: string, header: PackHeader, patients: Iterable<PackPatient>, onPatient?: (n: number) => void): { patients: number; bytes: number } {
+function emit(
+  io: CliIo,
+  out: string,
+  header: PackHeader,
+  patients: Iterable<PackPatient>,
+  onPatient?: (n: number) => void,
+): { patients: number; bytes: number } {
   if (out === '-') {
     const all = [...patients];
     all.forEach((_, i) => onPatient?.(i + 1));
@@ -69,77 +83,132 @@ const fixturesCommand: CommandModule = {
     const fixtures = program
       .command('fixtures')
       .description('write, generate and summarise fixture packs (the test patients a supplier imports)');
-    fixtures.addHelpText('after', `
+    fixtures.addHelpText(
+      'after',
+      `
 A pack is JSON: { name, generatedAt, patients: [ { nhsNumber, birthDate, name, flags, expected } ] },
-where "expected" holds the exact bundles a conforming supplier returns. See docs/fixture-pack.md.`);
+where "expected" holds the exact bundles a conforming supplier returns. See docs/fixture-pack.md.`,
+    );
 
     const gen = fixtures
       .command('generate')
       .description('write a deterministic pack of N synthetic patients (same seed and day -> same bytes)')
       .requiredOption('--count <n>', 'number of patients', parseIntOption('--count'))
-      .addOption(new Option('--seed <s>', 'seed; the same seed and --on give the same pack').default(1).argParser(parseIntOption('--seed')))
+      .addOption(
+        new Option('--seed <s>', 'seed; the same seed and --on give the same pack')
+          .default(1)
+          .argParser(parseIntOption('--seed')),
+      )
       .requiredOption('--out <file>', 'where to write the pack ("-" for stdout)')
-      .option('--portal-base-url <url>', 'https base of portal deep links and FHIR references (default: config supplier.portalBaseUrl)')
-      .addOption(new Option('--prefix <digits>', 'NHS number prefix (numbers starting 9 are never issued to patients)').default('999'))
+      .option(
+        '--portal-base-url <url>',
+        'https base of portal deep links and FHIR references (default: config supplier.portalBaseUrl)',
+      )
+      .addOption(
+        new Option('--prefix <digits>', 'NHS number prefix (numbers starting 9 are never issued to patients)').default(
+          '999',
+        ),
+      )
       .option('--name <name>', 'pack name');
     addDayOption(gen, 'the day dates and ages are relative to');
     addConfigOption(gen);
-    gen.addHelpText('after', `
+    gen.addHelpText(
+      'after',
+      `
 Examples:
   pca-harness fixtures generate --count 500 --seed 7 --out pack.json
   pca-harness fixtures generate --count 100000 --seed 1 --out big.json --on 2025-06-01
-  pca-harness fixtures generate --count 20 --seed 3 --out - --portal-base-url https://portal.my-trust.example`);
-    gen.action((opts: { count: number; seed: number; out: string; portalBaseUrl?: string; prefix: string; name?: string; on?: string; config?: string }) => {
-      if (opts.count < 1) throw new UsageError('--count must be at least 1');
-      if (!/^[1-9][0-9]{0,8}$/.test(opts.prefix)) throw new UsageError(`--prefix must be 1-9 digits not starting with 0, got "${opts.prefix}"`);
-      const capacity = Math.floor(10 ** (9 - opts.prefix.length) * 0.9);
-      if (opts.count > capacity) throw new UsageError(`--prefix ${opts.prefix} holds at most ${capacity} distinct NHS numbers; use a shorter prefix or a smaller --count`);
-      const on = day(opts.on);
-      const genOpts = { count: opts.count, seed: opts.seed, on, portalBaseUrl: portalBase(io, opts), prefix: opts.prefix, name: opts.name };
+  pca-harness fixtures generate --count 20 --seed 3 --out - --portal-base-url https://portal.my-trust.example`,
+    );
+    gen.action(
+      (opts: {
+        count: number;
+        seed: number;
+        out: string;
+        portalBaseUrl?: string;
+        prefix: string;
+        name?: string;
+        on?: string;
+        config?: string;
+      }) => {
+        if (opts.count < 1) throw new UsageError('--count must be at least 1');
+        if (!/^[1-9][0-9]{0,8}$/.test(opts.prefix))
+          throw new UsageError(`--prefix must be 1-9 digits not starting with 0, got "${opts.prefix}"`);
+        const capacity = Math.floor(10 ** (9 - opts.prefix.length) * 0.9);
+        if (opts.count > capacity)
+          throw new UsageError(
+            `--prefix ${opts.prefix} holds at most ${capacity} distinct NHS numbers; use a shorter prefix or a smaller --count`,
+          );
+        const on = day(opts.on);
+        const genOpts = {
+          count: opts.count,
+          seed: opts.seed,
+          on,
+          portalBaseUrl: portalBase(io, opts),
+          prefix: opts.prefix,
+          name: opts.name,
+        };
 
-      const byScenario = new Map<string, number>();
-      let eligible = 0;
-      function* tallied(): Generator<PackPatient> {
-        for (const p of generatePatients(genOpts)) {
-          byScenario.set(p.scenario ?? '(none)', (byScenario.get(p.scenario ?? '(none)') ?? 0) + 1);
-          if (!ineligibility(p, on)) eligible += 1;
-          yield p;
+        const byScenario = new Map<string, number>();
+        let eligible = 0;
+        function* tallied(): Generator<PackPatient> {
+          for (const p of generatePatients(genOpts)) {
+            byScenario.set(p.scenario ?? '(none)', (byScenario.get(p.scenario ?? '(none)') ?? 0) + 1);
+            if (!ineligibility(p, on)) eligible += 1;
+            yield p;
+          }
         }
-      }
-      const step = Math.ceil(opts.count / 10);
-      const progress = opts.count >= PROGRESS_FROM
-        ? (n: number) => { if (n % step === 0 || n === opts.count) io.err(`generating: ${n}/${opts.count} patients (${Math.round((n / opts.count) * 100)}%)`); }
-        : undefined;
-      const written = emit(io, opts.out, generatedPackHeader(genOpts), tallied(), progress);
+        const step = Math.ceil(opts.count / 10);
+        const progress =
+          opts.count >= PROGRESS_FROM
+            ? (n: number) => {
+                if (n % step === 0 || n === opts.count)
+                  io.err(`generating: ${n}/${opts.count} patients (${Math.round((n / opts.count) * 100)}%)`);
+              }
+            : undefined;
+        const written = emit(io, opts.out, generatedPackHeader(genOpts), tallied(), progress);
 
-      const say = opts.out === '-' ? io.err : io.out;
-      const lines = [
-        `wrote ${opts.out === '-' ? 'stdout' : opts.out}: ${written.patients} patients (${formatBytes(written.bytes)}), seed ${opts.seed}, dates relative to ${isoDate(on)}`,
-        `eligible on ${isoDate(on)}: ${eligible} (the rest are under 16, sensitive or excluded by their trust)`,
-        'by scenario:',
-        ...[...byScenario.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s, n]) => `  ${String(n).padStart(7)}  ${s}`),
-      ];
-      say(`${lines.join('\n')}\n`);
-      setExit(ExitCode.ok);
-    });
+        const say = opts.out === '-' ? io.err : io.out;
+        const lines = [
+          `wrote ${opts.out === '-' ? 'stdout' : opts.out}: ${written.patients} patients (${formatBytes(written.bytes)}), seed ${opts.seed}, dates relative to ${isoDate(on)}`,
+          `eligible on ${isoDate(on)}: ${eligible} (the rest are under 16, sensitive or excluded by their trust)`,
+          'by scenario:',
+          ...[...byScenario.entries()]
+            .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+            .map(([s, n]) => `  ${String(n).padStart(7)}  ${s}`),
+        ];
+        say(`${lines.join('\n')}\n`);
+        setExit(ExitCode.ok);
+      },
+    );
 
     const def = fixtures
       .command('default')
-      .description('write the default pack (one patient per scenario of the producer standard) for a supplier to import')
+      .description(
+        'write the default pack (one patient per scenario of the producer standard) for a supplier to import',
+      )
       .requiredOption('--out <file>', 'where to write the pack ("-" for stdout)')
-      .option('--portal-base-url <url>', 'https base of portal deep links and FHIR references (default: config supplier.portalBaseUrl)');
+      .option(
+        '--portal-base-url <url>',
+        'https base of portal deep links and FHIR references (default: config supplier.portalBaseUrl)',
+      );
     addDayOption(def, 'the day dates and ages are relative to; re-materialise often, ages are right only for that day');
     addConfigOption(def);
-    def.addHelpText('after', `
+    def.addHelpText(
+      'after',
+      `
 Examples:
   pca-harness fixtures default --out pack.json
-  pca-harness fixtures default --out pack.json --portal-base-url https://portal.my-trust.example --on 2025-06-01`);
+  pca-harness fixtures default --out pack.json --portal-base-url https://portal.my-trust.example --on 2025-06-01`,
+    );
     def.action((opts: { out: string; portalBaseUrl?: string; on?: string; config?: string }) => {
       const on = day(opts.on);
       const pack = buildDefaultPack(on, { portalBaseUrl: portalBase(io, opts) });
       const written = emit(io, opts.out, pack, pack.patients);
       const say = opts.out === '-' ? io.err : io.out;
-      say(`wrote ${opts.out === '-' ? 'stdout' : opts.out}: ${written.patients} patients (${formatBytes(written.bytes)}), dates relative to ${isoDate(on)}\n`);
+      say(
+        `wrote ${opts.out === '-' ? 'stdout' : opts.out}: ${written.patients} patients (${formatBytes(written.bytes)}), dates relative to ${isoDate(on)}\n`,
+      );
       say(renderSummary(summarisePack(pack, on)));
       setExit(ExitCode.ok);
     });
@@ -147,15 +216,20 @@ Examples:
     const sum = fixtures
       .command('summary')
       .argument('[file]', 'pack file (default: the embedded default pack)')
-      .description('counts by scenario and trust, who is eligible on a day, and any inconsistency in the pack (NHS numbers masked)')
+      .description(
+        'counts by scenario and trust, who is eligible on a day, and any inconsistency in the pack (NHS numbers masked)',
+      )
       .option('--json', 'print the summary as JSON');
     addDayOption(sum, 'the day ages and eligibility are computed for');
-    sum.addHelpText('after', `
+    sum.addHelpText(
+      'after',
+      `
 Exit codes: 0 the pack is consistent, 2 it cannot be read or has problems (listed with JSON pointers).
 
 Examples:
   pca-harness fixtures summary pack.json
-  pca-harness fixtures summary pack.json --on 2026-01-01 --json`);
+  pca-harness fixtures summary pack.json --on 2026-01-01 --json`,
+    );
     sum.action((file: string | undefined, opts: { json?: boolean; on?: string }) => {
       const on = day(opts.on);
       const pack = loadPack(file ? path.resolve(io.cwd, file) : undefined, on);
@@ -176,7 +250,7 @@ Examples:
 
     fixtures
       .command('describe')
-      .description('print the default pack\'s scenarios (the table in docs/fixture-pack.md)')
+      .description("print the default pack's scenarios (the table in docs/fixture-pack.md)")
       .option('--json', 'print the rows as JSON')
       .action((opts: { json?: boolean }) => {
         io.out(opts.json ? `${JSON.stringify(describeDefaultPack(), null, 2)}\n` : defaultPackMarkdownTable());

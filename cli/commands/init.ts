@@ -74,22 +74,42 @@ const initCommand: CommandModule = {
     program
       .command('init')
       .description('write a commented starter pca-harness.config.json for your own system, then print what to run next')
-      .addOption(new Option('--supplier-url <url>', 'base URL of your Get Appointments API').default('http://127.0.0.1:8080'))
+      .addOption(
+        new Option('--supplier-url <url>', 'base URL of your Get Appointments API').default('http://127.0.0.1:8080'),
+      )
       .addOption(new Option('--client-id <id>', 'your Record Service clientId').default('my-portal'))
-      .addOption(new Option('--resource-type <type>', 'what your API serves').choices(['Appointment', 'DocumentReference', 'Task']).default('Appointment'))
-      .addOption(new Option('--profile <profile>', 'Record Service limits to emulate').choices(['int', 'prod']).default('int'))
+      .addOption(
+        new Option('--resource-type <type>', 'what your API serves')
+          .choices(['Appointment', 'DocumentReference', 'Task'])
+          .default('Appointment'),
+      )
+      .addOption(
+        new Option('--profile <profile>', 'Record Service limits to emulate').choices(['int', 'prod']).default('int'),
+      )
       .addOption(new Option('--out <file>', 'where to write the config').default(CONFIG_FILE_NAME))
       .option('--force', 'overwrite an existing file', false)
-      .addHelpText('after', '\nExample:\n  pca-harness init --supplier-url https://portal.test.example:8443 --client-id acme-portal\n')
-      .action((opts: { supplierUrl: string; clientId: string; resourceType: StarterOptions['resourceType']; profile: 'int' | 'prod'; out: string; force: boolean }) => {
-        if (!/^https?:\/\//.test(opts.supplierUrl)) throw new UsageError(`--supplier-url must be an http(s) URL, got "${opts.supplierUrl}"`);
-        const target = path.resolve(io.cwd, opts.out);
-        if (existsSync(target) && !opts.force) throw new UsageError(`${target} exists; use --force to overwrite it`);
-        writeFileSync(target, starterConfig(opts));
-        // Prove the starter is valid before telling anyone to use it.
-        loadConfig({ file: target, cwd: io.cwd, env: {} });
-        const cfgFlag = opts.out === CONFIG_FILE_NAME ? '' : ` --config ${opts.out}`;
-        io.out(`wrote ${target}
+      .addHelpText(
+        'after',
+        '\nExample:\n  pca-harness init --supplier-url https://portal.test.example:8443 --client-id acme-portal\n',
+      )
+      .action(
+        (opts: {
+          supplierUrl: string;
+          clientId: string;
+          resourceType: StarterOptions['resourceType'];
+          profile: 'int' | 'prod';
+          out: string;
+          force: boolean;
+        }) => {
+          if (!/^https?:\/\//.test(opts.supplierUrl))
+            throw new UsageError(`--supplier-url must be an http(s) URL, got "${opts.supplierUrl}"`);
+          const target = path.resolve(io.cwd, opts.out);
+          if (existsSync(target) && !opts.force) throw new UsageError(`${target} exists; use --force to overwrite it`);
+          writeFileSync(target, starterConfig(opts));
+          // Prove the starter is valid before telling anyone to use it.
+          loadConfig({ file: target, cwd: io.cwd, env: {} });
+          const cfgFlag = opts.out === CONFIG_FILE_NAME ? '' : ` --config ${opts.out}`;
+          io.out(`wrote ${target}
 
 Next:
   1. Edit the apiKey, clientSecret and URLs in ${opts.out}.
@@ -100,8 +120,9 @@ Next:
                                               pca-harness explain --client-id ${opts.clientId}
   6. Expected versus actual, end to end:      pca-harness replay --supplier ${opts.supplierUrl}
 `);
-        setExit(ExitCode.ok);
-      });
+          setExit(ExitCode.ok);
+        },
+      );
   },
 };
 

@@ -10,7 +10,12 @@ import { DEFAULT_CONFIG, type HarnessConfig } from '../../core/config';
 import { listen } from '../../core/http';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { createPlatform, type Platform } from '../../mocks/platform';
-import { startSupplierStack, STACK_CLIENT_ID, STACK_CLIENT_SECRET, type SupplierStack } from '../../mocks/supplier/stack';
+import {
+  startSupplierStack,
+  STACK_CLIENT_ID,
+  STACK_CLIENT_SECRET,
+  type SupplierStack,
+} from '../../mocks/supplier/stack';
 import { runCli } from '../../test-support/cli';
 import type { LoadReport } from '../../load/run-profile';
 
@@ -19,7 +24,9 @@ const env = { PCA_HARNESS_LOG_LEVEL: 'silent' };
 const cli = (args: string[]) => runCli(args, { cwd: dir, env });
 const pack = buildDefaultPack(new Date());
 
-beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'pca-load-cli-')); });
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'pca-load-cli-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pca-harness load against the reference supplier', () => {
@@ -33,8 +40,21 @@ describe('pca-harness load against the reference supplier', () => {
     stack = await startSupplierStack({ pack, fault: 'slow' });
     const out = path.join(dir, 'slow');
     const r = await cli([
-      'load', '--target', stack.supplier.url, '--profile', 'supplier-standard', '--duration', '3s',
-      '--client-id', STACK_CLIENT_ID, '--client-secret', STACK_CLIENT_SECRET, '--platform-url', stack.nhsLogin.url, '--report-dir', out,
+      'load',
+      '--target',
+      stack.supplier.url,
+      '--profile',
+      'supplier-standard',
+      '--duration',
+      '3s',
+      '--client-id',
+      STACK_CLIENT_ID,
+      '--client-secret',
+      STACK_CLIENT_SECRET,
+      '--platform-url',
+      stack.nhsLogin.url,
+      '--report-dir',
+      out,
     ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}P95 latency at most 400 ms: p95 = \d+ ms over 75 requests/);
@@ -56,8 +76,19 @@ describe('pca-harness load against the reference supplier', () => {
   it('passes the default profile (P95 <= 1,000 ms) against the same slow supplier', async () => {
     stack = await startSupplierStack({ pack, fault: 'slow' });
     const r = await cli([
-      'load', '--target', stack.supplier.url, '--duration', '3s', '--client-id', STACK_CLIENT_ID, '--client-secret', STACK_CLIENT_SECRET,
-      '--platform-url', stack.nhsLogin.url, '--report-dir', path.join(dir, 'default'),
+      'load',
+      '--target',
+      stack.supplier.url,
+      '--duration',
+      '3s',
+      '--client-id',
+      STACK_CLIENT_ID,
+      '--client-secret',
+      STACK_CLIENT_SECRET,
+      '--platform-url',
+      stack.nhsLogin.url,
+      '--report-dir',
+      path.join(dir, 'default'),
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('load: profile default against');
@@ -66,7 +97,19 @@ describe('pca-harness load against the reference supplier', () => {
 
   it('exits 2 when the supplier refuses the client credentials', async () => {
     stack = await startSupplierStack({ pack });
-    const r = await cli(['load', '--target', stack.supplier.url, '--duration', '1s', '--client-id', 'nobody', '--client-secret', 'wrong-secret', '--platform-url', stack.nhsLogin.url]);
+    const r = await cli([
+      'load',
+      '--target',
+      stack.supplier.url,
+      '--duration',
+      '1s',
+      '--client-id',
+      'nobody',
+      '--client-secret',
+      'wrong-secret',
+      '--platform-url',
+      stack.nhsLogin.url,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/did not issue an access token \(401/);
   });
@@ -85,21 +128,56 @@ describe('pca-harness load against the mock platform', () => {
 
   it('uploads the pack in 200-number batches, reports batches per second and reconciles with the platform', async () => {
     const out = path.join(dir, 'records');
-    const r = await cli(['load', '--profile', 'records-bulk', '--target', url, '--client-id', 'load-cli', '--bearer', 'load-cli-api-key', '--duration', '3s', '--verify', '--report-dir', out]);
+    const r = await cli([
+      'load',
+      '--profile',
+      'records-bulk',
+      '--target',
+      url,
+      '--client-id',
+      'load-cli',
+      '--bearer',
+      'load-cli-api-key',
+      '--duration',
+      '3s',
+      '--verify',
+      '--report-dir',
+      out,
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, 'load.json'), 'utf8')) as LoadReport;
-    expect(report.records).toMatchObject({ clientId: 'load-cli', batchSize: 200, numbers: 200, batchesSent: 6, batchesAcknowledged: 6, acknowledgedNumbers: 200 });
+    expect(report.records).toMatchObject({
+      clientId: 'load-cli',
+      batchSize: 200,
+      numbers: 200,
+      batchesSent: 6,
+      batchesAcknowledged: 6,
+      acknowledgedNumbers: 200,
+    });
     expect(report.records!.batchesPerSecond).toBeGreaterThan(1.5);
     expect(platform.store.countDistinct('load-cli', new Date())).toBe(200);
     expect(report.records!.platformReconciliation).toBe(200);
     expect(report.verdicts.find((v) => v.id === 'reconciliation')).toMatchObject({ pass: true });
     // The test client has no endpoint for the aggregator to pull from: advice, not a failure.
     expect(r.stdout).toMatch(/warnings {3}6 answers carried a harness warning; the first: .*no-supplier-endpoint/);
-    expect(r.stdout).toMatch(/records {4}6\/6 batches of 200 acknowledged, [\d.]+ batches\/s; reconciliation: 200 of 200 numbers acknowledged, platform counts 200 for load-cli/);
+    expect(r.stdout).toMatch(
+      /records {4}6\/6 batches of 200 acknowledged, [\d.]+ batches\/s; reconciliation: 200 of 200 numbers acknowledged, platform counts 200 for load-cli/,
+    );
   }, 30_000);
 
   it('drives the consumer API with NHS login tokens from the platform, under-16s answered 403', async () => {
-    const r = await cli(['load', '--profile', 'aggregator', '--target', url, '--duration', '3s', '--verify', '--report-dir', path.join(dir, 'aggregator')]);
+    const r = await cli([
+      'load',
+      '--profile',
+      'aggregator',
+      '--target',
+      url,
+      '--duration',
+      '3s',
+      '--verify',
+      '--report-dir',
+      path.join(dir, 'aggregator'),
+    ]);
     expect(r.stdout).toMatch(/statuses {3}200: \d+, 403: \d+/);
     expect(r.code).toBe(0);
   }, 30_000);
@@ -116,16 +194,36 @@ describe('pca-harness load exit codes', () => {
   });
 
   it('exits 2 for an override a profile cannot take, and for an unknown profile', async () => {
-    const ramp = await cli(['load', '--profile', 'throttle', '--rate', '10', '--target', 'http://127.0.0.1:9', '--bearer', 'x']);
+    const ramp = await cli([
+      'load',
+      '--profile',
+      'throttle',
+      '--rate',
+      '10',
+      '--target',
+      'http://127.0.0.1:9',
+      '--bearer',
+      'x',
+    ]);
     expect(ramp.code).toBe(2);
     expect(ramp.stderr).toContain('profile throttle ramps from 30 to 90 TPS, so --rate does not apply');
     const unknown = await cli(['load', '--profile', 'nope']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/Allowed choices are default, supplier-standard, aggregator, throttle, records-bulk/);
+    expect(unknown.stderr).toMatch(
+      /Allowed choices are default, supplier-standard, aggregator, throttle, records-bulk/,
+    );
   });
 
   it('exits 2 for a bearer token and client credentials at once', async () => {
-    const r = await cli(['load', '--bearer', 'x', '--token-url', 'http://127.0.0.1:9/oauth2/token', '--target', 'http://127.0.0.1:9']);
+    const r = await cli([
+      'load',
+      '--bearer',
+      'x',
+      '--token-url',
+      'http://127.0.0.1:9/oauth2/token',
+      '--target',
+      'http://127.0.0.1:9',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('give either --bearer or --token-url/--client-id/--client-secret, not both');
   });

@@ -7,11 +7,29 @@ import { Option } from 'commander';
 import { platformUrl } from '../../core/config';
 import { loadPack } from '../../fixtures/pack';
 import { LoadSetupError } from '../../load/auth';
-import { DEFAULT_PROFILE_NAME, describeProfiles, getProfile, ProfileError, PROFILE_NAMES, type ApiKind } from '../../load/profiles';
+import {
+  DEFAULT_PROFILE_NAME,
+  describeProfiles,
+  getProfile,
+  ProfileError,
+  PROFILE_NAMES,
+  type ApiKind,
+} from '../../load/profiles';
 import { formatLoadSummary, writeLoadReport } from '../../load/report';
 import { runLoadProfile } from '../../load/run-profile';
 import type { Progress } from '../../load/runner/types';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, loadCliConfig, parseDuration, parseIntOption, parseNumberOption } from '../common';
+import {
+  type CliIo,
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  addReportDirOption,
+  loadCliConfig,
+  parseDuration,
+  parseIntOption,
+  parseNumberOption,
+} from '../common';
 
 interface LoadOptions {
   target?: string;
@@ -55,25 +73,58 @@ const loadCommand: CommandModule = {
   register(program, io, setExit) {
     const cmd = program
       .command('load')
-      .description('drive a supplier, the aggregator or the Record Service at a fixed arrival rate and enforce P95 and error thresholds')
-      .option('--target <url>', 'base URL of the system under test (a path on it prefixes the endpoint paths); default: the local reference supplier, or the platform for aggregator and records profiles')
-      .addOption(new Option('--profile <name>', 'load profile (see below)').default(DEFAULT_PROFILE_NAME).choices([...PROFILE_NAMES]))
+      .description(
+        'drive a supplier, the aggregator or the Record Service at a fixed arrival rate and enforce P95 and error thresholds',
+      )
+      .option(
+        '--target <url>',
+        'base URL of the system under test (a path on it prefixes the endpoint paths); default: the local reference supplier, or the platform for aggregator and records profiles',
+      )
+      .addOption(
+        new Option('--profile <name>', 'load profile (see below)')
+          .default(DEFAULT_PROFILE_NAME)
+          .choices([...PROFILE_NAMES]),
+      )
       .option('--rate <n>', 'arrivals per second (constant-rate profiles)', parseNumberOption('--rate'))
       .option('--duration <d>', 'run length, e.g. 20s, 2m (stretches or squeezes a ramp)', parseDuration)
       .option('--p95 <ms>', 'P95 budget in milliseconds (overrides the profile)', parseNumberOption('--p95'))
-      .addOption(new Option('--api <kind>', 'drive another API than the profile\'s own (e.g. --profile throttle --api aggregator)').choices(['supplier', 'aggregator', 'records']))
+      .addOption(
+        new Option(
+          '--api <kind>',
+          "drive another API than the profile's own (e.g. --profile throttle --api aggregator)",
+        ).choices(['supplier', 'aggregator', 'records']),
+      )
       .option('--bearer <token>', 'access token for the target (for records: the Record Service API key)')
       .option('--token-url <url>', 'OAuth token URL for client credentials (default {target}/oauth2/token)')
-      .option('--client-id <id>', 'OAuth client id (default: config supplier.clientId); for records: the Record Service clientId')
+      .option(
+        '--client-id <id>',
+        'OAuth client id (default: config supplier.clientId); for records: the Record Service clientId',
+      )
       .option('--client-secret <secret>', 'OAuth client secret (default: config supplier.clientSecret)')
-      .option('--platform-url <url>', 'platform whose NHS login mock mints the ID tokens (default: one started for the run on the issuer the supplier trusts, config supplier.nhsLoginIssuer)')
-      .option('--pack <file>', 'fixture pack the patients are drawn from (default: config pack, else the built-in default pack)')
-      .option('--verify', 'also check every response: schema, the pack\'s expected content, X-Correlation-ID echo')
-      .option('--max-in-flight <n>', 'most requests in flight; arrivals beyond it are dropped and counted', parseIntOption('--max-in-flight'))
-      .option('--batch-size <n>', 'records profiles: NHS numbers per POST /records (200 INT, 5000 production)', parseIntOption('--batch-size'));
+      .option(
+        '--platform-url <url>',
+        'platform whose NHS login mock mints the ID tokens (default: one started for the run on the issuer the supplier trusts, config supplier.nhsLoginIssuer)',
+      )
+      .option(
+        '--pack <file>',
+        'fixture pack the patients are drawn from (default: config pack, else the built-in default pack)',
+      )
+      .option('--verify', "also check every response: schema, the pack's expected content, X-Correlation-ID echo")
+      .option(
+        '--max-in-flight <n>',
+        'most requests in flight; arrivals beyond it are dropped and counted',
+        parseIntOption('--max-in-flight'),
+      )
+      .option(
+        '--batch-size <n>',
+        'records profiles: NHS numbers per POST /records (200 INT, 5000 production)',
+        parseIntOption('--batch-size'),
+      );
     addReportDirOption(cmd);
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Profiles (one source of truth with the k6 scripts in load/k6/):
 ${describeProfiles()}
 
@@ -85,10 +136,12 @@ Examples:
   pca-harness load --target https://my-supplier.example/fhir --bearer "$TOKEN" --platform-url http://127.0.0.1:7070 --verify
   pca-harness load --target http://127.0.0.1:7070 --profile aggregator --rate 25 --p95 1000
   pca-harness load --profile throttle --target http://127.0.0.1:7171 --platform-url http://127.0.0.1:7070
-  pca-harness load --profile records-bulk --target http://127.0.0.1:7070 --client-id my-client --bearer "$API_KEY" --batch-size 200 --verify`);
+  pca-harness load --profile records-bulk --target http://127.0.0.1:7070 --client-id my-client --bearer "$API_KEY" --batch-size 200 --verify`,
+    );
 
     cmd.action(async (opts: LoadOptions) => {
-      if (opts.bearer && (opts.tokenUrl || opts.clientSecret)) throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
+      if (opts.bearer && (opts.tokenUrl || opts.clientSecret))
+        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       const { config } = loadCliConfig(io, opts);
       const platformDefault = platformUrl(config);
       const supplierDefault = config.supplier.publicUrl || `http://${config.supplier.host}:${config.supplier.port}`;
@@ -104,7 +157,8 @@ Examples:
         };
       }
       let bearer = opts.bearer;
-      if (api === 'records' && !bearer && opts.clientId) bearer = config.platform.clients.find((c) => c.clientId === opts.clientId)?.apiKey;
+      if (api === 'records' && !bearer && opts.clientId)
+        bearer = config.platform.clients.find((c) => c.clientId === opts.clientId)?.apiKey;
 
       const packFile = opts.pack ?? (config.pack || undefined);
       const pack = loadPack(packFile ? path.resolve(io.cwd, packFile) : undefined, new Date());
@@ -118,7 +172,14 @@ Examples:
       try {
         report = await runLoadProfile({
           profile: opts.profile,
-          overrides: { rate: opts.rate, durationMs: opts.duration, p95Ms: opts.p95, maxInFlight: opts.maxInFlight, batchSize: opts.batchSize, api: opts.api },
+          overrides: {
+            rate: opts.rate,
+            durationMs: opts.duration,
+            p95Ms: opts.p95,
+            maxInFlight: opts.maxInFlight,
+            batchSize: opts.batchSize,
+            api: opts.api,
+          },
           target,
           bearer,
           credentials,

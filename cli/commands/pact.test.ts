@@ -38,7 +38,12 @@ async function startFakeBroker(): Promise<FakeBroker> {
   app.use(express.json({ limit: '5mb' }));
   let base = '';
   app.use((req, res, next) => {
-    requests.push({ method: req.method, path: decodeURIComponent(req.path), authorization: req.get('authorization'), body: req.body as unknown });
+    requests.push({
+      method: req.method,
+      path: decodeURIComponent(req.path),
+      authorization: req.get('authorization'),
+      body: req.body as unknown,
+    });
     if (req.get('authorization') !== `Bearer ${TOKEN}`) return res.status(401).json({ error: 'unauthorised' });
     next();
   });
@@ -46,13 +51,20 @@ async function startFakeBroker(): Promise<FakeBroker> {
     pacts.set(`${req.params.c}->${req.params.p}`, req.body);
     res.status(201).json({});
   });
-  app.put('/pacticipants/:name/branches/:branch/versions/:v', (_req, res) => { res.status(201).json({}); });
-  app.put('/pacticipants/:name/versions/:v/tags/:tag', (_req, res) => { res.status(201).json({}); });
+  app.put('/pacticipants/:name/branches/:branch/versions/:v', (_req, res) => {
+    res.status(201).json({});
+  });
+  app.put('/pacticipants/:name/versions/:v/tags/:tag', (_req, res) => {
+    res.status(201).json({});
+  });
   app.get('/pacts/provider/:p/consumer/:c/latest', (req, res) => {
     const pact = pacts.get(`${req.params.c}->${req.params.p}`);
     if (!pact) return res.status(404).json({ error: 'no pact' });
     const self = `${base}/pacts/provider/${req.params.p}/consumer/${req.params.c}/pact-version/0a1b2c`;
-    res.json({ ...(pact as object), _links: { self: { href: self }, 'pb:publish-verification-results': { href: `${self}/verification-results` } } });
+    res.json({
+      ...(pact as object),
+      _links: { self: { href: self }, 'pb:publish-verification-results': { href: `${self}/verification-results` } },
+    });
   });
   app.post('/pacts/provider/:p/consumer/:c/pact-version/:sha/verification-results', (req, res) => {
     res.status(201).json({ _links: { self: { href: `${base}${req.path}/1` } } });
@@ -75,7 +87,11 @@ afterEach(async () => {
 });
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  PATH: process.env.PATH, PCA_HARNESS_LOG_LEVEL: 'silent', PACT_BROKER_BASE_URL: broker.server.url, PACT_BROKER_TOKEN: TOKEN, ...extra,
+  PATH: process.env.PATH,
+  PCA_HARNESS_LOG_LEVEL: 'silent',
+  PACT_BROKER_BASE_URL: broker.server.url,
+  PACT_BROKER_TOKEN: TOKEN,
+  ...extra,
 });
 
 function everythingWritten(...texts: string[]): string {
@@ -106,7 +122,23 @@ describe('pca-harness pact publish', () => {
   });
 
   it('records the branch and tags of the consumer version', async () => {
-    const r = await runCli(['pact', 'publish', '--pact', shippedPact(SUPPLIER_PACT_FILE), '--consumer-version', '1.2.3', '--branch', 'main', '--tag', 'int', '--tag', 'prod'], { cwd: dir, env: env() });
+    const r = await runCli(
+      [
+        'pact',
+        'publish',
+        '--pact',
+        shippedPact(SUPPLIER_PACT_FILE),
+        '--consumer-version',
+        '1.2.3',
+        '--branch',
+        'main',
+        '--tag',
+        'int',
+        '--tag',
+        'prod',
+      ],
+      { cwd: dir, env: env() },
+    );
     expect(r.code).toBe(0);
     expect(broker.requests.map((q) => `${q.method} ${q.path}`)).toEqual([
       'PUT /pacts/provider/PCA-Supplier/consumer/PCA/version/1.2.3',
@@ -145,34 +177,84 @@ describe('pca-harness pact publish', () => {
 
 describe('pca-harness verify --publish', () => {
   it('verifies the pact the broker holds and publishes the per-interaction results for the provider version', async () => {
-    expect((await runCli(['pact', 'publish', '--pact', shippedPact(SUPPLIER_PACT_FILE)], { cwd: dir, env: env() })).code).toBe(0);
+    expect(
+      (await runCli(['pact', 'publish', '--pact', shippedPact(SUPPLIER_PACT_FILE)], { cwd: dir, env: env() })).code,
+    ).toBe(0);
     const stack = await startSupplierStack({ pack: buildDefaultPack(systemClock.now()) });
     let r;
     try {
-      r = await runCli([
-        'verify', '--supplier', stack.supplier.url, '--platform-url', stack.nhsLogin.url, '--client-id', STACK_CLIENT_ID, '--client-secret', STACK_CLIENT_SECRET,
-        '--publish', '--provider-version', 'abc123', '--provider-branch', 'main', '--build-url', 'https://ci.example/build/7', '--report-dir', path.join(dir, 'out'),
-      ], { cwd: dir, env: env() });
+      r = await runCli(
+        [
+          'verify',
+          '--supplier',
+          stack.supplier.url,
+          '--platform-url',
+          stack.nhsLogin.url,
+          '--client-id',
+          STACK_CLIENT_ID,
+          '--client-secret',
+          STACK_CLIENT_SECRET,
+          '--publish',
+          '--provider-version',
+          'abc123',
+          '--provider-branch',
+          'main',
+          '--build-url',
+          'https://ci.example/build/7',
+          '--report-dir',
+          path.join(dir, 'out'),
+        ],
+        { cwd: dir, env: env() },
+      );
     } finally {
       await stack.close();
     }
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('verification results published to');
-    const branch = broker.requests.find((q) => q.method === 'PUT' && q.path === '/pacticipants/PCA-Supplier/branches/main/versions/abc123');
+    const branch = broker.requests.find(
+      (q) => q.method === 'PUT' && q.path === '/pacticipants/PCA-Supplier/branches/main/versions/abc123',
+    );
     expect(branch).toBeDefined();
     const post = broker.requests.find((q) => q.method === 'POST')!;
     expect(post.path).toBe('/pacts/provider/PCA-Supplier/consumer/PCA/pact-version/0a1b2c/verification-results');
-    const body = post.body as { success: boolean; providerApplicationVersion: string; buildUrl: string; testResults: Array<{ interactionDescription: string; success: boolean }>; verifiedBy: { implementation: string } };
-    expect(body).toMatchObject({ success: true, providerApplicationVersion: 'abc123', buildUrl: 'https://ci.example/build/7', verifiedBy: { implementation: 'pca-harness' } });
-    expect(body.testResults.map((t) => t.interactionDescription).sort()).toEqual(SUPPLIER_INTERACTIONS.map((i) => i.description).sort());
+    const body = post.body as {
+      success: boolean;
+      providerApplicationVersion: string;
+      buildUrl: string;
+      testResults: Array<{ interactionDescription: string; success: boolean }>;
+      verifiedBy: { implementation: string };
+    };
+    expect(body).toMatchObject({
+      success: true,
+      providerApplicationVersion: 'abc123',
+      buildUrl: 'https://ci.example/build/7',
+      verifiedBy: { implementation: 'pca-harness' },
+    });
+    expect(body.testResults.map((t) => t.interactionDescription).sort()).toEqual(
+      SUPPLIER_INTERACTIONS.map((i) => i.description).sort(),
+    );
     expect(body.testResults.every((t) => t.success)).toBe(true);
-    const report = JSON.parse(readFileSync(path.join(dir, 'out', 'verify.json'), 'utf8')) as { publish: { published: boolean; providerVersion: string } };
+    const report = JSON.parse(readFileSync(path.join(dir, 'out', 'verify.json'), 'utf8')) as {
+      publish: { published: boolean; providerVersion: string };
+    };
     expect(report.publish).toMatchObject({ published: true, providerVersion: 'abc123', providerBranch: 'main' });
     expect(everythingWritten(r.stdout, r.stderr)).not.toContain(TOKEN);
   });
 
   it('exits 2, before verifying, when the broker holds no pact for the supplier yet', async () => {
-    const r = await runCli(['verify', '--supplier', 'http://127.0.0.1:1', '--publish', '--provider-version', 'abc123', '--report-dir', path.join(dir, 'out')], { cwd: dir, env: env() });
+    const r = await runCli(
+      [
+        'verify',
+        '--supplier',
+        'http://127.0.0.1:1',
+        '--publish',
+        '--provider-version',
+        'abc123',
+        '--report-dir',
+        path.join(dir, 'out'),
+      ],
+      { cwd: dir, env: env() },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('publish it first with `pca-harness pact publish`');
   });

@@ -35,7 +35,10 @@ const pactCommand: CommandModule = {
         for (const file of [shippedPact(SUPPLIER_PACT_FILE), shippedPact(RECORD_SERVICE_PACT_FILE)]) {
           const doc = readPact(file);
           lines.push(`${doc.consumer.name} -> ${doc.provider.name}  ${file}`);
-          for (const i of doc.interactions) lines.push(`  - ${i.description}${i.providerStates?.length ? `  [given ${i.providerStates.map((s) => s.name).join('; ')}]` : ''}`);
+          for (const i of doc.interactions)
+            lines.push(
+              `  - ${i.description}${i.providerStates?.length ? `  [given ${i.providerStates.map((s) => s.name).join('; ')}]` : ''}`,
+            );
         }
         io.out(`${lines.join('\n')}\n`);
         setExit(ExitCode.ok);
@@ -43,13 +46,20 @@ const pactCommand: CommandModule = {
 
     const publish = pact
       .command('publish')
-      .description('publish pacts to a Pact Broker or PactFlow (PUT /pacts/provider/{provider}/consumer/{consumer}/version/{version})')
+      .description(
+        'publish pacts to a Pact Broker or PactFlow (PUT /pacts/provider/{provider}/consumer/{consumer}/version/{version})',
+      )
       .option('--pact <file>', 'a pact file to publish; repeat for several (default: both shipped pacts)', collect)
-      .option('--consumer-version <version>', 'the consumer version to publish as (default: this harness\'s version, which fixes the contract)')
+      .option(
+        '--consumer-version <version>',
+        "the consumer version to publish as (default: this harness's version, which fixes the contract)",
+      )
       .option('--branch <branch>', 'record the consumer version on this branch')
       .option('--tag <tag>', 'tag the consumer version; repeat for several', collect)
       .option('--broker-url <url>', 'the broker (default: env PACT_BROKER_BASE_URL)');
-    publish.addHelpText('after', `
+    publish.addHelpText(
+      'after',
+      `
 Credentials come from the environment only: PACT_BROKER_TOKEN (PactFlow, or a broker with bearer
 auth), or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD (basic auth). They are never printed.
 
@@ -58,7 +68,8 @@ Exit codes: 0 published, 1 the broker refused, 2 usage or configuration error, 3
 Examples:
   PACT_BROKER_BASE_URL=https://you.pactflow.io PACT_BROKER_TOKEN=... pca-harness pact publish
   pca-harness pact publish --broker-url http://127.0.0.1:9292 --branch main --tag int
-  npm run pact:publish -- --consumer-version 0.1.0`);
+  npm run pact:publish -- --consumer-version 0.1.0`,
+    );
     publish.action(async (opts: PublishOptions) => {
       let broker;
       try {
@@ -67,7 +78,9 @@ Examples:
         if (e instanceof BrokerConfigError) throw new UsageError(e.message);
         throw e;
       }
-      const files = opts.pact?.length ? opts.pact.map((f) => path.resolve(io.cwd, f)) : [shippedPact(SUPPLIER_PACT_FILE), shippedPact(RECORD_SERVICE_PACT_FILE)];
+      const files = opts.pact?.length
+        ? opts.pact.map((f) => path.resolve(io.cwd, f))
+        : [shippedPact(SUPPLIER_PACT_FILE), shippedPact(RECORD_SERVICE_PACT_FILE)];
       const docs = files.map((f) => {
         try {
           return readPact(f);
@@ -79,8 +92,14 @@ Examples:
       const consumerVersion = opts.consumerVersion ?? version();
       for (const doc of docs) {
         try {
-          const done = await publishPact(broker, doc, { consumerVersion, ...(opts.branch ? { branch: opts.branch } : {}), ...(opts.tag ? { tags: opts.tag } : {}) });
-          io.out(`published ${done.consumer} -> ${done.provider} as ${done.consumer} ${done.consumerVersion}: ${done.url}\n`);
+          const done = await publishPact(broker, doc, {
+            consumerVersion,
+            ...(opts.branch ? { branch: opts.branch } : {}),
+            ...(opts.tag ? { tags: opts.tag } : {}),
+          });
+          io.out(
+            `published ${done.consumer} -> ${done.provider} as ${done.consumer} ${done.consumerVersion}: ${done.url}\n`,
+          );
         } catch (e) {
           if (e instanceof BrokerConfigError) throw new UsageError(e.message);
           if (!(e instanceof BrokerError)) throw e;

@@ -15,7 +15,11 @@ describe('pca-harness reconcile', () => {
   beforeAll(async () => {
     t = await startTestPlatform();
     dir = mkdtempSync(path.join(tmpdir(), 'pca-reconcile-'));
-    const send = (nhsNumbers: string[]) => request(t.server.server).post('/records').set('Authorization', 'Bearer key-appointments-0001').send({ clientId: 'pep-01', nhsNumbers });
+    const send = (nhsNumbers: string[]) =>
+      request(t.server.server)
+        .post('/records')
+        .set('Authorization', 'Bearer key-appointments-0001')
+        .send({ clientId: 'pep-01', nhsNumbers });
     expect((await send(NUMS.slice(0, 20))).status).toBe(200);
     t.clock.advance(3_600_000);
     expect((await send(NUMS.slice(10, 25))).status).toBe(200);
@@ -42,7 +46,13 @@ describe('pca-harness reconcile', () => {
   it('counts only what was registered up to --until', async () => {
     const r = await cli(['--client-id', 'pep-01', '--expected', '20', '--until', '2025-06-01T09:30:00Z', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ clientId: 'pep-01', expected: 20, actual: 20, matches: true, until: '2025-06-01T09:30:00.000Z' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      clientId: 'pep-01',
+      expected: 20,
+      actual: 20,
+      matches: true,
+      until: '2025-06-01T09:30:00.000Z',
+    });
   });
 
   it('with --numbers names the missing ones (masked) and writes them for a replay', async () => {
@@ -67,6 +77,9 @@ describe('pca-harness reconcile', () => {
     expect((await cli(['--client-id', 'pep-01', '--expected', 'ten'])).code).toBe(2);
     expect((await cli(['--client-id', 'pep-01', '--expected', '1', '--until', 'tomorrow'])).code).toBe(2);
     expect((await cli(['--client-id', 'pep-01', '--numbers', 'missing-file.txt'])).code).toBe(2);
-    expect((await runCli(['reconcile', '--url', 'http://127.0.0.1:9', '--client-id', 'pep-01', '--expected', '1'], { env })).code).toBe(3);
+    expect(
+      (await runCli(['reconcile', '--url', 'http://127.0.0.1:9', '--client-id', 'pep-01', '--expected', '1'], { env }))
+        .code,
+    ).toBe(3);
   });
 });

@@ -11,9 +11,27 @@ import type { PullAuth } from '../../core/config';
 import type { ProducerResourceType } from '../../core/fhir';
 import { createLogger } from '../../core/logger';
 import { loadPack } from '../../fixtures/pack';
-import { type ReplayPhase, type ReplayPlatform, type ReplayProgress, runReplay, TYPE_KEYS, DEFAULT_REPLAY_TIMEOUT_MS } from '../../suites/replay/replay';
+import {
+  type ReplayPhase,
+  type ReplayPlatform,
+  type ReplayProgress,
+  runReplay,
+  TYPE_KEYS,
+  DEFAULT_REPLAY_TIMEOUT_MS,
+} from '../../suites/replay/replay';
 import { renderReplaySummary } from '../../suites/replay/summary';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig, parseDuration, parseNumberOption } from '../common';
+import {
+  type CliIo,
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  addReportDirOption,
+  addSupplierAccessOptions,
+  loadCliConfig,
+  parseDuration,
+  parseNumberOption,
+} from '../common';
 import { pathsFromFlagOrConfig } from './check';
 
 interface ReplayCliOptions {
@@ -34,20 +52,30 @@ interface ReplayCliOptions {
   config?: string;
 }
 
-const CLIENT_KEYS = Object.fromEntries(Object.entries(TYPE_KEYS).map(([type, key]) => [key, type as ProducerResourceType]));
+const CLIENT_KEYS = Object.fromEntries(
+  Object.entries(TYPE_KEYS).map(([type, key]) => [key, type as ProducerResourceType]),
+);
 
 /** `appointments=acme-appts,documents=acme-docs` -> clientIds per resource type. */
 export function parseClients(v: string): Partial<Record<ProducerResourceType, string>> {
   const out: Partial<Record<ProducerResourceType, string>> = {};
-  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const type = eq > 0 ? CLIENT_KEYS[part.slice(0, eq).trim().toLowerCase()] : undefined;
     const id = eq > 0 ? part.slice(eq + 1).trim() : '';
-    if (!type) throw new UsageError(`--clients: "${part}" must be appointments=CLIENT_ID, documents=CLIENT_ID or tasks=CLIENT_ID`);
-    if (!/^\S+$/.test(id)) throw new UsageError(`--clients: the clientId for ${part.slice(0, eq)} must not be empty or contain spaces`);
+    if (!type)
+      throw new UsageError(
+        `--clients: "${part}" must be appointments=CLIENT_ID, documents=CLIENT_ID or tasks=CLIENT_ID`,
+      );
+    if (!/^\S+$/.test(id))
+      throw new UsageError(`--clients: the clientId for ${part.slice(0, eq)} must not be empty or contain spaces`);
     out[type] = id;
   }
-  if (Object.keys(out).length === 0) throw new UsageError('--clients needs at least one clientId, e.g. appointments=acme-appointments');
+  if (Object.keys(out).length === 0)
+    throw new UsageError('--clients needs at least one clientId, e.g. appointments=acme-appointments');
   return out;
 }
 
@@ -79,7 +107,11 @@ export function progressLine(p: ReplayProgress): string {
 }
 
 /** A bar on a terminal (stderr), otherwise a line when a phase starts, every few seconds, and when it completes. */
-function progressReporter(io: CliIo): { onProgress: (p: ReplayProgress) => void; onNotice: (m: string) => void; stop: () => void } {
+function progressReporter(io: CliIo): {
+  onProgress: (p: ReplayProgress) => void;
+  onNotice: (m: string) => void;
+  stop: () => void;
+} {
   let bar: SingleBar | undefined;
   let barPhase: ReplayPhase | undefined;
   const lastLine = new Map<ReplayPhase, { at: number; complete: boolean }>();
@@ -125,22 +157,56 @@ function progressReporter(io: CliIo): { onProgress: (p: ReplayProgress) => void;
 
 const replayCommand: CommandModule = {
   register(program, io, setExit) {
-    const cmd = addSupplierAccessOptions(program
-      .command('replay')
-      .description('end to end: register the pack\'s patients, let the aggregator pull them from the supplier, compare expected versus actual (EVA), report'), {
-        tokenUrl: 'the supplier\'s OAuth token URL the aggregator gets access tokens from (client credentials); default {supplier}/oauth2/token',
+    const cmd = addSupplierAccessOptions(
+      program
+        .command('replay')
+        .description(
+          "end to end: register the pack's patients, let the aggregator pull them from the supplier, compare expected versus actual (EVA), report",
+        ),
+      {
+        tokenUrl:
+          "the supplier's OAuth token URL the aggregator gets access tokens from (client credentials); default {supplier}/oauth2/token",
         bearer: 'send this access token on every pull instead of using a token URL',
-      })
-      .addOption(new Option('--upload <who>', 'who registers the patients with the Record Service: self (replay, for you) or supplier (your own upload client, which replay waits for)').choices(['self', 'supplier']).default('self'))
-      .option('--clients <list>', 'Record Service clientIds per resource type, appointments=ID,documents=ID,tasks=ID (default: replay\'s own with --upload self; the config\'s platform.clients with --upload supplier)')
+      },
+    )
+      .addOption(
+        new Option(
+          '--upload <who>',
+          'who registers the patients with the Record Service: self (replay, for you) or supplier (your own upload client, which replay waits for)',
+        )
+          .choices(['self', 'supplier'])
+          .default('self'),
+      )
+      .option(
+        '--clients <list>',
+        "Record Service clientIds per resource type, appointments=ID,documents=ID,tasks=ID (default: replay's own with --upload self; the config's platform.clients with --upload supplier)",
+      )
       .option('--pack <file>', 'fixture pack (default: config pack, or the built-in default pack)')
-      .addOption(new Option('--rate <n>', 'pulls a second the aggregator makes (default: config platform.pullRate, 25)').argParser(parseNumberOption('--rate')))
-      .option('--platform-url <url>', 'replay through a running `pca-harness serve` instead of starting the platform in this process')
-      .addOption(new Option('--timeout <duration>', 'how long to wait for your upload client (--upload supplier), and the longest the pulls may go without progress').default(`${DEFAULT_REPLAY_TIMEOUT_MS / 1000}s`))
-      .option('--ignore <rule...>', 'EVA ignore rule(s) added to the defaults, in the path notation of the report, e.g. /entry[*]/resource/id (repeatable)');
+      .addOption(
+        new Option(
+          '--rate <n>',
+          'pulls a second the aggregator makes (default: config platform.pullRate, 25)',
+        ).argParser(parseNumberOption('--rate')),
+      )
+      .option(
+        '--platform-url <url>',
+        'replay through a running `pca-harness serve` instead of starting the platform in this process',
+      )
+      .addOption(
+        new Option(
+          '--timeout <duration>',
+          'how long to wait for your upload client (--upload supplier), and the longest the pulls may go without progress',
+        ).default(`${DEFAULT_REPLAY_TIMEOUT_MS / 1000}s`),
+      )
+      .option(
+        '--ignore <rule...>',
+        'EVA ignore rule(s) added to the defaults, in the path notation of the report, e.g. /entry[*]/resource/id (repeatable)',
+      );
     addReportDirOption(cmd, path.join('pca-harness-report', 'replay'));
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Steps: (1) the pack's eligible patients (16 or over, not sensitive, not excluded by the trust) are
 registered with the mock Record Service, one clientId per resource type: by replay itself
 (--upload self) or by your own Record Service client (--upload supplier; replay prints where to
@@ -164,30 +230,37 @@ Examples:
   pca-harness replay --supplier https://pep.example.nhs.uk --paths appointments=/fhir/Appointment --token-url https://pep.example.nhs.uk/oauth2/token --client-id pca --client-secret "$SECRET"
   pca-harness replay --supplier http://127.0.0.1:7171 --upload supplier --timeout 5m --config ./pca-harness.config.json
   pca-harness replay --supplier http://127.0.0.1:7171 --platform-url http://127.0.0.1:7070 --rate 50
-  pca-harness replay --supplier http://127.0.0.1:7171 --pack ./my-pack.json --ignore /entry[*]/resource/id --report-dir out/replay`);
+  pca-harness replay --supplier http://127.0.0.1:7171 --pack ./my-pack.json --ignore /entry[*]/resource/id --report-dir out/replay`,
+    );
     cmd.action(async (opts: ReplayCliOptions) => {
-      if (!opts.supplier) throw new UsageError('--supplier <url> is required: the base URL of your API, e.g. http://127.0.0.1:7171');
-      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret)) throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
+      if (!opts.supplier)
+        throw new UsageError('--supplier <url> is required: the base URL of your API, e.g. http://127.0.0.1:7171');
+      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret))
+        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs <= 0) throw new UsageError('--timeout must be more than zero, e.g. 120s');
-      if (opts.rate !== undefined && !(opts.rate > 0 && opts.rate <= 10_000)) throw new UsageError('--rate must be more than 0 and at most 10000 pulls a second');
+      if (opts.rate !== undefined && !(opts.rate > 0 && opts.rate <= 10_000))
+        throw new UsageError('--rate must be more than 0 and at most 10000 pulls a second');
       const { config } = loadCliConfig(io, opts);
       const paths = pathsFromFlagOrConfig(opts.paths, config);
       const clientIds = opts.clients ? parseClients(opts.clients) : undefined;
       const auth: PullAuth = opts.bearer
         ? { type: 'static', token: opts.bearer }
         : {
-          type: 'client_credentials',
-          tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
-          clientId: opts.clientId ?? config.supplier.clientId,
-          clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-        };
+            type: 'client_credentials',
+            tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
+            clientId: opts.clientId ?? config.supplier.clientId,
+            clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
+          };
       const now = new Date();
       const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
       const stateDir = config.stateDir === ':memory:' ? ':memory:' : path.resolve(io.cwd, config.stateDir);
       // Pull-by-pull lines would tear the progress bar; failures are in the report anyway.
-      const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name: 'pca-harness-replay' });
+      const logger = createLogger({
+        level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+        name: 'pca-harness-replay',
+      });
       const platform: ReplayPlatform = opts.platformUrl
         ? { kind: 'remote', url: httpUrl('--platform-url', opts.platformUrl) }
         : { kind: 'start', config, stateDir, logger };
@@ -196,26 +269,35 @@ Examples:
       io.err(`replaying pack "${pack.name}" against ${supplierUrl} (${Object.keys(paths).join(', ')})...`);
       let result;
       try {
-        result = await runReplay({
-          supplierUrl,
-          paths,
-          auth,
-          pack,
-          upload: opts.upload as 'self' | 'supplier',
-          platform,
-          ...(clientIds ? { clientIds } : {}),
-          knownClients: config.platform.clients,
-          ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
-          timeoutMs,
-          ignore: opts.ignore ?? [],
-          reportDir: path.resolve(io.cwd, opts.reportDir),
-          supplierIssuer: config.supplier.nhsLoginIssuer,
-        }, { onProgress: progress.onProgress, onNotice: progress.onNotice, logger });
+        result = await runReplay(
+          {
+            supplierUrl,
+            paths,
+            auth,
+            pack,
+            upload: opts.upload as 'self' | 'supplier',
+            platform,
+            ...(clientIds ? { clientIds } : {}),
+            knownClients: config.platform.clients,
+            ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
+            timeoutMs,
+            ignore: opts.ignore ?? [],
+            reportDir: path.resolve(io.cwd, opts.reportDir),
+            supplierIssuer: config.supplier.nhsLoginIssuer,
+          },
+          { onProgress: progress.onProgress, onNotice: progress.onNotice, logger },
+        );
       } finally {
         progress.stop();
       }
       io.out(renderReplaySummary(result));
-      setExit(result.outcome === 'passed' ? ExitCode.ok : result.outcome === 'unreachable' ? ExitCode.unreachable : ExitCode.checkFailed);
+      setExit(
+        result.outcome === 'passed'
+          ? ExitCode.ok
+          : result.outcome === 'unreachable'
+            ? ExitCode.unreachable
+            : ExitCode.checkFailed,
+      );
     });
   },
 };

@@ -23,8 +23,12 @@ function bufferIo(): CliIo & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
   return {
-    out: (s) => { out += s; },
-    err: (s) => { err += `${s}\n`; },
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += `${s}\n`;
+    },
     isTty: false,
     env: { PCA_HARNESS_LOG_LEVEL: 'silent' },
     cwd: dir,
@@ -45,7 +49,18 @@ describe('pca-harness serve', () => {
   it('--help lists the flags, the endpoints and examples', async () => {
     const r = await runCli(['serve', '--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--port', '--host', '--mode', '--profile', '--pack', '--config', '--state-dir', '--public-url', '--pull-rate']) expect(r.stdout).toContain(flag);
+    for (const flag of [
+      '--port',
+      '--host',
+      '--mode',
+      '--profile',
+      '--pack',
+      '--config',
+      '--state-dir',
+      '--public-url',
+      '--pull-rate',
+    ])
+      expect(r.stdout).toContain(flag);
     expect(r.stdout).toMatch(/Examples:\n\s+pca-harness serve/);
     expect(r.stdout).toContain('/aggregator/events');
   });
@@ -62,7 +77,9 @@ describe('pca-harness serve', () => {
   });
 
   it('exits 2 with a clear message when the port is taken', async () => {
-    const taken = await listen((_req: IncomingMessage, res: ServerResponse) => { res.end(); });
+    const taken = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.end();
+    });
     try {
       const r = await runCli(['serve', '--port', String(taken.port), '--state-dir', dir], { cwd: dir });
       expect(r.code).toBe(2);
@@ -73,9 +90,21 @@ describe('pca-harness serve', () => {
   });
 
   it('prints a banner with every URL, serves until stopped, and keeps its signing keys in the state dir', async () => {
-    writeFileSync(path.join(dir, 'pca-harness.config.json'), JSON.stringify({
-      platform: { clients: [{ clientId: 'acme-portal', resourceType: 'Appointment', apiKey: 'acme-api-key-1', endpoint: { url: 'http://127.0.0.1:9/', auth: { type: 'static', token: 'x' } } }] },
-    }));
+    writeFileSync(
+      path.join(dir, 'pca-harness.config.json'),
+      JSON.stringify({
+        platform: {
+          clients: [
+            {
+              clientId: 'acme-portal',
+              resourceType: 'Appointment',
+              apiKey: 'acme-api-key-1',
+              endpoint: { url: 'http://127.0.0.1:9/', auth: { type: 'static', token: 'x' } },
+            },
+          ],
+        },
+      }),
+    );
     const jwksKids: string[] = [];
     for (let run = 0; run < 2; run++) {
       const io = bufferIo();
@@ -83,13 +112,26 @@ describe('pca-harness serve', () => {
       const serving = runServe(io, { port: 0, stateDir: 'state' }, stop.signal);
       await until(() => io.stdout().includes('Press Ctrl+C'), 'the banner');
       const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(io.stdout())![1]!;
-      for (const url of [`${base}/nhs-login`, `${base}/nhs-login/.well-known/jwks.json`, `${base}/oauth2/token`, `POST ${base}/records`, `GET  ${base}/aggregator/events`, `${base}/_harness/health`, `${base}/_harness/config`, `${base}/_harness/pulls`]) {
+      for (const url of [
+        `${base}/nhs-login`,
+        `${base}/nhs-login/.well-known/jwks.json`,
+        `${base}/oauth2/token`,
+        `POST ${base}/records`,
+        `GET  ${base}/aggregator/events`,
+        `${base}/_harness/health`,
+        `${base}/_harness/config`,
+        `${base}/_harness/pulls`,
+      ]) {
         expect(io.stdout()).toContain(url);
       }
-      expect(io.stdout()).toMatch(/acme-portal\s+Appointment\s+http:\/\/127\.0\.0\.1:9\/Appointment \(static\)\s+pulls enabled/);
+      expect(io.stdout()).toMatch(
+        /acme-portal\s+Appointment\s+http:\/\/127\.0\.0\.1:9\/Appointment \(static\)\s+pulls enabled/,
+      );
       const health = await fetch(`${base}/_harness/health`);
       expect(health.status).toBe(200);
-      const jwks = (await (await fetch(`${base}/nhs-login/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+      const jwks = (await (await fetch(`${base}/nhs-login/.well-known/jwks.json`)).json()) as {
+        keys: Array<{ kid: string }>;
+      };
       jwksKids.push(jwks.keys[0]!.kid);
       stop.abort();
       await serving;
@@ -109,23 +151,43 @@ describe('pca-harness serve', () => {
       if (child && child.exitCode === null) child.kill('SIGKILL');
     });
 
-    it.each(['SIGTERM', 'SIGINT'] as const)('shuts down gracefully on %s and exits 0', async (signal) => {
-      let out = '';
-      let err = '';
-      child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(root, 'cli', 'bin.ts'), 'serve', '--port', '0', '--state-dir', dir], {
-        cwd: dir,
-        env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-      child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-      await until(() => out.includes('Press Ctrl+C') || child!.exitCode !== null, 'the banner', 25_000);
-      expect(out).toContain('mock PCA platform listening on http://127.0.0.1:');
-      child.kill(signal);
-      expect(await exited).toBe(0);
-      expect(err).toContain(`received ${signal}`);
-      expect(err).toContain('stopped');
-    }, 40_000);
+    it.each(['SIGTERM', 'SIGINT'] as const)(
+      'shuts down gracefully on %s and exits 0',
+      async (signal) => {
+        let out = '';
+        let err = '';
+        child = spawn(
+          process.execPath,
+          [
+            path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+            path.join(root, 'cli', 'bin.ts'),
+            'serve',
+            '--port',
+            '0',
+            '--state-dir',
+            dir,
+          ],
+          {
+            cwd: dir,
+            env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        child.stdout!.on('data', (b: Buffer) => {
+          out += b.toString();
+        });
+        child.stderr!.on('data', (b: Buffer) => {
+          err += b.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+        await until(() => out.includes('Press Ctrl+C') || child!.exitCode !== null, 'the banner', 25_000);
+        expect(out).toContain('mock PCA platform listening on http://127.0.0.1:');
+        child.kill(signal);
+        expect(await exited).toBe(0);
+        expect(err).toContain(`received ${signal}`);
+        expect(err).toContain('stopped');
+      },
+      40_000,
+    );
   });
 });

@@ -10,7 +10,16 @@ import type { RunningServer } from '../../core/http';
 import { loadPack } from '../../fixtures/pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
 import { createPlatform, type Platform } from '../../mocks/platform';
-import { type CliIo, type CommandModule, ExitCode, addConfigOption, loadCliConfig, parseIntOption, parseNumberOption, untilSignal } from '../common';
+import {
+  type CliIo,
+  type CommandModule,
+  ExitCode,
+  addConfigOption,
+  loadCliConfig,
+  parseIntOption,
+  parseNumberOption,
+  untilSignal,
+} from '../common';
 import { version } from '../version';
 
 export interface ServeOptions {
@@ -67,13 +76,17 @@ function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): str
   ];
   const clients = p.clients.list();
   if (clients.length === 0) {
-    lines.push('  No supplier clients configured: add platform.clients to pca-harness.config.json, or PUT /_harness/clients/:clientId.');
+    lines.push(
+      '  No supplier clients configured: add platform.clients to pca-harness.config.json, or PUT /_harness/clients/:clientId.',
+    );
   } else {
     lines.push('  Supplier clients:');
     const dir = { client: (id: string) => p.clients.get(id), contractPassed: (id: string) => p.passes.has(id) };
     for (const c of clients) {
       const t = pullTarget(dir, c.clientId);
-      const where = c.endpoint ? `${c.endpoint.url.replace(/\/+$/, '')}${c.endpoint.path ?? `/${c.resourceType}`} (${c.endpoint.auth.type})` : 'no endpoint';
+      const where = c.endpoint
+        ? `${c.endpoint.url.replace(/\/+$/, '')}${c.endpoint.path ?? `/${c.resourceType}`} (${c.endpoint.auth.type})`
+        : 'no endpoint';
       lines.push(`    ${c.clientId}  ${c.resourceType}  ${where}  pulls ${t.ok ? 'enabled' : `off: ${t.reason}`}`);
     }
   }
@@ -85,7 +98,9 @@ function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): str
 export async function startServe(io: CliIo, o: ServeOptions): Promise<ServeHandle> {
   const { config, source } = loadCliConfig(io, o, serveOverrides(io, o));
   const stateDir = path.isAbsolute(config.stateDir) ? config.stateDir : path.resolve(io.cwd, config.stateDir);
-  const packFile = config.pack ? path.resolve(source && o.pack === undefined ? path.dirname(source) : io.cwd, config.pack) : undefined;
+  const packFile = config.pack
+    ? path.resolve(source && o.pack === undefined ? path.dirname(source) : io.cwd, config.pack)
+    : undefined;
   const pack = loadPack(packFile, new Date());
   const logger = createLogger({ level: config.logLevel, name: 'pca-harness-platform' });
   const platform = createPlatform({ config, pack, stateDir, logger });
@@ -125,17 +140,50 @@ const serveCommand: CommandModule = {
   register(program, io, setExit) {
     const cmd = program
       .command('serve')
-      .description('start the mock PCA platform: Record Service, aggregator (pull scheduler + consumer API), NHS login and API-platform OAuth on one port')
-      .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one; default 7070, config platform.port)').argParser(parseIntOption('--port')))
+      .description(
+        'start the mock PCA platform: Record Service, aggregator (pull scheduler + consumer API), NHS login and API-platform OAuth on one port',
+      )
+      .addOption(
+        new Option(
+          '--port <port>',
+          'port to listen on (0 picks a free one; default 7070, config platform.port)',
+        ).argParser(parseIntOption('--port')),
+      )
       .addOption(new Option('--host <host>', 'interface to listen on (default 127.0.0.1; 0.0.0.0 in containers)'))
-      .addOption(new Option('--mode <mode>', 'strict answers 4xx with the reason a /records call registered nothing; int answers 200 as INT does, with the reason in X-PCA-Harness-Warning').choices(['strict', 'int']))
-      .addOption(new Option('--profile <profile>', 'Record Service batch limit: int = 200 NHS numbers a call, prod = 5,000').choices(['int', 'prod']))
-      .addOption(new Option('--pack <file>', 'fixture pack JSON (default: config pack, else the embedded default pack)'))
-      .addOption(new Option('--state-dir <dir>', 'where registrations, pulls and signing keys persist (default .pca-harness)'))
-      .addOption(new Option('--public-url <url>', 'the URL others reach the platform at, when not http://host:port (tokens carry its issuer)'))
-      .addOption(new Option('--pull-rate <tps>', 'most pulls a second the scheduler starts (default 25, config platform.pullRate)').argParser(parseNumberOption('--pull-rate')));
+      .addOption(
+        new Option(
+          '--mode <mode>',
+          'strict answers 4xx with the reason a /records call registered nothing; int answers 200 as INT does, with the reason in X-PCA-Harness-Warning',
+        ).choices(['strict', 'int']),
+      )
+      .addOption(
+        new Option(
+          '--profile <profile>',
+          'Record Service batch limit: int = 200 NHS numbers a call, prod = 5,000',
+        ).choices(['int', 'prod']),
+      )
+      .addOption(
+        new Option('--pack <file>', 'fixture pack JSON (default: config pack, else the embedded default pack)'),
+      )
+      .addOption(
+        new Option('--state-dir <dir>', 'where registrations, pulls and signing keys persist (default .pca-harness)'),
+      )
+      .addOption(
+        new Option(
+          '--public-url <url>',
+          'the URL others reach the platform at, when not http://host:port (tokens carry its issuer)',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--pull-rate <tps>',
+          'most pulls a second the scheduler starts (default 25, config platform.pullRate)',
+        ).argParser(parseNumberOption('--pull-rate')),
+      );
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Endpoints (all on one port):
   /nhs-login/.well-known/openid-configuration, /nhs-login/.well-known/jwks.json, POST /nhs-login/_harness/id-token
   POST /oauth2/token            API-platform signed-JWT client credentials
@@ -151,7 +199,8 @@ Examples:
   pca-harness serve
   pca-harness serve --port 8070 --mode int --profile prod
   pca-harness serve --config ./pca-harness.config.json --pack ./my-pack.json --state-dir ./.state
-  pca-harness serve --host 0.0.0.0 --public-url http://platform:7070     (in a container network)`);
+  pca-harness serve --host 0.0.0.0 --public-url http://platform:7070     (in a container network)`,
+    );
     cmd.action(async (o: ServeOptions) => {
       const stop = untilSignal(io);
       try {

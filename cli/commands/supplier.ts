@@ -16,7 +16,16 @@ import { writeReportFiles } from '../../suites/report/files';
 import { createSupplierApp, DEFAULT_DEADLINE_MS, DEFAULT_RATE_LIMIT_TPS } from '../../mocks/supplier/app';
 import { FAULT_NAMES, type FaultName, faultSpec, isFaultName, renderFaultList } from '../../mocks/supplier/faults';
 import { type UploadAuth, type UploadProgress, type UploadReport, uploadPack } from '../../mocks/supplier/upload';
-import { type CliIo, type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseIntOption, untilSignal } from '../common';
+import {
+  type CliIo,
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  loadCliConfig,
+  parseIntOption,
+  untilSignal,
+} from '../common';
 import { PortInUseError } from './serve';
 
 export const UPLOAD_JOURNAL_FILE = 'supplier-upload-journal.sqlite';
@@ -52,12 +61,17 @@ export interface UploadCliOptions {
 
 function fault(name: string | undefined, affects: 'api' | 'upload'): FaultName | undefined {
   if (name === undefined) return undefined;
-  if (!isFaultName(name)) throw new UsageError(`unknown fault "${name}"; one of: ${FAULT_NAMES.join(', ')} (pca-harness supplier --list-faults)`);
+  if (!isFaultName(name))
+    throw new UsageError(
+      `unknown fault "${name}"; one of: ${FAULT_NAMES.join(', ')} (pca-harness supplier --list-faults)`,
+    );
   const spec = faultSpec(name);
   if (spec.affects !== affects) {
-    throw new UsageError(affects === 'api'
-      ? `fault "${name}" breaks the upload client; use it with "pca-harness supplier upload --fault ${name}"`
-      : `fault "${name}" breaks the API; use it with "pca-harness supplier --fault ${name}"`);
+    throw new UsageError(
+      affects === 'api'
+        ? `fault "${name}" breaks the upload client; use it with "pca-harness supplier upload --fault ${name}"`
+        : `fault "${name}" breaks the API; use it with "pca-harness supplier --fault ${name}"`,
+    );
   }
   return name;
 }
@@ -69,7 +83,8 @@ function httpUrl(flag: string, value: string): string {
   } catch {
     throw new UsageError(`${flag} must be an http(s) URL, got "${value}"`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} must be an http(s) URL, got "${value}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`${flag} must be an http(s) URL, got "${value}"`);
   return value.replace(/\/$/, '');
 }
 
@@ -91,7 +106,8 @@ export interface RunningSupplier {
 export async function startSupplier(io: CliIo, o: SupplierOptions): Promise<RunningSupplier> {
   const chosen = fault(o.fault, 'api');
   nonNegative('--latency', o.latency);
-  if (o.rateLimit !== undefined && o.rateLimit < 1) throw new UsageError('--rate-limit must be at least 1 request per second');
+  if (o.rateLimit !== undefined && o.rateLimit < 1)
+    throw new UsageError('--rate-limit must be at least 1 request per second');
   if (o.deadline !== undefined && o.deadline < 1) throw new UsageError('--deadline must be at least 1 ms');
   const issuerFlag = o.nhsLoginIssuer === undefined ? undefined : httpUrl('--nhs-login-issuer', o.nhsLoginIssuer);
   const { config } = loadCliConfig(io, o, {
@@ -109,8 +125,16 @@ export async function startSupplier(io: CliIo, o: SupplierOptions): Promise<Runn
   let app;
   try {
     app = createSupplierApp({
-      pack, fault: chosen, logger, nhsLoginIssuer: s.nhsLoginIssuer, clientId: s.clientId, clientSecret: s.clientSecret, paths,
-      rateLimitTps: o.rateLimit, deadlineMs: o.deadline, latencyMs: o.latency,
+      pack,
+      fault: chosen,
+      logger,
+      nhsLoginIssuer: s.nhsLoginIssuer,
+      clientId: s.clientId,
+      clientSecret: s.clientSecret,
+      paths,
+      rateLimitTps: o.rateLimit,
+      deadlineMs: o.deadline,
+      latencyMs: o.latency,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -159,11 +183,15 @@ async function readKeyFile(io: CliIo, file: string): Promise<SigningKey> {
     throw new UsageError(`--key ${file}: ${code ? `cannot read it (${code})` : `not JSON: ${(e as Error).message}`}`);
   }
   const jwks = parsed as { keys?: unknown };
-  const jwk = Array.isArray(jwks.keys) ? (jwks.keys as Array<Record<string, unknown>>).find((k) => typeof k.d === 'string') : parsed;
+  const jwk = Array.isArray(jwks.keys)
+    ? (jwks.keys as Array<Record<string, unknown>>).find((k) => typeof k.d === 'string')
+    : parsed;
   try {
     return await signingKeyFromJwk(jwk as Parameters<typeof signingKeyFromJwk>[0]);
   } catch (e) {
-    throw new UsageError(`--key ${file} must hold a private RSA JWK (with "d"), or a JWKS with one: ${(e as Error).message}`);
+    throw new UsageError(
+      `--key ${file} must hold a private RSA JWK (with "d"), or a JWKS with one: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -171,12 +199,16 @@ function progressLine(p: UploadProgress): string {
   const where = `batch ${p.batch}/${p.batches}`;
   if (p.outcome === 'acknowledged') return `${where}: acknowledged (${p.acknowledged}/${p.toSend} NHS numbers)`;
   const why = p.status ? `answered ${p.status}` : 'no answer';
-  if (p.outcome === 'retrying') return `${where}: ${why}, retrying in ${((p.delayMs ?? 0) / 1000).toFixed(1)} s (attempt ${p.attempt} failed)`;
+  if (p.outcome === 'retrying')
+    return `${where}: ${why}, retrying in ${((p.delayMs ?? 0) / 1000).toFixed(1)} s (attempt ${p.attempt} failed)`;
   return `${where}: ${why}, not retried further; it stays in the journal to replay`;
 }
 
 export function renderUploadReport(r: UploadReport): string {
-  const skipped = Object.entries(r.skipped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const skipped =
+    Object.entries(r.skipped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const rows: Array<[string, string | number]> = [
     ['patients in the pack', r.patients],
     ['eligible today', r.eligible],
@@ -208,13 +240,20 @@ const EXIT_BY_OUTCOME: Record<UploadReport['outcome'], ExitCode> = {
   unauthorised: ExitCode.usage,
 };
 
-export async function runUpload(io: CliIo, o: UploadCliOptions, stop?: AbortSignal): Promise<{ report: UploadReport; exit: ExitCode }> {
+export async function runUpload(
+  io: CliIo,
+  o: UploadCliOptions,
+  stop?: AbortSignal,
+): Promise<{ report: UploadReport; exit: ExitCode }> {
   const chosen = fault(o.fault, 'upload');
   const recordsUrl = httpUrl('--records-url', o.recordsUrl);
   const apiKey = o.apiKey ?? io.env[UPLOAD_API_KEY_ENV];
-  if (apiKey && (o.tokenUrl || o.key)) throw new UsageError('give either --api-key or --token-url with --key, not both');
+  if (apiKey && (o.tokenUrl || o.key))
+    throw new UsageError('give either --api-key or --token-url with --key, not both');
   if (!apiKey && !(o.tokenUrl && o.key)) {
-    throw new UsageError(`credentials are required: --api-key KEY (or ${UPLOAD_API_KEY_ENV}), or --token-url URL with --key FILE (signed-JWT client credentials)`);
+    throw new UsageError(
+      `credentials are required: --api-key KEY (or ${UPLOAD_API_KEY_ENV}), or --token-url URL with --key FILE (signed-JWT client credentials)`,
+    );
   }
   if (o.maxAttempts !== undefined && o.maxAttempts < 1) throw new UsageError('--max-attempts must be at least 1');
   const auth: UploadAuth = apiKey
@@ -228,7 +267,14 @@ export async function runUpload(io: CliIo, o: UploadCliOptions, stop?: AbortSign
   let report: UploadReport;
   try {
     report = await uploadPack({
-      recordsUrl, clientId: o.clientId, auth, pack, journal, profile: o.profile ?? config.platform.profile, fault: chosen, logger,
+      recordsUrl,
+      clientId: o.clientId,
+      auth,
+      pack,
+      journal,
+      profile: o.profile ?? config.platform.profile,
+      fault: chosen,
+      logger,
       retry: o.maxAttempts ? { maxAttempts: o.maxAttempts } : undefined,
       onProgress: (p) => io.err(progressLine(p)),
       signal: stop,
@@ -239,31 +285,79 @@ export async function runUpload(io: CliIo, o: UploadCliOptions, stop?: AbortSign
   }
   io.out(renderUploadReport(report));
   if (o.reportDir) {
-    const written = await writeReportFiles(path.resolve(io.cwd, o.reportDir), { 'upload-report.json': `${JSON.stringify(report, null, 2)}\n` });
+    const written = await writeReportFiles(path.resolve(io.cwd, o.reportDir), {
+      'upload-report.json': `${JSON.stringify(report, null, 2)}\n`,
+    });
     io.err(`report: ${written['upload-report.json']}`);
   }
   return { report, exit: EXIT_BY_OUTCOME[report.outcome] };
 }
 
 /** Options of `supplier` that mean nothing to `supplier upload`. */
-const SERVER_ONLY: ReadonlyArray<keyof SupplierOptions> = ['port', 'host', 'nhsLoginIssuer', 'latency', 'rateLimit', 'deadline', 'listFaults'];
+const SERVER_ONLY: ReadonlyArray<keyof SupplierOptions> = [
+  'port',
+  'host',
+  'nhsLoginIssuer',
+  'latency',
+  'rateLimit',
+  'deadline',
+  'listFaults',
+];
 
 const supplierCommand: CommandModule = {
   register(program: Command, io: CliIo, setExit) {
     const cmd = program
       .command('supplier')
-      .description('start the reference supplier: a conforming Get Appointments API for a fixture pack, --fault NAME to break it in one way')
-      .addOption(new Option('--pack <file>', 'fixture pack JSON (default: config pack, else the embedded default pack for today)'))
-      .addOption(new Option('--fault <name>', 'break the supplier (or, with upload, its Record Service client) in exactly one way; see --list-faults'))
-      .addOption(new Option('--port <port>', 'port to listen on (0 picks a free one; default 7171, config supplier.port)').argParser(parseIntOption('--port')))
+      .description(
+        'start the reference supplier: a conforming Get Appointments API for a fixture pack, --fault NAME to break it in one way',
+      )
+      .addOption(
+        new Option(
+          '--pack <file>',
+          'fixture pack JSON (default: config pack, else the embedded default pack for today)',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--fault <name>',
+          'break the supplier (or, with upload, its Record Service client) in exactly one way; see --list-faults',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--port <port>',
+          'port to listen on (0 picks a free one; default 7171, config supplier.port)',
+        ).argParser(parseIntOption('--port')),
+      )
       .addOption(new Option('--host <host>', 'interface to listen on (default 127.0.0.1, config supplier.host)'))
-      .addOption(new Option('--nhs-login-issuer <url>', 'NHS login issuer whose JWKS verifies NHSD-ID-Token (default config supplier.nhsLoginIssuer)'))
-      .addOption(new Option('--latency <ms>', 'fixed latency added to every data request (load-test baselines)').argParser(parseIntOption('--latency')))
-      .addOption(new Option('--rate-limit <tps>', `requests a second per endpoint before 429 (default ${DEFAULT_RATE_LIMIT_TPS}, WF-NFR-03)`).argParser(parseIntOption('--rate-limit')))
-      .addOption(new Option('--deadline <ms>', `answer 504 when a request's work would pass this (default ${DEFAULT_DEADLINE_MS}, WF-NFR-02)`).argParser(parseIntOption('--deadline')))
+      .addOption(
+        new Option(
+          '--nhs-login-issuer <url>',
+          'NHS login issuer whose JWKS verifies NHSD-ID-Token (default config supplier.nhsLoginIssuer)',
+        ),
+      )
+      .addOption(
+        new Option('--latency <ms>', 'fixed latency added to every data request (load-test baselines)').argParser(
+          parseIntOption('--latency'),
+        ),
+      )
+      .addOption(
+        new Option(
+          '--rate-limit <tps>',
+          `requests a second per endpoint before 429 (default ${DEFAULT_RATE_LIMIT_TPS}, WF-NFR-03)`,
+        ).argParser(parseIntOption('--rate-limit')),
+      )
+      .addOption(
+        new Option(
+          '--deadline <ms>',
+          `answer 504 when a request's work would pass this (default ${DEFAULT_DEADLINE_MS}, WF-NFR-02)`,
+        ).argParser(parseIntOption('--deadline')),
+      )
       .option('--list-faults', 'print every fault with the requirement it violates, and exit');
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Serves GET /Appointment, /DocumentReference and /Task (paths: config supplier.paths) with
 patient:identifier=https://fhir.nhs.uk/Id/nhs-number|N, its own POST /oauth2/token (client credentials,
 client_secret_basic or client_secret_post; config supplier.clientId/clientSecret), and verifies
@@ -276,7 +370,8 @@ Examples:
   pca-harness supplier --fault no-under16-check
   pca-harness supplier --latency 100                       (the load-test baseline)
   pca-harness supplier --list-faults
-  pca-harness supplier upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --api-key "$KEY"`);
+  pca-harness supplier upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --api-key "$KEY"`,
+    );
     cmd.action(async (o: SupplierOptions) => {
       if (o.listFaults) {
         io.out(`${renderFaultList()}\n`);
@@ -301,17 +396,34 @@ Examples:
 
     const upload = cmd
       .command('upload')
-      .description('send the pack\'s eligible NHS numbers to a Record Service, as a supplier\'s client should (batches, retries, journal)')
+      .description(
+        "send the pack's eligible NHS numbers to a Record Service, as a supplier's client should (batches, retries, journal)",
+      )
       .requiredOption('--records-url <url>', 'the Record Service endpoint, e.g. http://127.0.0.1:7070/records')
       .requiredOption('--client-id <id>', 'your Record Service clientId')
-      .option('--api-key <key>', `bearer API key (or env ${UPLOAD_API_KEY_ENV}, which keeps it out of the process list)`)
+      .option(
+        '--api-key <key>',
+        `bearer API key (or env ${UPLOAD_API_KEY_ENV}, which keeps it out of the process list)`,
+      )
       .option('--token-url <url>', 'API-platform token URL for signed-JWT client credentials (with --key)')
       .option('--key <file>', 'private JWK (RS512) that signs the client assertion (with --token-url)')
-      .addOption(new Option('--profile <profile>', 'batch limit: int = 200 NHS numbers a call, prod = 5,000 (default config platform.profile)').choices(['int', 'prod']))
+      .addOption(
+        new Option(
+          '--profile <profile>',
+          'batch limit: int = 200 NHS numbers a call, prod = 5,000 (default config platform.profile)',
+        ).choices(['int', 'prod']),
+      )
       .option('--journal <file>', `SQLite journal of what was acknowledged (default <stateDir>/${UPLOAD_JOURNAL_FILE})`)
-      .addOption(new Option('--max-attempts <n>', 'attempts per batch before it is left for a later replay (default 8)').argParser(parseIntOption('--max-attempts')))
+      .addOption(
+        new Option(
+          '--max-attempts <n>',
+          'attempts per batch before it is left for a later replay (default 8)',
+        ).argParser(parseIntOption('--max-attempts')),
+      )
       .option('--report-dir <dir>', 'also write upload-report.json there');
-    upload.addHelpText('after', `
+    upload.addHelpText(
+      'after',
+      `
 Sends only patients who are 16 or over today and neither sensitive nor excluded by their trust;
 records every acknowledged batch in the journal before the next, retries 5xx, 429, timeouts and
 network errors with exponential back-off and jitter, and resumes without resending what was
@@ -323,11 +435,15 @@ Examples:
   pca-harness supplier upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --api-key "$KEY"
   PCA_HARNESS_UPLOAD_API_KEY=... pca-harness supplier upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --profile prod
   pca-harness supplier upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --token-url http://127.0.0.1:7070/oauth2/token --key pep-01.private.jwk.json
-  pca-harness supplier --fault trailing-slash-upload upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --api-key "$KEY"`);
+  pca-harness supplier --fault trailing-slash-upload upload --records-url http://127.0.0.1:7070/records --client-id pep-01 --api-key "$KEY"`,
+    );
     upload.action(async (_o: unknown, sub: Command) => {
       const all = sub.optsWithGlobals<UploadCliOptions & SupplierOptions>();
       const parentOnly = SERVER_ONLY.filter((k) => all[k] !== undefined);
-      if (parentOnly.length) throw new UsageError(`${parentOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply to the server, not to "supplier upload"`);
+      if (parentOnly.length)
+        throw new UsageError(
+          `${parentOnly.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply to the server, not to "supplier upload"`,
+        );
       const stop = untilSignal(io);
       try {
         setExit((await runUpload(io, all, stop.signal)).exit);

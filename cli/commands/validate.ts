@@ -5,7 +5,13 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
-import { type FileVerdict, SCHEMA_KINDS, SCHEMA_KIND_NAMES, type SchemaKind, validateFile } from '../../contracts/validate';
+import {
+  type FileVerdict,
+  SCHEMA_KINDS,
+  SCHEMA_KIND_NAMES,
+  type SchemaKind,
+  validateFile,
+} from '../../contracts/validate';
 import { type CliIo, type CommandModule, ExitCode, UsageError } from '../common';
 
 interface ValidateOptions {
@@ -47,10 +53,14 @@ const validateCommand: CommandModule = {
     program
       .command('validate')
       .description('validate JSON payloads against the PCA contract schemas, one verdict per file')
-      .addOption(new Option('--kind <kind>', 'which payload the files hold').choices(SCHEMA_KIND_NAMES).makeOptionMandatory())
+      .addOption(
+        new Option('--kind <kind>', 'which payload the files hold').choices(SCHEMA_KIND_NAMES).makeOptionMandatory(),
+      )
       .option('--json', 'print the verdicts as JSON (for CI)', false)
       .argument('<files...>', 'JSON files to validate')
-      .addHelpText('after', `
+      .addHelpText(
+        'after',
+        `
 Kinds:
 ${kindList}
 
@@ -60,12 +70,24 @@ ambiguous, how we decided (docs/spec-errata.md). Exit 0 all valid, 1 any invalid
 Examples:
   pca-harness validate --kind appointments response.json
   pca-harness validate --kind records-request batch-*.json --json
-  curl -s ... > out.json && pca-harness validate --kind documents out.json`)
+  curl -s ... > out.json && pca-harness validate --kind documents out.json`,
+      )
       .action((files: string[], opts: ValidateOptions) => {
         const resolved = checkReadable(files, io.cwd);
         const verdicts = resolved.map((abs, i) => ({ ...validateFile(opts.kind, abs), file: files[i] }));
         if (opts.json) {
-          io.out(JSON.stringify({ kind: opts.kind, source: SCHEMA_KINDS[opts.kind].source, valid: verdicts.every((v) => v.valid), files: verdicts }, null, 2));
+          io.out(
+            JSON.stringify(
+              {
+                kind: opts.kind,
+                source: SCHEMA_KINDS[opts.kind].source,
+                valid: verdicts.every((v) => v.valid),
+                files: verdicts,
+              },
+              null,
+              2,
+            ),
+          );
         } else {
           renderText(verdicts, opts.kind, io);
         }

@@ -8,12 +8,26 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProducerResourceType } from '../../core/fhir';
-import { type BrokerConfig, type BrokerPact, BrokerConfigError, BrokerError, brokerFromEnv, displayUrl, fetchLatestPact, publishVerificationResults } from '../../contracts/pact/broker';
+import {
+  type BrokerConfig,
+  type BrokerPact,
+  BrokerConfigError,
+  BrokerError,
+  brokerFromEnv,
+  displayUrl,
+  fetchLatestPact,
+  publishVerificationResults,
+} from '../../contracts/pact/broker';
 import { PCA, PCA_SUPPLIER, shippedPact, SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
 import { PactFileError, renderPact } from '../../contracts/pact/pact-file';
 import { packStates, remoteStates, type StateSource } from '../../contracts/pact/states';
 import { verifySupplier } from '../../contracts/pact/verify';
-import { buildVerifyReport, type PublishInfo, renderVerifyConsole, renderVerifyJUnit } from '../../contracts/pact/verify-report';
+import {
+  buildVerifyReport,
+  type PublishInfo,
+  renderVerifyConsole,
+  renderVerifyJUnit,
+} from '../../contracts/pact/verify-report';
 import { VerifierRunError } from '../../contracts/pact/verifier-results';
 import { loadPack } from '../../fixtures/pack';
 import type { AccessConfig } from '../../suites/credentials';
@@ -21,7 +35,15 @@ import { createCredentials } from '../../suites/credentials';
 import { startNhsLogin, type NhsLoginSession } from '../../suites/nhs-login-session';
 import { writeReportFiles } from '../../suites/report/files';
 import { version } from '../version';
-import { type CommandModule, ExitCode, UsageError, addConfigOption, addReportDirOption, addSupplierAccessOptions, loadCliConfig } from '../common';
+import {
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addConfigOption,
+  addReportDirOption,
+  addSupplierAccessOptions,
+  loadCliConfig,
+} from '../common';
 import { pathsFromFlagOrConfig } from './check';
 
 export const PROVIDER_VERSION_ENV = 'PACT_PROVIDER_VERSION';
@@ -63,22 +85,42 @@ function brokerConfig(env: NodeJS.ProcessEnv): BrokerConfig {
 
 const verifyCommand: CommandModule = {
   register(program, io, setExit) {
-    const cmd = addSupplierAccessOptions(program
-      .command('verify')
-      .description('verify a supplier\'s API against the PCA -> PCA-Supplier Pact contract (real Pact verifier), per interaction'), {
-        paths: 'the supplier\'s own paths where they differ from /Appointment, /DocumentReference, /Task: appointments=/fhir/Appointment,... (default: from the config)',
-      })
+    const cmd = addSupplierAccessOptions(
+      program
+        .command('verify')
+        .description(
+          "verify a supplier's API against the PCA -> PCA-Supplier Pact contract (real Pact verifier), per interaction",
+        ),
+      {
+        paths:
+          "the supplier's own paths where they differ from /Appointment, /DocumentReference, /Task: appointments=/fhir/Appointment,... (default: from the config)",
+      },
+    )
       .option('--platform-url <url>', 'a running `pca-harness serve`: mint NHS login ID tokens there')
-      .option('--pack <file>', 'fixture pack the provider states are resolved from (default: config pack, or the built-in default pack)')
-      .option('--provider-states-url <url>', 'your own provider-state endpoint: the verifier POSTs {"state", "params", "action"} and expects {"nhsNumber", "birthDate"} (docs/pact.md)')
+      .option(
+        '--pack <file>',
+        'fixture pack the provider states are resolved from (default: config pack, or the built-in default pack)',
+      )
+      .option(
+        '--provider-states-url <url>',
+        'your own provider-state endpoint: the verifier POSTs {"state", "params", "action"} and expects {"nhsNumber", "birthDate"} (docs/pact.md)',
+      )
       .option('--pact <file>', `pact file to verify (default: the shipped contracts/pacts/${SUPPLIER_PACT_FILE})`)
-      .option('--publish', 'verify the pact your broker holds and publish the results (PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME/PASSWORD)')
-      .option('--provider-version <version>', `with --publish: your API's version, e.g. the git commit (default: env ${PROVIDER_VERSION_ENV})`)
+      .option(
+        '--publish',
+        'verify the pact your broker holds and publish the results (PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME/PASSWORD)',
+      )
+      .option(
+        '--provider-version <version>',
+        `with --publish: your API's version, e.g. the git commit (default: env ${PROVIDER_VERSION_ENV})`,
+      )
       .option('--provider-branch <branch>', `with --publish: your API's branch (default: env ${PROVIDER_BRANCH_ENV})`)
       .option('--build-url <url>', 'with --publish: link to the CI build, shown by the broker');
     addReportDirOption(cmd);
     addConfigOption(cmd);
-    cmd.addHelpText('after', `
+    cmd.addHelpText(
+      'after',
+      `
 Provider states: each interaction names a state ("a patient with appointments", "a patient under 16",
 ...). Without --provider-states-url the harness resolves them from the fixture pack your system has
 loaded; with it, your endpoint sets up its own test data and answers with the patient to use. The
@@ -97,16 +139,26 @@ Exit codes: 0 every interaction verified (and published, with --publish), 1 an i
 Examples:
   pca-harness verify --supplier http://127.0.0.1:7171
   pca-harness verify --supplier https://pep.example.nhs.uk --paths appointments=/fhir/Appointment --token-url https://pep.example.nhs.uk/oauth2/token --client-id pca --client-secret "$SECRET" --provider-states-url https://pep.example.nhs.uk/_pact/provider-states
-  PACT_BROKER_BASE_URL=https://you.pactflow.io PACT_BROKER_TOKEN=... pca-harness verify --supplier http://127.0.0.1:7171 --publish --provider-version "$GIT_COMMIT" --provider-branch main`);
+  PACT_BROKER_BASE_URL=https://you.pactflow.io PACT_BROKER_TOKEN=... pca-harness verify --supplier http://127.0.0.1:7171 --publish --provider-version "$GIT_COMMIT" --provider-branch main`,
+    );
     cmd.action(async (opts: VerifyOptions) => {
       if (!opts.supplier) throw new UsageError('--supplier <url> is required');
-      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret)) throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
-      if (opts.providerStatesUrl && opts.pack) throw new UsageError('give either --provider-states-url (your endpoint sets up the states) or --pack (the harness resolves them from a pack), not both');
-      if (opts.publish && opts.pact) throw new UsageError('--publish verifies the pact your broker holds (publish it first with `pca-harness pact publish`); leave out --pact');
+      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret))
+        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
+      if (opts.providerStatesUrl && opts.pack)
+        throw new UsageError(
+          'give either --provider-states-url (your endpoint sets up the states) or --pack (the harness resolves them from a pack), not both',
+        );
+      if (opts.publish && opts.pact)
+        throw new UsageError(
+          '--publish verifies the pact your broker holds (publish it first with `pca-harness pact publish`); leave out --pact',
+        );
       const providerVersion = opts.providerVersion ?? io.env[PROVIDER_VERSION_ENV];
       const providerBranch = opts.providerBranch ?? io.env[PROVIDER_BRANCH_ENV];
-      if (opts.publish && !providerVersion) throw new UsageError(`--publish needs --provider-version (or ${PROVIDER_VERSION_ENV}), e.g. your git commit`);
-      if (!opts.publish && (opts.providerVersion || opts.providerBranch || opts.buildUrl)) throw new UsageError('--provider-version, --provider-branch and --build-url go with --publish');
+      if (opts.publish && !providerVersion)
+        throw new UsageError(`--publish needs --provider-version (or ${PROVIDER_VERSION_ENV}), e.g. your git commit`);
+      if (!opts.publish && (opts.providerVersion || opts.providerBranch || opts.buildUrl))
+        throw new UsageError('--provider-version, --provider-branch and --build-url go with --publish');
 
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const { config } = loadCliConfig(io, opts);
@@ -115,13 +167,15 @@ Examples:
       const access: AccessConfig = opts.bearer
         ? { kind: 'bearer', token: opts.bearer }
         : {
-          kind: 'client-credentials',
-          tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
-          clientId: opts.clientId ?? config.supplier.clientId,
-          clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-        };
+            kind: 'client-credentials',
+            tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
+            clientId: opts.clientId ?? config.supplier.clientId,
+            clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
+          };
       const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
-      const states: StateSource = opts.providerStatesUrl ? remoteStates(httpUrl('--provider-states-url', opts.providerStatesUrl)) : packStates(pack);
+      const states: StateSource = opts.providerStatesUrl
+        ? remoteStates(httpUrl('--provider-states-url', opts.providerStatesUrl))
+        : packStates(pack);
       const broker = opts.publish ? brokerConfig(io.env) : undefined;
       const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
 
@@ -147,11 +201,17 @@ Examples:
           const issuer = `${platform}/nhs-login`;
           nhsLogin = { url: issuer, issuer, persistent: true, close: async () => undefined };
         } else {
-          nhsLogin = await startNhsLogin({ issuer: config.supplier.nhsLoginIssuer, stateDir: path.resolve(io.cwd, config.stateDir), pack });
+          nhsLogin = await startNhsLogin({
+            issuer: config.supplier.nhsLoginIssuer,
+            stateDir: path.resolve(io.cwd, config.stateDir),
+            pack,
+          });
           if (nhsLogin.notice) notices.push(nhsLogin.notice);
         }
         const credentials = createCredentials({ access, nhsLogin });
-        io.err(`verifying ${supplierUrl} against ${path.basename(pactFile)} (provider states: ${states.description}; NHS login ${nhsLogin.url})...`);
+        io.err(
+          `verifying ${supplierUrl} against ${path.basename(pactFile)} (provider states: ${states.description}; NHS login ${nhsLogin.url})...`,
+        );
         let verification;
         try {
           verification = await verifySupplier({
@@ -160,11 +220,14 @@ Examples:
             paths,
             credentials,
             states,
-            onState: (state, i) => { if (io.isTty) io.err(`  [${i + 1}] given ${state}`); },
+            onState: (state, i) => {
+              if (io.isTty) io.err(`  [${i + 1}] given ${state}`);
+            },
           });
         } catch (e) {
           if (e instanceof PactFileError) throw new UsageError(e.message);
-          if (e instanceof VerifierRunError) throw new UsageError(`${e.message} (is ${path.basename(pactFile)} a valid pact?)`);
+          if (e instanceof VerifierRunError)
+            throw new UsageError(`${e.message} (is ${path.basename(pactFile)} a valid pact?)`);
           throw e;
         }
         verification.notices.unshift(...notices);
@@ -173,7 +236,13 @@ Examples:
 
         let publish: PublishInfo | undefined;
         if (broker && brokerPact && providerVersion) {
-          publish = { broker: displayUrl(broker.baseUrl), pactUrl: displayUrl(brokerPact.url), providerVersion, ...(providerBranch ? { providerBranch } : {}), published: false };
+          publish = {
+            broker: displayUrl(broker.baseUrl),
+            pactUrl: displayUrl(brokerPact.url),
+            providerVersion,
+            ...(providerBranch ? { providerBranch } : {}),
+            published: false,
+          };
           try {
             const published = await publishVerificationResults(broker, brokerPact, {
               success: verification.passed,
@@ -183,7 +252,9 @@ Examples:
               testResults: verification.interactions.map((i) => ({
                 interactionDescription: i.description,
                 success: i.outcome === 'passed',
-                ...(i.problems.length ? { mismatches: i.problems.map((p) => ({ type: p.type, message: p.message })) } : {}),
+                ...(i.problems.length
+                  ? { mismatches: i.problems.map((p) => ({ type: p.type, message: p.message })) }
+                  : {}),
               })),
               verifiedBy: { implementation: 'pca-harness', version: version() },
             });

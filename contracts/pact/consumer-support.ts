@@ -33,7 +33,13 @@ export interface ConsumerPactSession {
 
 export function consumerPactSession(consumer: string, provider: string, targetDir = pactsDir()): ConsumerPactSession {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pca-harness-pact-'));
-  const pact = new PactV3({ consumer, provider, dir, spec: SpecificationVersion.SPECIFICATION_VERSION_V4, logLevel: 'error' });
+  const pact = new PactV3({
+    consumer,
+    provider,
+    dir,
+    spec: SpecificationVersion.SPECIFICATION_VERSION_V4,
+    logLevel: 'error',
+  });
   const file = pactFileName(consumer, provider);
   const committedPath = path.join(targetDir, file);
   const generated = () => renderPact(readPact(path.join(dir, file)));
@@ -57,7 +63,8 @@ export function firstDifference(a: string, b: string): string | undefined {
   const la = a.split('\n');
   const lb = b.split('\n');
   for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return `line ${i + 1}:\n  committed:   ${lb[i] ?? '(end of file)'}\n  regenerated: ${la[i] ?? '(end of file)'}`;
+    if (la[i] !== lb[i])
+      return `line ${i + 1}:\n  committed:   ${lb[i] ?? '(end of file)'}\n  regenerated: ${la[i] ?? '(end of file)'}`;
   }
   return undefined;
 }

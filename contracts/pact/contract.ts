@@ -24,14 +24,17 @@ export function pactFileName(consumer: string, provider: string): string {
  * levels up from `dist/contracts/pact/` in a build.
  */
 export function pactsDir(): string {
-  const candidates = [path.resolve(__dirname, '..', 'pacts'), path.resolve(__dirname, '..', '..', '..', 'contracts', 'pacts')];
+  const candidates = [
+    path.resolve(__dirname, '..', 'pacts'),
+    path.resolve(__dirname, '..', '..', '..', 'contracts', 'pacts'),
+  ];
   return candidates.find((d) => existsSync(d)) ?? candidates[0]!;
 }
 
 export const SUPPLIER_PACT_FILE = pactFileName(PCA, PCA_SUPPLIER);
 export const RECORD_SERVICE_PACT_FILE = pactFileName(PCA_SUPPLIER, PCA_RECORD_SERVICE);
 
-export function shippedPact(file: typeof SUPPLIER_PACT_FILE | typeof RECORD_SERVICE_PACT_FILE): string {
+export function shippedPact(file: string): string {
   return path.join(pactsDir(), file);
 }
 
@@ -52,7 +55,12 @@ const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('
  */
 export const EXAMPLE_ID_TOKEN = [
   b64url({ alg: 'RS512', typ: 'JWT', kid: 'example' }),
-  b64url({ iss: 'https://auth.login.nhs.uk', nhs_number: EXAMPLE_NHS_NUMBER, birthdate: '1970-01-01', identity_proofing_level: 'P9' }),
+  b64url({
+    iss: 'https://auth.login.nhs.uk',
+    nhs_number: EXAMPLE_NHS_NUMBER,
+    birthdate: '1970-01-01',
+    identity_proofing_level: 'P9',
+  }),
   Buffer.from('not-a-signature').toString('base64url'),
 ].join('.');
 

@@ -7,15 +7,21 @@ import { ANOTHER_PATIENT, ID_TOKEN_PARAM, SUPPLIER_INTERACTIONS, SUPPLIER_STATE_
 const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'pact.md'), 'utf8');
 
 describe('docs/pact.md', () => {
-  it.each([...SUPPLIER_INTERACTIONS, ...RECORD_SERVICE_INTERACTIONS].map((i) => [i.description]))('describes the interaction "%s"', (description) => {
-    expect(doc).toContain(`| ${description} |`);
-  });
+  it.each([...SUPPLIER_INTERACTIONS, ...RECORD_SERVICE_INTERACTIONS].map((i) => [i.description]))(
+    'describes the interaction "%s"',
+    (description) => {
+      expect(doc).toContain(`| ${description} |`);
+    },
+  );
 
-  it.each([...SUPPLIER_STATE_NAMES, ...Object.values(RECORD_SERVICE_STATES)].map((s) => [s]))('names the provider state "%s"', (state) => {
-    expect(doc).toContain(`| ${state} |`);
-  });
+  it.each([...SUPPLIER_STATE_NAMES, ...Object.values(RECORD_SERVICE_STATES)].map((s) => [s]))(
+    'names the provider state "%s"',
+    (state) => {
+      expect(doc).toContain(`| ${state} |`);
+    },
+  );
 
-  it('documents the state parameter for the other patient\'s token', () => {
+  it("documents the state parameter for the other patient's token", () => {
     expect(doc).toContain(`${ID_TOKEN_PARAM}: ${ANOTHER_PATIENT}`);
   });
 });

@@ -20,8 +20,19 @@ const doc = (interactions: unknown[], metadata: Record<string, unknown>): PactDo
 
 describe('renderPact', () => {
   it('gives the same bytes whatever the interaction order and tool versions', () => {
-    const a = renderPact(doc([interaction('b', 's'), interaction('a')], { pactSpecification: { version: '4.0' }, 'pact-js': { version: '16.4.0' }, pactRust: { ffi: '0.5.4' } }));
-    const b = renderPact(doc([interaction('a'), interaction('b', 's')], { pactRust: { ffi: '0.6.0' }, pactSpecification: { version: '4.0' } }));
+    const a = renderPact(
+      doc([interaction('b', 's'), interaction('a')], {
+        pactSpecification: { version: '4.0' },
+        'pact-js': { version: '16.4.0' },
+        pactRust: { ffi: '0.5.4' },
+      }),
+    );
+    const b = renderPact(
+      doc([interaction('a'), interaction('b', 's')], {
+        pactRust: { ffi: '0.6.0' },
+        pactSpecification: { version: '4.0' },
+      }),
+    );
     expect(a).toBe(b);
     expect(JSON.parse(a)).toEqual({
       consumer: { name: 'C' },

@@ -12,7 +12,12 @@ import { KeyRing } from '../../core/keys';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { PackIndex, type PackPatient } from '../../fixtures/pack';
 import { activitiesFrom } from '../../mocks/aggregator/care-plan';
-import { BearerTokenCache, callSupplier, type ProducerBundleValidator, type UpstreamOutcome } from '../../mocks/aggregator/upstream';
+import {
+  BearerTokenCache,
+  callSupplier,
+  type ProducerBundleValidator,
+  type UpstreamOutcome,
+} from '../../mocks/aggregator/upstream';
 import { createNhsLoginApp, NHS_LOGIN_MOUNT } from '../../mocks/nhs-login/app';
 import type { CheckContext, Credentials, IdTokenKind } from '../../suites/check';
 import { buildRequest, type ProbeSpec } from '../../suites/checks/probes';
@@ -54,14 +59,16 @@ let credentials: Credentials;
 
 beforeAll(async () => {
   let issuer = '';
-  nhsLogin = await listen(createNhsLoginApp({
-    keyRing: new KeyRing(),
-    issuer: () => issuer,
-    patients: (n) => {
-      const p = index.get(n);
-      return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
-    },
-  }));
+  nhsLogin = await listen(
+    createNhsLoginApp({
+      keyRing: new KeyRing(),
+      issuer: () => issuer,
+      patients: (n) => {
+        const p = index.get(n);
+        return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
+      },
+    }),
+  );
   issuer = `${nhsLogin.url}${NHS_LOGIN_MOUNT}`;
   credentials = createCredentials({ access: { kind: 'bearer', token: ACCESS_TOKEN }, nhsLogin: { url: issuer } });
 });
@@ -79,7 +86,12 @@ async function idToken(p: PackPatient, kind: IdTokenKind = 'valid', otherPatient
 }
 
 /** The aggregator's single GET of a producer endpoint, as a pull or a consumer fan-out makes it. */
-async function pull(baseUrl: string, type: ProducerResourceType, p: PackPatient, token: string): Promise<UpstreamOutcome> {
+async function pull(
+  baseUrl: string,
+  type: ProducerResourceType,
+  p: PackPatient,
+  token: string,
+): Promise<UpstreamOutcome> {
   return callSupplier(
     {
       endpoint: { url: baseUrl, auth: { type: 'static', token: ACCESS_TOKEN } },
@@ -94,7 +106,8 @@ async function pull(baseUrl: string, type: ProducerResourceType, p: PackPatient,
 }
 
 function okBundle(outcome: UpstreamOutcome): Bundle {
-  if (outcome.kind !== 'ok') throw new Error(`expected a usable bundle, got ${outcome.kind}: ${JSON.stringify(outcome)}`);
+  if (outcome.kind !== 'ok')
+    throw new Error(`expected a usable bundle, got ${outcome.kind}: ${JSON.stringify(outcome)}`);
   return outcome.bundle;
 }
 
@@ -103,7 +116,10 @@ function extensionUrls(detail: Record<string, unknown>): string[] {
 }
 
 /** The conformance probes' request, made through the checks' own HTTP transport. */
-async function probeRequest(baseUrl: string, spec: Omit<ProbeSpec, 'label' | 'patient'>): Promise<{ status: number; json?: unknown }> {
+async function probeRequest(
+  baseUrl: string,
+  spec: Omit<ProbeSpec, 'label' | 'patient'>,
+): Promise<{ status: number; json?: unknown }> {
   const ctx: CheckContext = {
     transport: httpTransport(),
     endpoints: { Appointment: `${baseUrl}/Appointment` },
@@ -119,7 +135,12 @@ async function probeRequest(baseUrl: string, spec: Omit<ProbeSpec, 'label' | 'pa
   return ctx.transport(req);
 }
 
-async function withData(baseUrl: string, type: ProducerResourceType, p: PackPatient, link: (d: Record<string, unknown>) => boolean): Promise<void> {
+async function withData(
+  baseUrl: string,
+  type: ProducerResourceType,
+  p: PackPatient,
+  link: (d: Record<string, unknown>) => boolean,
+): Promise<void> {
   const bundle = okBundle(await pull(baseUrl, type, p, await idToken(p)));
   expect(bundle.total).toBe(1);
   const activities = activitiesFrom(bundle, CLIENT_ID);
@@ -134,13 +155,29 @@ async function nothing(baseUrl: string, type: ProducerResourceType): Promise<voi
 }
 
 const EXERCISE: Record<InteractionKey, (baseUrl: string) => Promise<void>> = {
-  appointments: (url) => withData(url, 'Appointment', withAppointments, (d) => {
-    // Every field the contract pins ends up in the NHS App's view of the appointment.
-    expect(extensionUrls(d)).toEqual(expect.arrayContaining([PCA_URLS.portalLink, PCA_URLS.consultationMedium]));
-    return d.kind === 'Appointment' && typeof (d.scheduledPeriod as { start?: unknown }).start === 'string';
-  }),
-  documents: (url) => withData(url, 'DocumentReference', withDocuments, (d) => d.kind === 'DocumentReference' && extensionUrls(d).includes(PCA_URLS.portalLink)),
-  tasks: (url) => withData(url, 'Task', withTasks, (d) => d.kind === 'QuestionnaireResponse' && d.status === 'not-started' && extensionUrls(d).includes(PCA_URLS.portalLink)),
+  appointments: (url) =>
+    withData(url, 'Appointment', withAppointments, (d) => {
+      // Every field the contract pins ends up in the NHS App's view of the appointment.
+      expect(extensionUrls(d)).toEqual(expect.arrayContaining([PCA_URLS.portalLink, PCA_URLS.consultationMedium]));
+      return d.kind === 'Appointment' && typeof (d.scheduledPeriod as { start?: unknown }).start === 'string';
+    }),
+  documents: (url) =>
+    withData(
+      url,
+      'DocumentReference',
+      withDocuments,
+      (d) => d.kind === 'DocumentReference' && extensionUrls(d).includes(PCA_URLS.portalLink),
+    ),
+  tasks: (url) =>
+    withData(
+      url,
+      'Task',
+      withTasks,
+      (d) =>
+        d.kind === 'QuestionnaireResponse' &&
+        d.status === 'not-started' &&
+        extensionUrls(d).includes(PCA_URLS.portalLink),
+    ),
   'no-appointments': (url) => nothing(url, 'Appointment'),
   'no-documents': (url) => nothing(url, 'DocumentReference'),
   'no-tasks': (url) => nothing(url, 'Task'),
@@ -161,10 +198,19 @@ const EXERCISE: Record<InteractionKey, (baseUrl: string) => Promise<void>> = {
   },
   'under-16': async (url) => {
     const outcome = await pull(url, 'Appointment', under16, await idToken(under16));
-    expect(outcome).toMatchObject({ kind: 'http-error', status: 403, body: { issue: [{ code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }] } });
+    expect(outcome).toMatchObject({
+      kind: 'http-error',
+      status: 403,
+      body: { issue: [{ code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }] },
+    });
   },
   'other-patients-token': async (url) => {
-    const outcome = await pull(url, 'Appointment', withAppointments, await idToken(withAppointments, 'other-patient', other));
+    const outcome = await pull(
+      url,
+      'Appointment',
+      withAppointments,
+      await idToken(withAppointments, 'other-patient', other),
+    );
     expect(outcome).toMatchObject({ kind: 'http-error', status: 401, body: { resourceType: 'OperationOutcome' } });
   },
 };
@@ -186,9 +232,15 @@ describe('PCA -> PCA-Supplier (consumer)', () => {
     const generated = session.generated();
     if (updateRequested()) session.update();
     const committed = session.committed();
-    if (committed === undefined) throw new Error(`${session.committedPath} is missing: run \`npm run pact:update\` (${UPDATE_ENV}=1) and commit it`);
+    if (committed === undefined)
+      throw new Error(
+        `${session.committedPath} is missing: run \`npm run pact:update\` (${UPDATE_ENV}=1) and commit it`,
+      );
     const diff = firstDifference(generated, committed);
-    if (diff) throw new Error(`the PCA -> PCA-Supplier contract changed; if that is intended, run \`npm run pact:update\` and commit ${session.committedPath}.\nFirst difference at ${diff}`);
+    if (diff)
+      throw new Error(
+        `the PCA -> PCA-Supplier contract changed; if that is intended, run \`npm run pact:update\` and commit ${session.committedPath}.\nFirst difference at ${diff}`,
+      );
     expect(generated).toBe(committed);
   });
 });

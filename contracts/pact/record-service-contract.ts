@@ -5,7 +5,14 @@
  * suppliers test their clients against.
  */
 import { MatchersV3 as M, type V3Request, type V3Response } from '@pact-foundation/pact';
-import { EXAMPLE_API_KEY, EXAMPLE_CLIENT_ID, EXAMPLE_NHS_NUMBER, NHS_NUMBER_PATTERN, fromStateMatching, headerMatchers } from './contract';
+import {
+  EXAMPLE_API_KEY,
+  EXAMPLE_CLIENT_ID,
+  EXAMPLE_NHS_NUMBER,
+  NHS_NUMBER_PATTERN,
+  fromStateMatching,
+  headerMatchers,
+} from './contract';
 
 export const RECORD_SERVICE_STATES = {
   registered: 'a client registered with an API key',
@@ -46,7 +53,10 @@ export const RECORD_SERVICE_INTERACTIONS: readonly RecordServiceInteraction[] = 
       method: 'POST',
       path: '/records',
       headers: registeredHeaders,
-      body: { clientId: registeredClientId, nhsNumbers: M.eachLike(M.regex(NHS_NUMBER_PATTERN, EXAMPLE_NHS_NUMBER), 1) },
+      body: {
+        clientId: registeredClientId,
+        nhsNumbers: M.eachLike(M.regex(NHS_NUMBER_PATTERN, EXAMPLE_NHS_NUMBER), 1),
+      },
     },
     response: { status: 200, headers: jsonResponseHeaders, body: { result: 'success' } },
   },
@@ -60,7 +70,14 @@ export const RECORD_SERVICE_INTERACTIONS: readonly RecordServiceInteraction[] = 
       headers: registeredHeaders,
       body: { clientId: registeredClientId, nhsNumbers: INVALID_NHS_NUMBERS },
     },
-    response: { status: 400, headers: jsonResponseHeaders, body: { code: 'error.bad-request', data: M.string('"nhsNumbers[0]" with value "abc" fails to match the required pattern: /^[1-9][0-9]{9}$/') } },
+    response: {
+      status: 400,
+      headers: jsonResponseHeaders,
+      body: {
+        code: 'error.bad-request',
+        data: M.string('"nhsNumbers[0]" with value "abc" fails to match the required pattern: /^[1-9][0-9]{9}$/'),
+      },
+    },
   },
   {
     key: 'unknown-api-key',
@@ -70,8 +87,15 @@ export const RECORD_SERVICE_INTERACTIONS: readonly RecordServiceInteraction[] = 
       method: 'POST',
       path: '/records',
       headers: { Authorization: M.regex(CREDENTIAL, 'Bearer unknown-api-key'), 'Content-Type': headerMatchers.json() },
-      body: { clientId: M.string(EXAMPLE_CLIENT_ID), nhsNumbers: M.eachLike(M.regex(NHS_NUMBER_PATTERN, EXAMPLE_NHS_NUMBER), 1) },
+      body: {
+        clientId: M.string(EXAMPLE_CLIENT_ID),
+        nhsNumbers: M.eachLike(M.regex(NHS_NUMBER_PATTERN, EXAMPLE_NHS_NUMBER), 1),
+      },
     },
-    response: { status: 401, headers: jsonResponseHeaders, body: { code: 'error.unauthorized', data: M.string('Unauthorized') } },
+    response: {
+      status: 401,
+      headers: jsonResponseHeaders,
+      body: { code: 'error.unauthorized', data: M.string('Unauthorized') },
+    },
   },
 ];

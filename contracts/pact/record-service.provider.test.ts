@@ -16,7 +16,11 @@ import { RECORD_SERVICE_INTERACTIONS, RECORD_SERVICE_STATES } from './record-ser
 import { runPactVerification, type StateHandlers } from './verify';
 
 const PACT = shippedPact(RECORD_SERVICE_PACT_FILE);
-const CLIENT = { clientId: 'pact-verification-client', apiKey: 'pact-verification-api-key-0001', resourceType: 'Appointment' as const };
+const CLIENT = {
+  clientId: 'pact-verification-client',
+  apiKey: 'pact-verification-api-key-0001',
+  resourceType: 'Appointment' as const,
+};
 
 describe('PCA-RecordService (provider): the mock Record Service against the committed pact', () => {
   let server: RunningServer;
@@ -27,10 +31,17 @@ describe('PCA-RecordService (provider): the mock Record Service against the comm
     store = openRegistrationStore(':memory:');
     clients = new ClientRegistry([]);
     let tokenUrl = '';
-    server = await listen(createRecordServiceApp({
-      clients, mode: 'strict', profile: 'int', syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
-      tokenUrl: () => tokenUrl, keyRing: new KeyRing(), store,
-    }));
+    server = await listen(
+      createRecordServiceApp({
+        clients,
+        mode: 'strict',
+        profile: 'int',
+        syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+        tokenUrl: () => tokenUrl,
+        keyRing: new KeyRing(),
+        store,
+      }),
+    );
     tokenUrl = `${server.url}/oauth2/token`;
   });
 
@@ -54,7 +65,9 @@ describe('PCA-RecordService (provider): the mock Record Service against the comm
     const run = await runPactVerification({ providerBaseUrl: server.url, pactFile: PACT, stateHandlers });
     expect(run.runProblems).toEqual([]);
     expect(run.interactions.map((i) => [i.description, i.outcome, i.problems])).toEqual(
-      [...RECORD_SERVICE_INTERACTIONS].sort((a, b) => (a.description < b.description ? -1 : 1)).map((i) => [i.description, 'passed', []]),
+      [...RECORD_SERVICE_INTERACTIONS]
+        .sort((a, b) => (a.description < b.description ? -1 : 1))
+        .map((i) => [i.description, 'passed', []]),
     );
     // The pact's example NHS number was registered for the client the state set up.
     expect(store.countDistinct(CLIENT.clientId)).toBe(1);
@@ -62,15 +75,28 @@ describe('PCA-RecordService (provider): the mock Record Service against the comm
 
   it('fails the refusals against a provider that acknowledges everything', async () => {
     const lax = express();
-    lax.post('/records', (_req, res) => { res.json({ result: 'success' }); });
+    lax.post('/records', (_req, res) => {
+      res.json({ result: 'success' });
+    });
     const bad = await listen(lax);
     try {
-      const run = await runPactVerification({ providerBaseUrl: bad.url, pactFile: PACT, stateHandlers: { [RECORD_SERVICE_STATES.registered]: async () => ({ clientId: 'x', apiKey: 'y' }), [RECORD_SERVICE_STATES.unknownKey]: async () => undefined } });
-      expect(run.interactions.filter((i) => i.outcome === 'failed').map((i) => i.description).sort()).toEqual([
-        'a batch sent with an API key the Record Service does not know',
-        'a batch with invalid NHS numbers',
-      ]);
-      expect(run.interactions.find((i) => i.description === 'a batch with invalid NHS numbers')!.problems).toContainEqual(expect.objectContaining({ type: 'status', message: expect.stringContaining('400') }));
+      const run = await runPactVerification({
+        providerBaseUrl: bad.url,
+        pactFile: PACT,
+        stateHandlers: {
+          [RECORD_SERVICE_STATES.registered]: async () => ({ clientId: 'x', apiKey: 'y' }),
+          [RECORD_SERVICE_STATES.unknownKey]: async () => undefined,
+        },
+      });
+      expect(
+        run.interactions
+          .filter((i) => i.outcome === 'failed')
+          .map((i) => i.description)
+          .sort(),
+      ).toEqual(['a batch sent with an API key the Record Service does not know', 'a batch with invalid NHS numbers']);
+      expect(
+        run.interactions.find((i) => i.description === 'a batch with invalid NHS numbers')!.problems,
+      ).toContainEqual(expect.objectContaining({ type: 'status', message: expect.stringContaining('400') }));
     } finally {
       await bad.close();
     }

@@ -61,21 +61,39 @@ export function otherNhsNumber(nhsNumber: string): string {
 export function packStates(pack: FixturePack, clock: Clock = systemClock): StateSource {
   const roster = chooseRoster(pack, clock.now());
   const byState: Record<string, { patient?: PackPatient; role: string }> = {
-    [SUPPLIER_STATES.withAppointments]: { patient: roster.withData.Appointment, role: 'an eligible patient with at least one appointment' },
-    [SUPPLIER_STATES.withDocuments]: { patient: roster.withData.DocumentReference, role: 'an eligible patient with at least one document' },
-    [SUPPLIER_STATES.withTasks]: { patient: roster.withData.Task, role: 'an eligible patient with at least one task (questionnaire)' },
-    [SUPPLIER_STATES.withNothing]: { patient: roster.withNothing, role: 'an eligible patient with no appointments, documents or tasks' },
+    [SUPPLIER_STATES.withAppointments]: {
+      patient: roster.withData.Appointment,
+      role: 'an eligible patient with at least one appointment',
+    },
+    [SUPPLIER_STATES.withDocuments]: {
+      patient: roster.withData.DocumentReference,
+      role: 'an eligible patient with at least one document',
+    },
+    [SUPPLIER_STATES.withTasks]: {
+      patient: roster.withData.Task,
+      role: 'an eligible patient with at least one task (questionnaire)',
+    },
+    [SUPPLIER_STATES.withNothing]: {
+      patient: roster.withNothing,
+      role: 'an eligible patient with no appointments, documents or tasks',
+    },
     [SUPPLIER_STATES.under16]: { patient: roster.under16, role: 'a patient under 16' },
   };
   return {
     description: `fixture pack "${pack.name}"`,
     async setup(state) {
       const entry = byState[state];
-      if (!entry) throw new StateError(`the fixture pack cannot set up state "${state}"; it knows ${SUPPLIER_STATE_NAMES.map((s) => `"${s}"`).join(', ')}. Use --provider-states-url for a pact with other states.`);
-      if (!entry.patient) throw new StateError(`state "${state}" needs ${entry.role}, and pack "${pack.name}" has none`);
+      if (!entry)
+        throw new StateError(
+          `the fixture pack cannot set up state "${state}"; it knows ${SUPPLIER_STATE_NAMES.map((s) => `"${s}"`).join(', ')}. Use --provider-states-url for a pact with other states.`,
+        );
+      if (!entry.patient)
+        throw new StateError(`state "${state}" needs ${entry.role}, and pack "${pack.name}" has none`);
       const patient = packPatientData(entry.patient);
       const otherPatient = roster.other(entry.patient);
-      const other = otherPatient ? packPatientData(otherPatient) : { nhsNumber: otherNhsNumber(patient.nhsNumber), birthDate: patient.birthDate };
+      const other = otherPatient
+        ? packPatientData(otherPatient)
+        : { nhsNumber: otherNhsNumber(patient.nhsNumber), birthDate: patient.birthDate };
       return { patient, other, values: { nhsNumber: patient.nhsNumber, birthDate: patient.birthDate } };
     },
     async teardown() {},
@@ -102,7 +120,8 @@ export function remoteStates(url: string, opts: RemoteStateOptions = {}): StateS
         timeoutMs,
       });
     } catch (e) {
-      if (e instanceof UnreachableError || e instanceof TimeoutError) throw new StateError(`the provider-state endpoint ${url} could not be reached for "${state}": ${e.message}`);
+      if (e instanceof UnreachableError || e instanceof TimeoutError)
+        throw new StateError(`the provider-state endpoint ${url} could not be reached for "${state}": ${e.message}`);
       throw e;
     }
   };
@@ -111,21 +130,39 @@ export function remoteStates(url: string, opts: RemoteStateOptions = {}): StateS
     async setup(state, params) {
       const res = await call(state, params, 'setup');
       if (res.status < 200 || res.status > 299) {
-        throw new StateError(`the provider-state endpoint answered ${res.status} to the setup of "${state}": ${redactText(res.text.slice(0, 300)) || '(no body)'}`);
+        throw new StateError(
+          `the provider-state endpoint answered ${res.status} to the setup of "${state}": ${redactText(res.text.slice(0, 300)) || '(no body)'}`,
+        );
       }
-      const body = res.json ?? (() => { try { return JSON.parse(res.text) as unknown; } catch { return undefined; } })();
+      const body =
+        res.json ??
+        (() => {
+          try {
+            return JSON.parse(res.text) as unknown;
+          } catch {
+            return undefined;
+          }
+        })();
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        throw new StateError(`the provider-state endpoint must answer the setup of "${state}" with a JSON object like {"nhsNumber": "9000000009", "birthDate": "1970-01-01"}`);
+        throw new StateError(
+          `the provider-state endpoint must answer the setup of "${state}" with a JSON object like {"nhsNumber": "9000000009", "birthDate": "1970-01-01"}`,
+        );
       }
       const b = body as Record<string, unknown>;
       const nhs = checkNhsNumber(b.nhsNumber);
-      if (!nhs.valid) throw new StateError(`the provider-state endpoint's answer for "${state}" has no usable "nhsNumber": ${nhs.message}`);
+      if (!nhs.valid)
+        throw new StateError(
+          `the provider-state endpoint's answer for "${state}" has no usable "nhsNumber": ${nhs.message}`,
+        );
       const nhsNumber = b.nhsNumber as string;
       if (typeof b.birthDate !== 'string' || !DATE.test(b.birthDate)) {
-        throw new StateError(`the provider-state endpoint's answer for "${state}" (patient ${maskNhsNumber(nhsNumber)}) needs "birthDate" as YYYY-MM-DD: the NHS login ID token carries it and your API cross-checks it`);
+        throw new StateError(
+          `the provider-state endpoint's answer for "${state}" (patient ${maskNhsNumber(nhsNumber)}) needs "birthDate" as YYYY-MM-DD: the NHS login ID token carries it and your API cross-checks it`,
+        );
       }
       const values: Record<string, string | number | boolean> = {};
-      for (const [k, v] of Object.entries(b)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') values[k] = v;
+      for (const [k, v] of Object.entries(b))
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') values[k] = v;
       const familyName = typeof b.familyName === 'string' ? b.familyName : undefined;
       const patient: StatePatient = { nhsNumber, birthDate: b.birthDate, ...(familyName ? { familyName } : {}) };
       return { patient, other: { nhsNumber: otherNhsNumber(nhsNumber), birthDate: b.birthDate }, values };

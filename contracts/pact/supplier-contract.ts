@@ -14,8 +14,14 @@ import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { INVALID_IDENTIFIER } from '../../suites/checks/probes';
 import { APPOINTMENT_STATUSES, CONSULTATION_MEDIUM_CODES, TASK_STATUSES } from '../schemas/common';
 import {
-  EXAMPLE_CORRELATION_ID, EXAMPLE_NHS_NUMBER, FHIR_DATETIME_PATTERN, HTTPS_URL_PATTERN, PATIENT_IDENTIFIER_PATTERN,
-  fromStateMatching, headerMatchers, oneOf,
+  EXAMPLE_CORRELATION_ID,
+  EXAMPLE_NHS_NUMBER,
+  FHIR_DATETIME_PATTERN,
+  HTTPS_URL_PATTERN,
+  PATIENT_IDENTIFIER_PATTERN,
+  fromStateMatching,
+  headerMatchers,
+  oneOf,
 } from './contract';
 
 /** Provider states, by their exact text (the keys of a supplier's state handlers). */
@@ -47,9 +53,17 @@ export const IDENTIFIER_EXPRESSION = `${NHS_NUMBER_SYSTEM}|\${nhsNumber}`;
 export const INVALID_PATIENT_IDENTIFIER = INVALID_IDENTIFIER;
 
 export type InteractionKey =
-  | 'appointments' | 'documents' | 'tasks'
-  | 'no-appointments' | 'no-documents' | 'no-tasks'
-  | 'missing-identifier' | 'invalid-identifier' | 'no-bearer' | 'under-16' | 'other-patients-token';
+  | 'appointments'
+  | 'documents'
+  | 'tasks'
+  | 'no-appointments'
+  | 'no-documents'
+  | 'no-tasks'
+  | 'missing-identifier'
+  | 'invalid-identifier'
+  | 'no-bearer'
+  | 'under-16'
+  | 'other-patients-token';
 
 export interface SupplierInteraction {
   key: InteractionKey;
@@ -65,7 +79,11 @@ export interface SupplierInteraction {
   body: unknown;
 }
 
-const PATHS: Record<ProducerResourceType, string> = { Appointment: '/Appointment', DocumentReference: '/DocumentReference', Task: '/Task' };
+const PATHS: Record<ProducerResourceType, string> = {
+  Appointment: '/Appointment',
+  DocumentReference: '/DocumentReference',
+  Task: '/Task',
+};
 
 export function contractPath(type: ProducerResourceType): string {
   return PATHS[type];
@@ -81,8 +99,14 @@ const appointmentEntry = {
     // The aggregator reads the Location participants for the trust and the building.
     participant: M.eachLike({ actor: { type: M.string('Location') } }),
     extension: M.arrayContaining(
-      { url: M.equal(PCA_URLS.portalLink), valueUrl: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Appointment/example-appointment-id') },
-      { url: M.equal(PCA_URLS.consultationMedium), valueCode: M.regex(oneOf(CONSULTATION_MEDIUM_CODES), 'FACE_TO_FACE') },
+      {
+        url: M.equal(PCA_URLS.portalLink),
+        valueUrl: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Appointment/example-appointment-id'),
+      },
+      {
+        url: M.equal(PCA_URLS.consultationMedium),
+        valueCode: M.regex(oneOf(CONSULTATION_MEDIUM_CODES), 'FACE_TO_FACE'),
+      },
     ),
   },
 };
@@ -93,7 +117,9 @@ const documentEntry = {
     id: M.string('example-document-id'),
     status: M.equal('current'),
     // The portal link of a document is its attachment URL.
-    content: M.eachLike({ attachment: { url: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Document/example-document-id') } }),
+    content: M.eachLike({
+      attachment: { url: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Document/example-document-id') },
+    }),
   },
 };
 
@@ -103,11 +129,17 @@ const taskEntry = {
     id: M.string('example-task-id'),
     status: M.regex(oneOf(TASK_STATUSES), 'requested'),
     // The portal link of a questionnaire.
-    reasonReference: { reference: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Questionnaire/example-task-id') },
+    reasonReference: {
+      reference: M.regex(HTTPS_URL_PATTERN, 'https://portal.example.nhs.uk/Questionnaire/example-task-id'),
+    },
   },
 };
 
-const ENTRY: Record<ProducerResourceType, unknown> = { Appointment: appointmentEntry, DocumentReference: documentEntry, Task: taskEntry };
+const ENTRY: Record<ProducerResourceType, unknown> = {
+  Appointment: appointmentEntry,
+  DocumentReference: documentEntry,
+  Task: taskEntry,
+};
 
 function bundleWithEntries(type: ProducerResourceType): unknown {
   return { resourceType: 'Bundle', type: 'searchset', total: M.integer(1), entry: M.eachLike(ENTRY[type], 1) };
@@ -117,16 +149,30 @@ function bundleWithEntries(type: ProducerResourceType): unknown {
 const EMPTY_BUNDLE = { resourceType: 'Bundle', type: 'searchset', total: 0 };
 
 /** The standard's error tables disagree on codes between table and example, so only the shape is pinned. */
-const OPERATION_OUTCOME = { resourceType: 'OperationOutcome', issue: M.eachLike({ severity: M.equal('error'), code: M.string('exception') }) };
+const OPERATION_OUTCOME = {
+  resourceType: 'OperationOutcome',
+  issue: M.eachLike({ severity: M.equal('error'), code: M.string('exception') }),
+};
 /** Under 16 is the one error whose code and diagnostics the consumer API relies on. */
-const UNDER_16_OUTCOME = { resourceType: 'OperationOutcome', issue: M.eachLike({ severity: M.equal('error'), code: M.equal('forbidden'), diagnostics: M.equal('UNDER_16_DENIED') }) };
+const UNDER_16_OUTCOME = {
+  resourceType: 'OperationOutcome',
+  issue: M.eachLike({
+    severity: M.equal('error'),
+    code: M.equal('forbidden'),
+    diagnostics: M.equal('UNDER_16_DENIED'),
+  }),
+};
 
 const WITH_DATA: Record<ProducerResourceType, { key: InteractionKey; noun: string; state: SupplierState }> = {
   Appointment: { key: 'appointments', noun: 'appointments', state: SUPPLIER_STATES.withAppointments },
   DocumentReference: { key: 'documents', noun: 'documents', state: SUPPLIER_STATES.withDocuments },
   Task: { key: 'tasks', noun: 'tasks', state: SUPPLIER_STATES.withTasks },
 };
-const WITHOUT_DATA: Record<ProducerResourceType, InteractionKey> = { Appointment: 'no-appointments', DocumentReference: 'no-documents', Task: 'no-tasks' };
+const WITHOUT_DATA: Record<ProducerResourceType, InteractionKey> = {
+  Appointment: 'no-appointments',
+  DocumentReference: 'no-documents',
+  Task: 'no-tasks',
+};
 
 const TYPES: readonly ProducerResourceType[] = ['Appointment', 'DocumentReference', 'Task'];
 
@@ -205,9 +251,19 @@ export const SUPPLIER_INTERACTIONS: readonly SupplierInteraction[] = [
 ];
 
 export function supplierRequest(i: SupplierInteraction): V3Request {
-  const query = i.identifier === 'missing'
-    ? undefined
-    : { 'patient:identifier': i.identifier === 'invalid' ? INVALID_PATIENT_IDENTIFIER : fromStateMatching(PATIENT_IDENTIFIER_PATTERN, IDENTIFIER_EXPRESSION, `${NHS_NUMBER_SYSTEM}|${EXAMPLE_NHS_NUMBER}`) };
+  const query =
+    i.identifier === 'missing'
+      ? undefined
+      : {
+          'patient:identifier':
+            i.identifier === 'invalid'
+              ? INVALID_PATIENT_IDENTIFIER
+              : fromStateMatching(
+                  PATIENT_IDENTIFIER_PATTERN,
+                  IDENTIFIER_EXPRESSION,
+                  `${NHS_NUMBER_SYSTEM}|${EXAMPLE_NHS_NUMBER}`,
+                ),
+        };
   return {
     method: 'GET',
     path: contractPath(i.resourceType),

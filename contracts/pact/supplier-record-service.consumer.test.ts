@@ -19,24 +19,41 @@ const CLIENT_ID = 'pep-01';
 const session = consumerPactSession(PCA_SUPPLIER, PCA_RECORD_SERVICE);
 afterAll(() => session.cleanup());
 
-const upload = (baseUrl: string, apiKey: string) => uploadPack({
-  recordsUrl: baseUrl,
-  clientId: CLIENT_ID,
-  auth: { type: 'api-key', apiKey },
-  pack,
-  journal: ':memory:',
-  clock: { now: () => ON },
-  retry: { maxAttempts: 1 },
-});
+const upload = (baseUrl: string, apiKey: string) =>
+  uploadPack({
+    recordsUrl: baseUrl,
+    clientId: CLIENT_ID,
+    auth: { type: 'api-key', apiKey },
+    pack,
+    journal: ':memory:',
+    clock: { now: () => ON },
+    retry: { maxAttempts: 1 },
+  });
 
 const EXERCISE: Record<RecordInteractionKey, (baseUrl: string) => Promise<void>> = {
   accepted: async (url) => {
     const report = await upload(url, 'consumer-test-api-key');
-    expect(report).toMatchObject({ outcome: 'complete', acknowledged: eligible, failed: 0, batches: 1, recordsUrl: `${url}/records` });
+    expect(report).toMatchObject({
+      outcome: 'complete',
+      acknowledged: eligible,
+      failed: 0,
+      batches: 1,
+      recordsUrl: `${url}/records`,
+    });
   },
   'invalid-nhs-numbers': async (url) => {
-    const result = await sendRecordsBatch({ url: `${url}/records`, authorization: 'Bearer consumer-test-api-key', clientId: CLIENT_ID, nhsNumbers: INVALID_NHS_NUMBERS });
-    expect(result).toMatchObject({ kind: 'refused', status: 400, retryable: false, detail: expect.stringContaining('error.bad-request') });
+    const result = await sendRecordsBatch({
+      url: `${url}/records`,
+      authorization: 'Bearer consumer-test-api-key',
+      clientId: CLIENT_ID,
+      nhsNumbers: INVALID_NHS_NUMBERS,
+    });
+    expect(result).toMatchObject({
+      kind: 'refused',
+      status: 400,
+      retryable: false,
+      detail: expect.stringContaining('error.bad-request'),
+    });
   },
   'unknown-api-key': async (url) => {
     const report = await upload(url, 'not-a-registered-key');
@@ -62,9 +79,15 @@ describe('PCA-Supplier -> PCA-RecordService (consumer)', () => {
     const generated = session.generated();
     if (updateRequested()) session.update();
     const committed = session.committed();
-    if (committed === undefined) throw new Error(`${session.committedPath} is missing: run \`npm run pact:update\` (${UPDATE_ENV}=1) and commit it`);
+    if (committed === undefined)
+      throw new Error(
+        `${session.committedPath} is missing: run \`npm run pact:update\` (${UPDATE_ENV}=1) and commit it`,
+      );
     const diff = firstDifference(generated, committed);
-    if (diff) throw new Error(`the PCA-Supplier -> PCA-RecordService contract changed; if that is intended, run \`npm run pact:update\` and commit ${session.committedPath}.\nFirst difference at ${diff}`);
+    if (diff)
+      throw new Error(
+        `the PCA-Supplier -> PCA-RecordService contract changed; if that is intended, run \`npm run pact:update\` and commit ${session.committedPath}.\nFirst difference at ${diff}`,
+      );
     expect(generated).toBe(committed);
   });
 });

@@ -13,7 +13,12 @@ import type { FixturePack } from '../../fixtures/pack';
 import { PackIndex } from '../../fixtures/pack';
 import { isUnder16 } from '../../core/clock';
 import type { FaultName } from '../../mocks/supplier/faults';
-import { startSupplierStack, STACK_CLIENT_ID, STACK_CLIENT_SECRET, type SupplierStack } from '../../mocks/supplier/stack';
+import {
+  startSupplierStack,
+  STACK_CLIENT_ID,
+  STACK_CLIENT_SECRET,
+  type SupplierStack,
+} from '../../mocks/supplier/stack';
 import { createCredentials } from '../../suites/credentials';
 import { shippedPact, SUPPLIER_PACT_FILE } from './contract';
 import { packStates, remoteStates, type StateSource } from './states';
@@ -23,15 +28,26 @@ import { type SupplierVerification, verifySupplier } from './verify';
 const PACT = shippedPact(SUPPLIER_PACT_FILE);
 const pack = buildDefaultPack(systemClock.now());
 const ALL = SUPPLIER_INTERACTIONS.map((i) => i.description).sort();
-const NOTHING_TO_SHOW = SUPPLIER_INTERACTIONS.filter((i) => i.state === SUPPLIER_STATES.withNothing).map((i) => i.description).sort();
+const NOTHING_TO_SHOW = SUPPLIER_INTERACTIONS.filter((i) => i.state === SUPPLIER_STATES.withNothing)
+  .map((i) => i.description)
+  .sort();
 
-function verifyAgainst(stack: SupplierStack, usedPack: FixturePack, v: { states?: StateSource; paths?: Record<string, string> } = {}): Promise<SupplierVerification> {
+function verifyAgainst(
+  stack: SupplierStack,
+  usedPack: FixturePack,
+  v: { states?: StateSource; paths?: Record<string, string> } = {},
+): Promise<SupplierVerification> {
   return verifySupplier({
     supplierUrl: stack.supplier.url,
     pactFile: PACT,
     ...(v.paths ? { paths: v.paths } : {}),
     credentials: createCredentials({
-      access: { kind: 'client-credentials', tokenUrl: `${stack.supplier.url}/oauth2/token`, clientId: STACK_CLIENT_ID, clientSecret: STACK_CLIENT_SECRET },
+      access: {
+        kind: 'client-credentials',
+        tokenUrl: `${stack.supplier.url}/oauth2/token`,
+        clientId: STACK_CLIENT_ID,
+        clientSecret: STACK_CLIENT_SECRET,
+      },
       nhsLogin: { url: stack.issuer },
     }),
     states: v.states ?? packStates(usedPack),
@@ -39,9 +55,20 @@ function verifyAgainst(stack: SupplierStack, usedPack: FixturePack, v: { states?
 }
 
 /** A supplier of its own, for a fault or a pack the shared conforming one does not have. */
-async function withSupplier<T>(opts: { fault?: FaultName; pack?: FixturePack; paths?: { appointments?: string; documents?: string; tasks?: string } }, body: (stack: SupplierStack, usedPack: FixturePack) => Promise<T>): Promise<T> {
+async function withSupplier<T>(
+  opts: {
+    fault?: FaultName;
+    pack?: FixturePack;
+    paths?: { appointments?: string; documents?: string; tasks?: string };
+  },
+  body: (stack: SupplierStack, usedPack: FixturePack) => Promise<T>,
+): Promise<T> {
   const usedPack = opts.pack ?? pack;
-  const stack = await startSupplierStack({ pack: usedPack, ...(opts.fault ? { fault: opts.fault } : {}), ...(opts.paths ? { paths: opts.paths } : {}) });
+  const stack = await startSupplierStack({
+    pack: usedPack,
+    ...(opts.fault ? { fault: opts.fault } : {}),
+    ...(opts.paths ? { paths: opts.paths } : {}),
+  });
   try {
     return await body(stack, usedPack);
   } finally {
@@ -50,32 +77,47 @@ async function withSupplier<T>(opts: { fault?: FaultName; pack?: FixturePack; pa
 }
 
 let conforming: SupplierStack;
-beforeAll(async () => { conforming = await startSupplierStack({ pack }); });
+beforeAll(async () => {
+  conforming = await startSupplierStack({ pack });
+});
 afterAll(() => conforming.close());
 
-const failed = (v: SupplierVerification) => v.interactions.filter((i) => i.outcome === 'failed').map((i) => i.description).sort();
+const failed = (v: SupplierVerification) =>
+  v.interactions
+    .filter((i) => i.outcome === 'failed')
+    .map((i) => i.description)
+    .sort();
 
 describe('PCA-Supplier (provider): the reference supplier against the committed pact', () => {
   it('verifies every interaction of the conforming supplier', async () => {
     const v = await verifyAgainst(conforming, pack);
     expect(v.runProblems).toEqual([]);
-    expect(v.interactions.map((i) => [i.description, i.outcome, i.problems])).toEqual(ALL.map((d) => [d, 'passed', []]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)));
+    expect(v.interactions.map((i) => [i.description, i.outcome, i.problems])).toEqual(
+      ALL.map((d) => [d, 'passed', []]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
     expect(v.passed).toBe(true);
-    expect(v.pact).toMatchObject({ consumer: 'PCA', provider: 'PCA-Supplier', interactions: SUPPLIER_INTERACTIONS.length });
+    expect(v.pact).toMatchObject({
+      consumer: 'PCA',
+      provider: 'PCA-Supplier',
+      interactions: SUPPLIER_INTERACTIONS.length,
+    });
   });
 
   it('fails every interaction, on the X-Correlation-ID header, under --fault no-correlation-echo', async () => {
     const v = await withSupplier({ fault: 'no-correlation-echo' }, (st, p) => verifyAgainst(st, p));
     expect(v.passed).toBe(false);
     expect(failed(v)).toEqual(ALL);
-    for (const i of v.interactions) expect(i.problems).toContainEqual(expect.objectContaining({ type: 'header', where: 'X-Correlation-ID' }));
+    for (const i of v.interactions)
+      expect(i.problems).toContainEqual(expect.objectContaining({ type: 'header', where: 'X-Correlation-ID' }));
   });
 
   it('fails exactly the "nothing to show" interactions under --fault empty-200', async () => {
     const v = await withSupplier({ fault: 'empty-200' }, (st, p) => verifyAgainst(st, p));
     expect(v.passed).toBe(false);
     expect(failed(v)).toEqual(NOTHING_TO_SHOW);
-    const one = v.interactions.find((i) => i.description === 'a request for the appointments of a patient with nothing to show')!;
+    const one = v.interactions.find(
+      (i) => i.description === 'a request for the appointments of a patient with nothing to show',
+    )!;
     expect(one.state).toBe(SUPPLIER_STATES.withNothing);
     expect(one.problems.map((p) => p.type)).toEqual(expect.arrayContaining(['header']));
     expect(one.problems.some((p) => p.type.startsWith('body'))).toBe(true);
@@ -85,13 +127,27 @@ describe('PCA-Supplier (provider): the reference supplier against the committed 
     const v = await withSupplier({ fault: 'wrong-content-type' }, (st, p) => verifyAgainst(st, p));
     expect(failed(v)).toEqual(ALL);
     for (const i of v.interactions) {
-      expect(i.problems).toContainEqual(expect.objectContaining({ type: 'header', where: 'Content-Type', actual: expect.stringContaining('application/json') }));
+      expect(i.problems).toContainEqual(
+        expect.objectContaining({
+          type: 'header',
+          where: 'Content-Type',
+          actual: expect.stringContaining('application/json'),
+        }),
+      );
     }
   });
 
-  it('maps the contract paths onto the supplier\'s own paths', async () => {
-    const paths = { appointments: '/fhir/R4/Appointment', documents: '/fhir/R4/DocumentReference', tasks: '/fhir/R4/Task' };
-    const v = await withSupplier({ paths }, (st, p) => verifyAgainst(st, p, { paths: { Appointment: paths.appointments, DocumentReference: paths.documents, Task: paths.tasks } }));
+  it("maps the contract paths onto the supplier's own paths", async () => {
+    const paths = {
+      appointments: '/fhir/R4/Appointment',
+      documents: '/fhir/R4/DocumentReference',
+      tasks: '/fhir/R4/Task',
+    };
+    const v = await withSupplier({ paths }, (st, p) =>
+      verifyAgainst(st, p, {
+        paths: { Appointment: paths.appointments, DocumentReference: paths.documents, Task: paths.tasks },
+      }),
+    );
     expect(failed(v)).toEqual([]);
   });
 
@@ -101,11 +157,14 @@ describe('PCA-Supplier (provider): the reference supplier against the committed 
     const v = await verifyAgainst(conforming, noChildren);
     expect(failed(v)).toEqual(['a request for the appointments of a patient under 16']);
     const under16 = v.interactions.find((i) => i.state === SUPPLIER_STATES.under16)!;
-    expect(under16.problems).toContainEqual({ type: 'state', message: expect.stringContaining('needs a patient under 16') });
+    expect(under16.problems).toContainEqual({
+      type: 'state',
+      message: expect.stringContaining('needs a patient under 16'),
+    });
   });
 });
 
-describe('provider states from the supplier\'s own endpoint (--provider-states-url)', () => {
+describe("provider states from the supplier's own endpoint (--provider-states-url)", () => {
   let endpoint: RunningServer;
   const calls: Array<{ state: string; action: string; params: unknown }> = [];
   const index = new PackIndex(pack);
@@ -137,7 +196,11 @@ describe('provider states from the supplier\'s own endpoint (--provider-states-u
     const setups = calls.filter((c) => c.action === 'setup');
     expect(setups).toHaveLength(SUPPLIER_INTERACTIONS.length);
     expect(calls.filter((c) => c.action === 'teardown')).toHaveLength(SUPPLIER_INTERACTIONS.length);
-    expect(setups).toContainEqual({ state: SUPPLIER_STATES.withAppointments, action: 'setup', params: { idTokenFor: 'another patient' } });
+    expect(setups).toContainEqual({
+      state: SUPPLIER_STATES.withAppointments,
+      action: 'setup',
+      params: { idTokenFor: 'another patient' },
+    });
   });
 
   it('fails the interactions that need a valid ID token, with the reason, when the endpoint leaves out the birth date', async () => {
@@ -146,8 +209,17 @@ describe('provider states from the supplier\'s own endpoint (--provider-states-u
     // Without a patient the pact's example token is sent: the requests meant to be refused with a 400 or
     // 401 still are, every other one is refused too and fails.
     const refusedAnyway = new Set(['missing-identifier', 'invalid-identifier', 'no-bearer', 'other-patients-token']);
-    expect(failed(v)).toEqual(SUPPLIER_INTERACTIONS.filter((i) => !refusedAnyway.has(i.key)).map((i) => i.description).sort());
-    const appts = v.interactions.find((i) => i.description === 'a request for the appointments of a patient who has some')!;
-    expect(appts.problems).toContainEqual({ type: 'state', message: expect.stringContaining('needs "birthDate" as YYYY-MM-DD') });
+    expect(failed(v)).toEqual(
+      SUPPLIER_INTERACTIONS.filter((i) => !refusedAnyway.has(i.key))
+        .map((i) => i.description)
+        .sort(),
+    );
+    const appts = v.interactions.find(
+      (i) => i.description === 'a request for the appointments of a patient who has some',
+    )!;
+    expect(appts.problems).toContainEqual({
+      type: 'state',
+      message: expect.stringContaining('needs "birthDate" as YYYY-MM-DD'),
+    });
   });
 });

@@ -113,7 +113,12 @@ function problemsOf(e: RawError): Problem[] {
   const m = e.mismatch;
   if (!m) return [{ type: 'error', message: 'the verifier reported a failure without details' }];
   if (m.mismatches?.length) return m.mismatches.map(problemOf);
-  return [{ type: m.type === 'error' ? 'error' : (m.type ?? 'error'), message: text(m.message) ?? 'the verifier reported a failure without details' }];
+  return [
+    {
+      type: m.type === 'error' ? 'error' : (m.type ?? 'error'),
+      message: text(m.message) ?? 'the verifier reported a failure without details',
+    },
+  ];
 }
 
 function millis(d: string | undefined): number | undefined {
@@ -136,7 +141,11 @@ export interface VerificationOutcomes {
  * is the one (descriptions are unique within a pact). `extra` adds what the harness knows about a
  * failed interaction (e.g. why its provider state could not be set up).
  */
-export function interactionOutcomes(pact: PactDocument, result: VerifierJson, extra: (description: string) => Problem[] = () => []): VerificationOutcomes {
+export function interactionOutcomes(
+  pact: PactDocument,
+  result: VerifierJson,
+  extra: (description: string) => Problem[] = () => [],
+): VerificationOutcomes {
   const byLength = [...pact.interactions].sort((a, b) => b.description.length - a.description.length);
   const problems = new Map<string, Problem[]>();
   const runProblems: Problem[] = [];
@@ -153,8 +162,10 @@ export function interactionOutcomes(pact: PactDocument, result: VerifierJson, ex
   const interactions = pact.interactions.map((i): InteractionOutcome => {
     const own = problems.get(i.description) ?? [];
     const r = ran.get(i.description);
-    if (own.length === 0 && result.interactionResults && !r) own.push({ type: 'error', message: 'the verifier did not run this interaction' });
-    if (own.length === 0 && r?.result !== undefined && !/^(success|ok|pass)/i.test(r.result)) own.push({ type: 'error', message: `the verifier reported "${r.result}" without details` });
+    if (own.length === 0 && result.interactionResults && !r)
+      own.push({ type: 'error', message: 'the verifier did not run this interaction' });
+    if (own.length === 0 && r?.result !== undefined && !/^(success|ok|pass)/i.test(r.result))
+      own.push({ type: 'error', message: `the verifier reported "${r.result}" without details` });
     const all = own.length ? [...own, ...extra(i.description)] : own;
     const state = describeStates(i);
     const durationMs = millis(r?.duration);

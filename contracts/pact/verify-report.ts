@@ -46,7 +46,12 @@ export function buildVerifyReport(v: SupplierVerification, version: string, publ
     supplierUrl: v.supplierUrl,
     pact: v.pact,
     states: v.states,
-    summary: { interactions: v.interactions.length, passed, failed: v.interactions.length - passed, verified: v.passed },
+    summary: {
+      interactions: v.interactions.length,
+      passed,
+      failed: v.interactions.length - passed,
+      verified: v.passed,
+    },
     interactions: v.interactions,
     runProblems: v.runProblems,
     notices: v.notices,
@@ -60,12 +65,14 @@ function problemLine(p: Problem): string {
 }
 
 function problemBody(problems: Problem[]): string {
-  return problems.map((p) => {
-    const lines = [problemLine(p)];
-    if (p.expected !== undefined) lines.push(`  expected: ${p.expected}`);
-    if (p.actual !== undefined) lines.push(`  actual:   ${p.actual}`);
-    return lines.join('\n');
-  }).join('\n');
+  return problems
+    .map((p) => {
+      const lines = [problemLine(p)];
+      if (p.expected !== undefined) lines.push(`  expected: ${p.expected}`);
+      if (p.actual !== undefined) lines.push(`  actual:   ${p.actual}`);
+      return lines.join('\n');
+    })
+    .join('\n');
 }
 
 export function renderVerifyJUnit(r: VerifyReport): string {
@@ -74,17 +81,39 @@ export function renderVerifyJUnit(r: VerifyReport): string {
     name: i.state ? `${i.description} (given ${i.state})` : i.description,
     classname,
     timeSeconds: (i.durationMs ?? 0) / 1000,
-    ...(i.outcome === 'failed' ? { failure: { message: i.problems[0] ? problemLine(i.problems[0]) : 'failed', type: 'PactMismatch', body: problemBody(i.problems) } } : {}),
+    ...(i.outcome === 'failed'
+      ? {
+          failure: {
+            message: i.problems[0] ? problemLine(i.problems[0]) : 'failed',
+            type: 'PactMismatch',
+            body: problemBody(i.problems),
+          },
+        }
+      : {}),
   }));
   if (r.runProblems.length) {
-    cases.push({ name: 'verification run', classname, error: { message: problemLine(r.runProblems[0]!), type: 'PactVerifier', body: problemBody(r.runProblems) } });
+    cases.push({
+      name: 'verification run',
+      classname,
+      error: { message: problemLine(r.runProblems[0]!), type: 'PactVerifier', body: problemBody(r.runProblems) },
+    });
   }
-  return renderJUnit([{
-    name: `Pact ${r.pact.consumer} -> ${r.pact.provider}`,
-    timestamp: r.verifiedAt,
-    properties: { supplier: r.supplierUrl, pact: path.basename(r.pact.file), pactSha256: r.pact.sha256, states: r.states },
-    cases,
-  }], 'pca-harness verify');
+  return renderJUnit(
+    [
+      {
+        name: `Pact ${r.pact.consumer} -> ${r.pact.provider}`,
+        timestamp: r.verifiedAt,
+        properties: {
+          supplier: r.supplierUrl,
+          pact: path.basename(r.pact.file),
+          pactSha256: r.pact.sha256,
+          states: r.states,
+        },
+        cases,
+      },
+    ],
+    'pca-harness verify',
+  );
 }
 
 export function renderVerifyConsole(r: VerifyReport, opts: { reportFiles?: Record<string, string> } = {}): string {
@@ -111,13 +140,20 @@ export function renderVerifyConsole(r: VerifyReport, opts: { reportFiles?: Recor
   for (const p of r.runProblems) out.push(`  ERROR ${problemLine(p)}`);
   out.push('');
   if (r.publish) {
-    out.push(r.publish.published
-      ? `verification results published to ${r.publish.broker} for provider version ${r.publish.providerVersion}`
-      : `verification results NOT published: ${r.publish.error ?? 'unknown reason'}`);
+    out.push(
+      r.publish.published
+        ? `verification results published to ${r.publish.broker} for provider version ${r.publish.providerVersion}`
+        : `verification results NOT published: ${r.publish.error ?? 'unknown reason'}`,
+    );
   }
   if (opts.reportFiles) out.push(`reports: ${Object.values(opts.reportFiles).join(', ')}`);
-  out.push(s.verified
-    ? `VERIFIED: the supplier honours every interaction of the ${r.pact.consumer} -> ${r.pact.provider} contract`
-    : `FAILED: ${s.failed} of ${s.interactions} interactions not honoured: ${r.interactions.filter((i) => i.outcome === 'failed').map((i) => `"${i.description}"`).join(', ')}`);
+  out.push(
+    s.verified
+      ? `VERIFIED: the supplier honours every interaction of the ${r.pact.consumer} -> ${r.pact.provider} contract`
+      : `FAILED: ${s.failed} of ${s.interactions} interactions not honoured: ${r.interactions
+          .filter((i) => i.outcome === 'failed')
+          .map((i) => `"${i.description}"`)
+          .join(', ')}`,
+  );
   return `${out.join('\n')}\n`;
 }

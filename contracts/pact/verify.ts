@@ -27,7 +27,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxy, waitForServerReady } from '@pact-foundation/pact/src/dsl/verifier/proxy';
-import type { ProxyOptions, StateHandlers as ProxyStateHandlers } from '@pact-foundation/pact/src/dsl/verifier/proxy/types';
+import type {
+  ProxyOptions,
+  StateHandlers as ProxyStateHandlers,
+} from '@pact-foundation/pact/src/dsl/verifier/proxy/types';
 import { type Clock, systemClock } from '../../core/clock';
 import type { ProducerResourceType } from '../../core/fhir';
 import { fetchWithTimeout } from '../../core/http';
@@ -38,7 +41,14 @@ import { EXAMPLE_NHS_NUMBER } from './contract';
 import { type PactDocument, readPact } from './pact-file';
 import { type StatePatient, StateError, type StateSource } from './states';
 import { ANOTHER_PATIENT, contractPath, ID_TOKEN_PARAM } from './supplier-contract';
-import { type InteractionOutcome, interactionOutcomes, parseVerifierJson, type Problem, stripAnsi, VerifierRunError } from './verifier-results';
+import {
+  type InteractionOutcome,
+  interactionOutcomes,
+  parseVerifierJson,
+  type Problem,
+  stripAnsi,
+  VerifierRunError,
+} from './verifier-results';
 
 /** Where the proxy receives the verifier's provider-state calls; never forwarded to the provider. */
 const STATE_SETUP_PATH = '/_pactSetup';
@@ -68,7 +78,8 @@ export interface RunPactOptions {
 }
 
 /** Variables the native verifier reads on its own; the child process runs without them. */
-const VERIFIER_ENV = /^(PACT_BROKER_|PACT_DESCRIPTION$|PACT_PROVIDER_STATE$|PACT_PROVIDER_NO_STATE$|PACT_DO_NOT_TRACK$)/;
+const VERIFIER_ENV =
+  /^(PACT_BROKER_|PACT_DESCRIPTION$|PACT_PROVIDER_STATE$|PACT_PROVIDER_NO_STATE$|PACT_DO_NOT_TRACK$)/;
 
 /** The child: run pact-core's verifier with the options given, write what it returned to a file. */
 const CHILD = `
@@ -89,7 +100,10 @@ interface ChildResult {
   value: unknown;
 }
 
-async function runNativeVerifier(options: Record<string, unknown>, timeoutMs: number): Promise<{ result: ChildResult; output: string }> {
+async function runNativeVerifier(
+  options: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<{ result: ChildResult; output: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pca-harness-verifier-'));
   const resultFile = path.join(dir, 'result.json');
   const env: NodeJS.ProcessEnv = {};
@@ -105,17 +119,29 @@ async function runNativeVerifier(options: Record<string, unknown>, timeoutMs: nu
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['-e', CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        out += d.toString('utf8');
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('error', (e) => { clearTimeout(timer); reject(e); });
-      child.once('close', () => { clearTimeout(timer); resolve(out); });
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve(out);
+      });
     });
     let result: ChildResult;
     try {
       result = JSON.parse(readFileSync(resultFile, 'utf8')) as ChildResult;
     } catch {
-      throw new VerifierRunError(`the Pact verifier stopped without a result${output ? `: ${redactText(stripAnsi(output)).slice(-500)}` : ''}`);
+      throw new VerifierRunError(
+        `the Pact verifier stopped without a result${output ? `: ${redactText(stripAnsi(output)).slice(-500)}` : ''}`,
+      );
     }
     return { result, output };
   } finally {
@@ -127,27 +153,34 @@ async function runNativeVerifier(options: Record<string, unknown>, timeoutMs: nu
 export async function runPactVerification(opts: RunPactOptions): Promise<PactRun> {
   const pact = readPact(opts.pactFile);
   const started = performance.now();
-  const proxy = createProxy({
-    providerBaseUrl: opts.providerBaseUrl,
-    logLevel: 'error',
-    validateSSL: true,
-    changeOrigin: !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(opts.providerBaseUrl),
-    ...(opts.stateHandlers ? { stateHandlers: opts.stateHandlers } : {}),
-    ...(opts.requestFilter ? { requestFilter: opts.requestFilter } : {}),
-  }, STATE_SETUP_PATH, MESSAGES_PATH);
+  const proxy = createProxy(
+    {
+      providerBaseUrl: opts.providerBaseUrl,
+      logLevel: 'error',
+      validateSSL: true,
+      changeOrigin: !/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(opts.providerBaseUrl),
+      ...(opts.stateHandlers ? { stateHandlers: opts.stateHandlers } : {}),
+      ...(opts.requestFilter ? { requestFilter: opts.requestFilter } : {}),
+    },
+    STATE_SETUP_PATH,
+    MESSAGES_PATH,
+  );
   try {
     await waitForServerReady(proxy);
     const port = (proxy.address() as AddressInfo).port;
     const base = `http://127.0.0.1:${port}`;
     const perRequest = opts.timeoutMs ?? 30_000;
-    const { result, output } = await runNativeVerifier({
-      provider: pact.provider.name,
-      providerBaseUrl: base,
-      providerStatesSetupUrl: `${base}${STATE_SETUP_PATH}`,
-      pactUrls: [path.resolve(opts.pactFile)],
-      logLevel: 'error',
-      timeout: perRequest,
-    }, perRequest * (pact.interactions.length + 2) + 30_000);
+    const { result, output } = await runNativeVerifier(
+      {
+        provider: pact.provider.name,
+        providerBaseUrl: base,
+        providerStatesSetupUrl: `${base}${STATE_SETUP_PATH}`,
+        pactUrls: [path.resolve(opts.pactFile)],
+        logLevel: 'error',
+        timeout: perRequest,
+      },
+      perRequest * (pact.interactions.length + 2) + 30_000,
+    );
     // A failed verification rejects with the JSON result as its message; anything else means it could not run.
     if (!result.ok && (typeof result.value !== 'string' || !result.value.trimStart().startsWith('{'))) {
       throw new VerifierRunError(`the Pact verifier could not run: ${redactText(stripAnsi(String(result.value)))}`);
@@ -158,7 +191,10 @@ export async function runPactVerification(opts: RunPactOptions): Promise<PactRun
     while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
     return { pact, interactions, runProblems, output: lines, durationMs: performance.now() - started };
   } finally {
-    await new Promise<void>((resolve) => { proxy.close(() => resolve()); proxy.closeAllConnections(); });
+    await new Promise<void>((resolve) => {
+      proxy.close(() => resolve());
+      proxy.closeAllConnections();
+    });
   }
 }
 
@@ -196,7 +232,13 @@ interface ActiveState {
 }
 
 function asPackPatient(p: StatePatient): PackPatient {
-  return { nhsNumber: p.nhsNumber, birthDate: p.birthDate, name: { given: [], family: p.familyName ?? 'TESTPATIENT' }, flags: {}, expected: {} };
+  return {
+    nhsNumber: p.nhsNumber,
+    birthDate: p.birthDate,
+    name: { given: [], family: p.familyName ?? 'TESTPATIENT' },
+    flags: {},
+    expected: {},
+  };
 }
 
 function stateKey(state: string, params: Record<string, unknown>): string {
@@ -216,7 +258,10 @@ export async function verifySupplier(opts: VerifySupplierOptions): Promise<Suppl
   await assertReachable(opts.supplierUrl);
   // A wrong secret or an NHS login that will not mint is one clear message, not eleven failed interactions.
   await opts.credentials.accessToken();
-  await opts.credentials.idToken({ kind: 'valid', patient: asPackPatient({ nhsNumber: EXAMPLE_NHS_NUMBER, birthDate: '1970-01-01' }) });
+  await opts.credentials.idToken({
+    kind: 'valid',
+    patient: asPackPatient({ nhsNumber: EXAMPLE_NHS_NUMBER, birthDate: '1970-01-01' }),
+  });
 
   const pathMap = new Map<string, string>();
   for (const [type, p] of Object.entries(opts.paths ?? {}) as Array<[ProducerResourceType, string | undefined]>) {
@@ -233,11 +278,17 @@ export async function verifySupplier(opts: VerifySupplierOptions): Promise<Suppl
   for (const name of stateNames) {
     handlers[name] = {
       setup: async (parameters) => {
-        const params = (typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {}) as Record<string, unknown>;
+        const params = (
+          typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {}
+        ) as Record<string, unknown>;
         opts.onState?.(name, setups++);
         try {
           const resolved = await opts.states.setup(name, params);
-          active = { patient: resolved.patient, other: resolved.other, idToken: params[ID_TOKEN_PARAM] === ANOTHER_PATIENT ? 'another patient' : 'own' };
+          active = {
+            patient: resolved.patient,
+            other: resolved.other,
+            idToken: params[ID_TOKEN_PARAM] === ANOTHER_PATIENT ? 'another patient' : 'own',
+          };
           return resolved.values;
         } catch (e) {
           active = undefined;
@@ -248,7 +299,9 @@ export async function verifySupplier(opts: VerifySupplierOptions): Promise<Suppl
       },
       teardown: async (parameters) => {
         active = undefined;
-        const params = (typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {}) as Record<string, unknown>;
+        const params = (
+          typeof parameters === 'object' && parameters !== null && !Array.isArray(parameters) ? parameters : {}
+        ) as Record<string, unknown>;
         await opts.states.teardown(name, params);
         return undefined;
       },
@@ -256,9 +309,14 @@ export async function verifySupplier(opts: VerifySupplierOptions): Promise<Suppl
   }
 
   const idTokenFor = async (s: ActiveState): Promise<string | undefined> => {
-    const minted = s.idToken === 'another patient'
-      ? await opts.credentials.idToken({ kind: 'other-patient', patient: asPackPatient(s.patient), other: asPackPatient(s.other) })
-      : await opts.credentials.idToken({ kind: 'valid', patient: asPackPatient(s.patient) });
+    const minted =
+      s.idToken === 'another patient'
+        ? await opts.credentials.idToken({
+            kind: 'other-patient',
+            patient: asPackPatient(s.patient),
+            other: asPackPatient(s.other),
+          })
+        : await opts.credentials.idToken({ kind: 'valid', patient: asPackPatient(s.patient) });
     if ('unavailable' in minted) {
       notices.push(`no ID token could be minted: ${minted.unavailable}`);
       return undefined;
@@ -275,16 +333,20 @@ export async function verifySupplier(opts: VerifySupplierOptions): Promise<Suppl
         req.url = `${mapped}${q >= 0 ? req.url.slice(q) : ''}`;
       }
       // Only credentials the pact sends are replaced: an interaction without a bearer stays without one.
-      if (req.headers.authorization !== undefined) req.headers.authorization = `Bearer ${await opts.credentials.accessToken()}`;
+      if (req.headers.authorization !== undefined)
+        req.headers.authorization = `Bearer ${await opts.credentials.accessToken()}`;
       if (req.headers['nhsd-id-token'] !== undefined && active) {
         const token = await idTokenFor(active);
         if (token) req.headers['nhsd-id-token'] = token;
       }
     };
-    rewrite().then(() => next(), (e: unknown) => {
-      notices.push(`credentials for a request could not be obtained: ${(e as Error)?.message ?? String(e)}`);
-      next();
-    });
+    rewrite().then(
+      () => next(),
+      (e: unknown) => {
+        notices.push(`credentials for a request could not be obtained: ${(e as Error)?.message ?? String(e)}`);
+        next();
+      },
+    );
   };
 
   const explain = (description: string): Problem[] => {

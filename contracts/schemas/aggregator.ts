@@ -5,9 +5,22 @@
  * schema is what keeps it honest. Decisions on the spec's contradictions: E-nn in docs/spec-errata.md.
  */
 import {
-  CONSULTATION_MEDIUM_CODES, ISSUE_SEVERITIES, URLS,
-  type ExtensionDef, type JsonSchema, constant, extensionArray, fhirDate, fhirDateTime, instant, mustContain,
-  nhsNumberIdentifier, odsIdentifier, oneOfStrings, str, uri,
+  CONSULTATION_MEDIUM_CODES,
+  ISSUE_SEVERITIES,
+  URLS,
+  type ExtensionDef,
+  type JsonSchema,
+  constant,
+  extensionArray,
+  fhirDate,
+  fhirDateTime,
+  instant,
+  mustContain,
+  nhsNumberIdentifier,
+  odsIdentifier,
+  oneOfStrings,
+  str,
+  uri,
 } from './common';
 
 export const AGGREGATOR_URLS = {
@@ -32,8 +45,14 @@ export const AGGREGATOR_URLS = {
 } as const;
 
 export const CONSUMER_APPOINTMENT_STATUS_CODES = [
-  'booked', 'fulfilled', 'cancelled', 'noshow',
-  'bookedPendingCancellation', 'bookedPendingReschedule', 'bookedPendingChange', 'cancelledPendingReschedule',
+  'booked',
+  'fulfilled',
+  'cancelled',
+  'noshow',
+  'bookedPendingCancellation',
+  'bookedPendingReschedule',
+  'bookedPendingChange',
+  'cancelledPendingReschedule',
 ] as const;
 export const CONSUMER_READ_RECEIPT_CODES = ['read', 'unread', 'seen'] as const;
 export const CONSUMER_QUESTIONNAIRE_STATUSES = ['not-started', 'in-progress', 'completed', 'cancelled'] as const;
@@ -65,7 +84,14 @@ const commonActivityExtensions: ExtensionDef[] = [
     required: ['valueUrl'],
     properties: {
       valueUrl: uri,
-      extension: { type: 'array', items: { type: 'object', required: ['url', 'valueCode'], properties: { url: oneOfStrings(['client-id', AGGREGATOR_URLS.clientId]), valueCode: str } } },
+      extension: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['url', 'valueCode'],
+          properties: { url: oneOfStrings(['client-id', AGGREGATOR_URLS.clientId]), valueCode: str },
+        },
+      },
     },
   },
   { url: AGGREGATOR_URLS.clientId, required: ['valueCode'], properties: { valueCode: str } },
@@ -81,8 +107,11 @@ function activityExtensions(kind: string, defs: ExtensionDef[]): JsonSchema {
   return {
     ...extensionArray([...commonActivityExtensions, ...defs], `a ${kind} activity`),
     allOf: [
-      mustContain('the Portal-Link extension', { type: 'object', required: ['url'], properties: { url: { const: URLS.portalLink } } },
-        'every activity carries the deep link the NHS App opens ("Always present")'),
+      mustContain(
+        'the Portal-Link extension',
+        { type: 'object', required: ['url'], properties: { url: { const: URLS.portalLink } } },
+        'every activity carries the deep link the NHS App opens ("Always present")',
+      ),
     ],
   };
 }
@@ -101,12 +130,27 @@ const referral = activity({
       {
         url: AGGREGATOR_URLS.ersReferralState,
         required: ['valueCoding'],
-        properties: { valueCoding: { type: 'object', required: ['system', 'code'], properties: { system: constant(AGGREGATOR_URLS.ersReferralStateSystem), code: oneOfStrings(ERS_REFERRAL_STATES) } } },
+        properties: {
+          valueCoding: {
+            type: 'object',
+            required: ['system', 'code'],
+            properties: {
+              system: constant(AGGREGATOR_URLS.ersReferralStateSystem),
+              code: oneOfStrings(ERS_REFERRAL_STATES),
+            },
+          },
+        },
       },
       {
         url: AGGREGATOR_URLS.specialty,
         required: ['valueCoding'],
-        properties: { valueCoding: { type: 'object', required: ['system', 'display'], properties: { system: constant(URLS.specialty), display: str } } },
+        properties: {
+          valueCoding: {
+            type: 'object',
+            required: ['system', 'display'],
+            properties: { system: constant(URLS.specialty), display: str },
+          },
+        },
       },
     ]),
     description: { type: 'string' },
@@ -115,9 +159,10 @@ const referral = activity({
       required: ['start'],
       properties: {
         start: instant,
-        extension: extensionArray([
-          { url: AGGREGATOR_URLS.reviewDueDate, required: ['valueDate'], properties: { valueDate: fhirDate } },
-        ], 'a referral\'s scheduledPeriod'),
+        extension: extensionArray(
+          [{ url: AGGREGATOR_URLS.reviewDueDate, required: ['valueDate'], properties: { valueDate: fhirDate } }],
+          "a referral's scheduledPeriod",
+        ),
       },
     },
     performer,
@@ -134,10 +179,27 @@ const booking = activity({
       {
         url: AGGREGATOR_URLS.appointmentStatus,
         required: ['valueCoding'],
-        properties: { valueCoding: { type: 'object', required: ['system', 'code'], properties: { system: constant(AGGREGATOR_URLS.appointmentStatusSystem), code: oneOfStrings(CONSUMER_APPOINTMENT_STATUS_CODES) } } },
+        properties: {
+          valueCoding: {
+            type: 'object',
+            required: ['system', 'code'],
+            properties: {
+              system: constant(AGGREGATOR_URLS.appointmentStatusSystem),
+              code: oneOfStrings(CONSUMER_APPOINTMENT_STATUS_CODES),
+            },
+          },
+        },
       },
-      { url: URLS.consultationMedium, required: ['valueCode'], properties: { valueCode: oneOfStrings(CONSULTATION_MEDIUM_CODES) } },
-      { url: AGGREGATOR_URLS.encounterClass, required: ['valueCode'], properties: { valueCode: oneOfStrings(ENCOUNTER_CLASSES) } },
+      {
+        url: URLS.consultationMedium,
+        required: ['valueCode'],
+        properties: { valueCode: oneOfStrings(CONSULTATION_MEDIUM_CODES) },
+      },
+      {
+        url: AGGREGATOR_URLS.encounterClass,
+        required: ['valueCode'],
+        properties: { valueCode: oneOfStrings(ENCOUNTER_CLASSES) },
+      },
     ]),
     description: str,
     scheduledPeriod: { type: 'object', required: ['start'], properties: { start: instant, end: instant } },
@@ -154,7 +216,11 @@ const document = activity({
     status: constant('in-progress'),
     extension: activityExtensions('document', [
       linkedResource,
-      { url: AGGREGATOR_URLS.readReceipt, required: ['valueCode'], properties: { valueCode: oneOfStrings(CONSUMER_READ_RECEIPT_CODES) } },
+      {
+        url: AGGREGATOR_URLS.readReceipt,
+        required: ['valueCode'],
+        properties: { valueCode: oneOfStrings(CONSUMER_READ_RECEIPT_CODES) },
+      },
     ]),
     description: str,
     scheduledPeriod: { type: 'object', required: ['start'], properties: { start: instant } },
@@ -173,7 +239,13 @@ const questionnaire = activity({
       {
         url: AGGREGATOR_URLS.questionnaireType,
         required: ['valueCoding'],
-        properties: { valueCoding: { type: 'object', required: ['system', 'code'], properties: { system: constant(AGGREGATOR_URLS.questionnaireTypeSystem), code: str } } },
+        properties: {
+          valueCoding: {
+            type: 'object',
+            required: ['system', 'code'],
+            properties: { system: constant(AGGREGATOR_URLS.questionnaireTypeSystem), code: str },
+          },
+        },
       },
       { url: AGGREGATOR_URLS.questionnaireLastModified, required: ['valueDate'], properties: { valueDate: fhirDate } },
     ]),
@@ -184,7 +256,10 @@ const questionnaire = activity({
 });
 
 const ACTIVITY_KINDS: Array<[string, JsonSchema]> = [
-  ['ServiceRequest', referral], ['Appointment', booking], ['DocumentReference', document], ['QuestionnaireResponse', questionnaire],
+  ['ServiceRequest', referral],
+  ['Appointment', booking],
+  ['DocumentReference', document],
+  ['QuestionnaireResponse', questionnaire],
 ];
 
 const activityItem: JsonSchema = {
@@ -198,13 +273,20 @@ const activityItem: JsonSchema = {
     },
   },
   allOf: ACTIVITY_KINDS.map(([kind, schema]) => ({
-    if: { required: ['detail'], properties: { detail: { type: 'object', required: ['kind'], properties: { kind: { const: kind } } } } },
+    if: {
+      required: ['detail'],
+      properties: { detail: { type: 'object', required: ['kind'], properties: { kind: { const: kind } } } },
+    },
     then: schema,
   })),
 };
 
 const waitTime: ExtensionDef['properties'] = {
-  valueDuration: { type: 'object', required: ['value', 'unit'], properties: { value: { type: 'number', minimum: 0 }, unit: str } },
+  valueDuration: {
+    type: 'object',
+    required: ['value', 'unit'],
+    properties: { value: { type: 'number', minimum: 0 }, unit: str },
+  },
 };
 
 export const carePlanSchema: JsonSchema = {
@@ -214,7 +296,14 @@ export const carePlanSchema: JsonSchema = {
   properties: {
     resourceType: constant('CarePlan'),
     meta: { type: 'object', properties: { lastUpdated: instant, profile: profiles(AGGREGATOR_URLS.carePlanProfile) } },
-    identifier: { type: 'array', items: { type: 'object', required: ['system', 'value'], properties: { system: constant(URLS.carePathwayId), value: str } } },
+    identifier: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['system', 'value'],
+        properties: { system: constant(URLS.carePathwayId), value: str },
+      },
+    },
     status: oneOfStrings(['active', 'completed']),
     intent: constant('order'),
     title: str,
@@ -224,10 +313,13 @@ export const carePlanSchema: JsonSchema = {
       properties: {
         start: fhirDateTime,
         end: fhirDateTime,
-        extension: extensionArray([
-          { url: AGGREGATOR_URLS.plannedWaitTime, required: ['valueDuration'], properties: waitTime },
-          { url: AGGREGATOR_URLS.percentile80WaitTime, required: ['valueDuration'], properties: waitTime },
-        ], 'a waiting-list period'),
+        extension: extensionArray(
+          [
+            { url: AGGREGATOR_URLS.plannedWaitTime, required: ['valueDuration'], properties: waitTime },
+            { url: AGGREGATOR_URLS.percentile80WaitTime, required: ['valueDuration'], properties: waitTime },
+          ],
+          'a waiting-list period',
+        ),
       },
     },
     author: { type: 'object', properties: { type: constant('Organization'), identifier: odsIdentifier, display: str } },
@@ -255,7 +347,8 @@ export const upstreamOperationOutcomeSchema: JsonSchema = {
           severity: oneOfStrings(ISSUE_SEVERITIES),
           code: {
             ...oneOfStrings(UPSTREAM_ISSUE_CODES),
-            'x-hint': 'timeout = the supplier did not answer in time; structure = its response failed validation; transient/exception = an unexpected error; business-rule = data suppressed by a rule',
+            'x-hint':
+              'timeout = the supplier did not answer in time; structure = its response failed validation; transient/exception = an unexpected error; business-rule = data suppressed by a rule',
           },
           diagnostics: str,
           extension: {
@@ -264,7 +357,13 @@ export const upstreamOperationOutcomeSchema: JsonSchema = {
             items: {
               type: 'object',
               required: ['url', 'valueCode'],
-              properties: { url: { ...constant(URLS.errorSource), 'x-hint': 'the issue names its supplier with the ExtensionErrorSource extension' }, valueCode: str },
+              properties: {
+                url: {
+                  ...constant(URLS.errorSource),
+                  'x-hint': 'the issue names its supplier with the ExtensionErrorSource extension',
+                },
+                valueCode: str,
+              },
             },
           },
         },
@@ -275,7 +374,12 @@ export const upstreamOperationOutcomeSchema: JsonSchema = {
 
 function bundleEntry(resourceType: string, mode: string, resource: JsonSchema): JsonSchema {
   return {
-    if: { required: ['resource'], properties: { resource: { type: 'object', required: ['resourceType'], properties: { resourceType: { const: resourceType } } } } },
+    if: {
+      required: ['resource'],
+      properties: {
+        resource: { type: 'object', required: ['resourceType'], properties: { resourceType: { const: resourceType } } },
+      },
+    },
     then: { properties: { search: { type: 'object', properties: { mode: constant(mode) } }, resource } },
   };
 }

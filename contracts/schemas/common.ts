@@ -36,7 +36,12 @@ export const URLS = {
 /** Enumerations the producer standard defines, exported so fixtures and checks use the same lists. */
 export const APPOINTMENT_STATUSES = ['booked', 'fulfilled', 'cancelled', 'noshow'] as const;
 export const PRIORITY_CODES = ['URGENT', 'ROUTINE', 'TWO_WEEK_WAIT'] as const;
-export const REQUEST_STATUS_CODES = ['Pending Change', 'Pending Reschedule', 'Pending Cancellation', 'Confirmed Attendance'] as const;
+export const REQUEST_STATUS_CODES = [
+  'Pending Change',
+  'Pending Reschedule',
+  'Pending Cancellation',
+  'Confirmed Attendance',
+] as const;
 export const CONSULTATION_MEDIUM_CODES = ['FACE_TO_FACE', 'VIDEO_CONSULTATION', 'TELEPHONE'] as const;
 export const ENCOUNTER_CLASS_CODES = { IMP: 'inpatient encounter', AMB: 'ambulatory', HH: 'home health' } as const;
 export const READ_RECEIPT_CODES = ['Unread', 'Seen', 'Read'] as const;
@@ -48,10 +53,37 @@ export const PIFU_QUESTIONNAIRE_TYPE = 'pifu-triage';
 export const ISSUE_SEVERITIES = ['fatal', 'error', 'warning', 'information'] as const;
 /** FHIR R4 (4.0.1) IssueType, a required binding for OperationOutcome.issue.code. */
 export const FHIR_R4_ISSUE_TYPES = [
-  'invalid', 'structure', 'required', 'value', 'invariant', 'security', 'login', 'unknown', 'expired', 'forbidden',
-  'suppressed', 'processing', 'not-supported', 'duplicate', 'multiple-matches', 'not-found', 'deleted', 'too-long',
-  'code-invalid', 'extension', 'too-costly', 'business-rule', 'conflict', 'transient', 'lock-lost', 'no-store',
-  'exception', 'timeout', 'incomplete', 'throttled', 'informational',
+  'invalid',
+  'structure',
+  'required',
+  'value',
+  'invariant',
+  'security',
+  'login',
+  'unknown',
+  'expired',
+  'forbidden',
+  'suppressed',
+  'processing',
+  'not-supported',
+  'duplicate',
+  'multiple-matches',
+  'not-found',
+  'deleted',
+  'too-long',
+  'code-invalid',
+  'extension',
+  'too-costly',
+  'business-rule',
+  'conflict',
+  'transient',
+  'lock-lost',
+  'no-store',
+  'exception',
+  'timeout',
+  'incomplete',
+  'throttled',
+  'informational',
 ] as const;
 
 export const str: JsonSchema = { type: 'string', minLength: 1 };
@@ -102,7 +134,10 @@ export const nhsNumber: JsonSchema = {
   pattern: NHS_NUMBER_REGEX,
   'x-hint': 'an NHS number is 10 digits and does not start with 0',
   if: { pattern: NHS_NUMBER_REGEX },
-  then: { format: 'nhs-number', 'x-hint': 'the last digit is a Modulus 11 check digit; use a valid (synthetic) NHS number' },
+  then: {
+    format: 'nhs-number',
+    'x-hint': 'the last digit is a Modulus 11 check digit; use a valid (synthetic) NHS number',
+  },
 };
 
 /** `{system: https://fhir.nhs.uk/Id/nhs-number, value: <valid NHS number>}`. */
@@ -155,7 +190,11 @@ export const carePlanPathwayReference: JsonSchema = {
   required: ['type', 'identifier'],
   properties: {
     type: constant('CarePlan'),
-    identifier: { type: 'object', required: ['system', 'value'], properties: { system: constant(URLS.pathwayId), value: str } },
+    identifier: {
+      type: 'object',
+      required: ['system', 'value'],
+      properties: { system: constant(URLS.pathwayId), value: str },
+    },
   },
 };
 

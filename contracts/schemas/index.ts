@@ -5,14 +5,30 @@
  */
 import { aggregatorBundleSchema } from './aggregator';
 import type { JsonSchema } from './common';
-import { appointmentBundleSchema, documentReferenceBundleSchema, operationOutcomeSchema, taskBundleSchema } from './producer';
+import {
+  appointmentBundleSchema,
+  documentReferenceBundleSchema,
+  operationOutcomeSchema,
+  taskBundleSchema,
+} from './producer';
 import { recordsErrorSchema, recordsRequestSchema, recordsSuccessSchema } from './record-service';
 
 export type { JsonSchema } from './common';
 /** The spec's code lists, for fixtures and checks that must agree with the schemas. */
 export {
-  APPOINTMENT_STATUSES, CONSULTATION_MEDIUM_CODES, DOC_STATUSES, DOCUMENT_STATUSES, ENCOUNTER_CLASS_CODES, FHIR_R4_ISSUE_TYPES,
-  ISSUE_SEVERITIES, PIFU_QUESTIONNAIRE_TYPE, PRIORITY_CODES, READ_RECEIPT_CODES, REQUEST_STATUS_CODES, TASK_STATUSES, URLS,
+  APPOINTMENT_STATUSES,
+  CONSULTATION_MEDIUM_CODES,
+  DOC_STATUSES,
+  DOCUMENT_STATUSES,
+  ENCOUNTER_CLASS_CODES,
+  FHIR_R4_ISSUE_TYPES,
+  ISSUE_SEVERITIES,
+  PIFU_QUESTIONNAIRE_TYPE,
+  PRIORITY_CODES,
+  READ_RECEIPT_CODES,
+  REQUEST_STATUS_CODES,
+  TASK_STATUSES,
+  URLS,
 } from './common';
 export { UPSTREAM_ISSUE_CODES } from './aggregator';
 

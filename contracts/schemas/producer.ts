@@ -5,11 +5,35 @@
  * docs/spec-errata.md.
  */
 import {
-  APPOINTMENT_STATUSES, CONSULTATION_MEDIUM_CODES, DOC_STATUSES, DOCUMENT_STATUSES, ENCOUNTER_CLASS_CODES,
-  FHIR_R4_ISSUE_TYPES, ISSUE_SEVERITIES, PIFU_QUESTIONNAIRE_TYPE, PRIORITY_CODES, READ_RECEIPT_CODES,
-  REQUEST_STATUS_CODES, TASK_STATUSES, URLS,
-  type JsonSchema, carePlanPathwayReference, codeableConcept, constant, extensionArray, fhirId, identifier,
-  mustContain, nhsNumberIdentifier, utcInstant, oneOfStrings, organizationReference, patientReference, requiredWithHint, str, uri,
+  APPOINTMENT_STATUSES,
+  CONSULTATION_MEDIUM_CODES,
+  DOC_STATUSES,
+  DOCUMENT_STATUSES,
+  ENCOUNTER_CLASS_CODES,
+  FHIR_R4_ISSUE_TYPES,
+  ISSUE_SEVERITIES,
+  PIFU_QUESTIONNAIRE_TYPE,
+  PRIORITY_CODES,
+  READ_RECEIPT_CODES,
+  REQUEST_STATUS_CODES,
+  TASK_STATUSES,
+  URLS,
+  type JsonSchema,
+  carePlanPathwayReference,
+  codeableConcept,
+  constant,
+  extensionArray,
+  fhirId,
+  identifier,
+  mustContain,
+  nhsNumberIdentifier,
+  utcInstant,
+  oneOfStrings,
+  organizationReference,
+  patientReference,
+  requiredWithHint,
+  str,
+  uri,
 } from './common';
 
 const consultationMediumExtension: JsonSchema = {
@@ -25,37 +49,51 @@ const portalLinkExtension: JsonSchema = {
 };
 
 const appointmentExtensions: JsonSchema = {
-  ...extensionArray([
-    {
-      url: URLS.priority,
-      required: ['valueCoding'],
-      properties: {
-        valueCoding: {
-          type: 'object',
-          required: ['system', 'code'],
-          properties: { system: constant(URLS.ersPriority), code: oneOfStrings(PRIORITY_CODES) },
+  ...extensionArray(
+    [
+      {
+        url: URLS.priority,
+        required: ['valueCoding'],
+        properties: {
+          valueCoding: {
+            type: 'object',
+            required: ['system', 'code'],
+            properties: { system: constant(URLS.ersPriority), code: oneOfStrings(PRIORITY_CODES) },
+          },
         },
       },
-    },
-    { url: URLS.requestStatus, required: ['valueCode'], properties: { valueCode: oneOfStrings(REQUEST_STATUS_CODES) } },
-    {
-      url: URLS.consultationMedium,
-      required: ['valueCode'],
-      properties: {
-        valueCode: {
-          ...oneOfStrings(CONSULTATION_MEDIUM_CODES),
-          'x-hint': 'VIRTUAL is deprecated and the aggregator drops it (with any other unlisted value): use VIDEO_CONSULTATION or TELEPHONE',
+      {
+        url: URLS.requestStatus,
+        required: ['valueCode'],
+        properties: { valueCode: oneOfStrings(REQUEST_STATUS_CODES) },
+      },
+      {
+        url: URLS.consultationMedium,
+        required: ['valueCode'],
+        properties: {
+          valueCode: {
+            ...oneOfStrings(CONSULTATION_MEDIUM_CODES),
+            'x-hint':
+              'VIRTUAL is deprecated and the aggregator drops it (with any other unlisted value): use VIDEO_CONSULTATION or TELEPHONE',
+          },
         },
       },
-    },
-    { url: URLS.portalLink, required: ['valueUrl'], properties: { valueUrl: uri } },
-  ], 'Appointment'),
+      { url: URLS.portalLink, required: ['valueUrl'], properties: { valueUrl: uri } },
+    ],
+    'Appointment',
+  ),
   allOf: [
-    mustContain('the Portal-Link extension (deep link into your portal)', portalLinkExtension,
-      `add {"url": "${URLS.portalLink}", "valueUrl": "https://..."}`),
+    mustContain(
+      'the Portal-Link extension (deep link into your portal)',
+      portalLinkExtension,
+      `add {"url": "${URLS.portalLink}", "valueUrl": "https://..."}`,
+    ),
     // E-05: required on every appointment, the inpatient example notwithstanding.
-    mustContain('the Consultation-Medium extension', consultationMediumExtension,
-      `add {"url": "${URLS.consultationMedium}", "valueCode": "FACE_TO_FACE" | "VIDEO_CONSULTATION" | "TELEPHONE"}; the spec marks it required on every appointment, inpatient ones included (E-05 in docs/spec-errata.md)`),
+    mustContain(
+      'the Consultation-Medium extension',
+      consultationMediumExtension,
+      `add {"url": "${URLS.consultationMedium}", "valueCode": "FACE_TO_FACE" | "VIDEO_CONSULTATION" | "TELEPHONE"}; the spec marks it required on every appointment, inpatient ones included (E-05 in docs/spec-errata.md)`,
+    ),
   ],
 };
 
@@ -87,14 +125,23 @@ const odsLocationParticipant: JsonSchema = {
   type: 'object',
   required: ['actor'],
   properties: {
-    actor: { type: 'object', required: ['type', 'identifier'], properties: { type: { const: 'Location' }, identifier: { type: 'object', required: ['system'], properties: { system: { const: URLS.ods } } } } },
+    actor: {
+      type: 'object',
+      required: ['type', 'identifier'],
+      properties: {
+        type: { const: 'Location' },
+        identifier: { type: 'object', required: ['system'], properties: { system: { const: URLS.ods } } },
+      },
+    },
   },
 };
 
 const physicalLocationParticipant: JsonSchema = {
   type: 'object',
   required: ['actor'],
-  properties: { actor: { type: 'object', required: ['type', 'display'], properties: { type: { const: 'Location' }, display: str } } },
+  properties: {
+    actor: { type: 'object', required: ['type', 'display'], properties: { type: { const: 'Location' }, display: str } },
+  },
 };
 
 const isFaceToFace: JsonSchema = {
@@ -102,7 +149,11 @@ const isFaceToFace: JsonSchema = {
   properties: {
     extension: {
       type: 'array',
-      contains: { type: 'object', required: ['url', 'valueCode'], properties: { url: { const: URLS.consultationMedium }, valueCode: { const: 'FACE_TO_FACE' } } },
+      contains: {
+        type: 'object',
+        required: ['url', 'valueCode'],
+        properties: { url: { const: URLS.consultationMedium }, valueCode: { const: 'FACE_TO_FACE' } },
+      },
     },
   },
 };
@@ -113,7 +164,12 @@ const isInpatient: JsonSchema = {
     appointmentType: {
       type: 'object',
       required: ['coding'],
-      properties: { coding: { type: 'array', contains: { type: 'object', required: ['code'], properties: { code: { const: 'IMP' } } } } },
+      properties: {
+        coding: {
+          type: 'array',
+          contains: { type: 'object', required: ['code'], properties: { code: { const: 'IMP' } } },
+        },
+      },
     },
   },
 };
@@ -143,7 +199,11 @@ export const appointmentSchema: JsonSchema = {
               required: ['system', 'code'],
               properties: {
                 system: oneOfStrings([URLS.specialty, URLS.specialtyStu3]),
-                code: { type: 'string', pattern: '^[0-9]{3}$', 'x-hint': 'a three-digit NHS specialty (treatment function) code, e.g. 330' },
+                code: {
+                  type: 'string',
+                  pattern: '^[0-9]{3}$',
+                  'x-hint': 'a three-digit NHS specialty (treatment function) code, e.g. 330',
+                },
                 display: str,
               },
             },
@@ -176,29 +236,51 @@ export const appointmentSchema: JsonSchema = {
     // E-17: an array of identifiers in the spec and its examples (R4 has one Identifier per Reference).
     basedOn: {
       type: 'array',
-      items: { type: 'object', required: ['identifier'], properties: { identifier: { type: 'array', items: identifier, 'x-hint': 'the spec lists UBRN, referral and PathwayId identifiers in an array (E-17)' } } },
+      items: {
+        type: 'object',
+        required: ['identifier'],
+        properties: {
+          identifier: {
+            type: 'array',
+            items: identifier,
+            'x-hint': 'the spec lists UBRN, referral and PathwayId identifiers in an array (E-17)',
+          },
+        },
+      },
     },
     participant: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', required: ['actor', 'status'], properties: { actor: participantActor, status: oneOfStrings(['accepted']) } },
+      items: {
+        type: 'object',
+        required: ['actor', 'status'],
+        properties: { actor: participantActor, status: oneOfStrings(['accepted']) },
+      },
       allOf: [
-        mustContain('a Location participant identified by the providing organisation\'s ODS code', odsLocationParticipant,
-          `add {"actor": {"type": "Location", "identifier": {"system": "${URLS.ods}", "value": "<ODS code>"}}, "status": "accepted"}`),
+        mustContain(
+          "a Location participant identified by the providing organisation's ODS code",
+          odsLocationParticipant,
+          `add {"actor": {"type": "Location", "identifier": {"system": "${URLS.ods}", "value": "<ODS code>"}}, "status": "accepted"}`,
+        ),
       ],
     },
   },
   allOf: [
     // E-04: required by the spec's schema although its examples omit it.
-    requiredWithHint(['specialty'],
-      `add "specialty": [{"coding": [{"system": "${URLS.specialty}", "code": "<3-digit code>", "display": "<name>"}]}]; the spec's schema requires it although its examples omit it (E-04 in docs/spec-errata.md)`),
+    requiredWithHint(
+      ['specialty'],
+      `add "specialty": [{"coding": [{"system": "${URLS.specialty}", "code": "<3-digit code>", "display": "<name>"}]}]; the spec's schema requires it although its examples omit it (E-04 in docs/spec-errata.md)`,
+    ),
     {
       // "Appointment location ... required for physical appointments only."
       if: isFaceToFace,
       then: {
         properties: {
-          participant: mustContain('a Location participant with a display name (required for face-to-face appointments)', physicalLocationParticipant,
-            'add {"actor": {"type": "Location", "display": "<building, department>"}, "status": "accepted"}'),
+          participant: mustContain(
+            'a Location participant with a display name (required for face-to-face appointments)',
+            physicalLocationParticipant,
+            'add {"actor": {"type": "Location", "display": "<building, department>"}, "status": "accepted"}',
+          ),
         },
       },
     },
@@ -210,9 +292,10 @@ export const appointmentSchema: JsonSchema = {
   ],
 };
 
-const readReceiptExtensions = extensionArray([
-  { url: URLS.readReceipt, required: ['valueCode'], properties: { valueCode: oneOfStrings(READ_RECEIPT_CODES) } },
-], 'DocumentReference');
+const readReceiptExtensions = extensionArray(
+  [{ url: URLS.readReceipt, required: ['valueCode'], properties: { valueCode: oneOfStrings(READ_RECEIPT_CODES) } }],
+  'DocumentReference',
+);
 
 const period: JsonSchema = { type: 'object', properties: { start: utcInstant, end: utcInstant } };
 
@@ -230,7 +313,11 @@ export const documentReferenceSchema: JsonSchema = {
     status: oneOfStrings(DOCUMENT_STATUSES),
     docStatus: oneOfStrings(DOC_STATUSES),
     // E-10: R4 CodeableConcept, not the spec's string.
-    type: { ...codeableConcept, 'x-hint': 'FHIR R4 DocumentReference.type is a CodeableConcept ({"coding": [...], "text": ...}), not a string (E-10)' },
+    type: {
+      ...codeableConcept,
+      'x-hint':
+        'FHIR R4 DocumentReference.type is a CodeableConcept ({"coding": [...], "text": ...}), not a string (E-10)',
+    },
     category: { type: 'array', items: codeableConcept },
     subject: patientReference,
     context: {
@@ -244,7 +331,12 @@ export const documentReferenceSchema: JsonSchema = {
             required: ['type'],
             properties: { type: constant('Appointment'), reference: str },
             // E-09: R4 and the spec's example say `reference`; the spec's schema says `references`.
-            allOf: [requiredWithHint(['reference'], 'the link to the appointment goes in "reference" (FHIR R4 and the spec\'s example), not "references" (E-09)')],
+            allOf: [
+              requiredWithHint(
+                ['reference'],
+                'the link to the appointment goes in "reference" (FHIR R4 and the spec\'s example), not "references" (E-09)',
+              ),
+            ],
           },
         },
         period,
@@ -285,7 +377,12 @@ const isPifu: JsonSchema = {
     reasonCode: {
       type: 'object',
       required: ['coding'],
-      properties: { coding: { type: 'array', contains: { type: 'object', required: ['code'], properties: { code: { const: PIFU_QUESTIONNAIRE_TYPE } } } } },
+      properties: {
+        coding: {
+          type: 'array',
+          contains: { type: 'object', required: ['code'], properties: { code: { const: PIFU_QUESTIONNAIRE_TYPE } } },
+        },
+      },
     },
   },
 };
@@ -298,7 +395,11 @@ export const taskSchema: JsonSchema = {
     resourceType: constant('Task'),
     id: fhirId,
     // E-08: R4 Task.identifier is 0..*; the spec's schema shows a single object.
-    identifier: { type: 'array', items: identifier, 'x-hint': 'FHIR R4 Task.identifier is an array of identifiers (E-08)' },
+    identifier: {
+      type: 'array',
+      items: identifier,
+      'x-hint': 'FHIR R4 Task.identifier is an array of identifiers (E-08)',
+    },
     basedOn: { type: 'array', maxItems: 1, items: carePlanPathwayReference },
     status: oneOfStrings(TASK_STATUSES),
     intent: constant('plan'),
@@ -327,7 +428,8 @@ export const taskSchema: JsonSchema = {
         coding: {
           type: 'array',
           minItems: 1,
-          'x-hint': 'CodeableConcept.coding is an array of codings (FHIR R4 and the spec\'s example), not one object (E-07)',
+          'x-hint':
+            "CodeableConcept.coding is an array of codings (FHIR R4 and the spec's example), not one object (E-07)",
           items: {
             type: 'object',
             required: ['system', 'code', 'display'],
@@ -337,31 +439,43 @@ export const taskSchema: JsonSchema = {
         text: str,
       },
     },
-    extension: extensionArray([
-      {
-        url: URLS.taskTreatmentFunction,
-        required: ['valueCoding'],
-        properties: {
-          valueCoding: {
-            type: 'object',
-            required: ['system', 'code'],
-            properties: { system: constant(URLS.specialty), code: str, display: str },
+    extension: extensionArray(
+      [
+        {
+          url: URLS.taskTreatmentFunction,
+          required: ['valueCoding'],
+          properties: {
+            valueCoding: {
+              type: 'object',
+              required: ['system', 'code'],
+              properties: { system: constant(URLS.specialty), code: str, display: str },
+            },
           },
         },
-      },
-    ], 'Task'),
+      ],
+      'Task',
+    ),
   },
   allOf: [
     // E-06: the spec's schema says `authored`; FHIR R4 and the spec's example say `authoredOn`.
-    requiredWithHint(['authoredOn'], 'the date the questionnaire was made available goes in "authoredOn" (FHIR R4 and the spec\'s example), not "authored" (E-06)'),
+    requiredWithHint(
+      ['authoredOn'],
+      'the date the questionnaire was made available goes in "authoredOn" (FHIR R4 and the spec\'s example), not "authored" (E-06)',
+    ),
     {
       // PIFU questionnaires: the treatment function "must be provided" and basedOn "is required".
       if: isPifu,
       then: {
-        ...requiredWithHint(['basedOn', 'extension'], 'a pifu-triage Task needs basedOn (its care pathway) and the Task-TreatmentFunction extension'),
+        ...requiredWithHint(
+          ['basedOn', 'extension'],
+          'a pifu-triage Task needs basedOn (its care pathway) and the Task-TreatmentFunction extension',
+        ),
         properties: {
-          extension: mustContain('the Task-TreatmentFunction extension (required for pifu-triage questionnaires)', treatmentFunctionExtension,
-            `add {"url": "${URLS.taskTreatmentFunction}", "valueCoding": {"system": "${URLS.specialty}", "code": "<3-digit code>"}}`),
+          extension: mustContain(
+            'the Task-TreatmentFunction extension (required for pifu-triage questionnaires)',
+            treatmentFunctionExtension,
+            `add {"url": "${URLS.taskTreatmentFunction}", "valueCoding": {"system": "${URLS.specialty}", "code": "<3-digit code>"}}`,
+          ),
           basedOn: { minItems: 1 },
         },
       },
@@ -382,7 +496,11 @@ export function producerBundleSchema(resource: JsonSchema, resourceType: string)
       resourceType: constant('Bundle'),
       id: fhirId,
       type: constant('searchset'),
-      total: { type: 'integer', minimum: 0, 'x-hint': 'Bundle.total is the number of entries, 0 when there are none (WF-NFR-07)' },
+      total: {
+        type: 'integer',
+        minimum: 0,
+        'x-hint': 'Bundle.total is the number of entries, 0 when there are none (WF-NFR-07)',
+      },
       // E-03: absent or empty when there are no matches (the spec's emptyBundle example has none).
       entry: {
         type: 'array',
@@ -396,7 +514,10 @@ export function producerBundleSchema(resource: JsonSchema, resourceType: string)
               type: 'object',
               required: ['resourceType'],
               properties: {
-                resourceType: { const: resourceType, 'x-hint': `this endpoint returns ${resourceType} resources only; each Record Service client serves one resource type` },
+                resourceType: {
+                  const: resourceType,
+                  'x-hint': `this endpoint returns ${resourceType} resources only; each Record Service client serves one resource type`,
+                },
               },
               // Only a resource of the right type is checked further, so a wrong type gives one diagnostic, not dozens.
               if: { required: ['resourceType'], properties: { resourceType: { const: resourceType } } },
@@ -437,7 +558,8 @@ export const operationOutcomeSchema: JsonSchema = {
           severity: oneOfStrings(ISSUE_SEVERITIES),
           code: {
             ...oneOfStrings(FHIR_R4_ISSUE_TYPES),
-            'x-hint': 'use a FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html); for rate limiting that is "throttled" or "exception", not "TOO_MANY_REQUESTS" (E-13)',
+            'x-hint':
+              'use a FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html); for rate limiting that is "throttled" or "exception", not "TOO_MANY_REQUESTS" (E-13)',
           },
           details: codeableConcept,
           diagnostics: str,

@@ -6,7 +6,15 @@
  *
  * Env: PLATFORM_URL or TARGET_URL, BEARER, RATE, DURATION, P95_MS, MAX_VUS, VERIFY=true, REPORT_DIR.
  */
-import { loadPatients, optionsFor, patientIteration, profileFor, setupTokens, summaryFiles, type SetupData } from './lib/runtime.ts';
+import {
+  loadPatients,
+  optionsFor,
+  patientIteration,
+  profileFor,
+  setupTokens,
+  summaryFiles,
+  type SetupData,
+} from './lib/runtime.ts';
 import type { K6SummaryData } from './lib/summary.ts';
 
 const profile = profileFor('aggregator');

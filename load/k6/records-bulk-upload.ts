@@ -7,7 +7,15 @@
  *
  * Env: PLATFORM_URL or TARGET_URL, RECORDS_CLIENT_ID, RECORDS_API_KEY, RATE, DURATION, BATCH_SIZE, REPORT_DIR.
  */
-import { loadBatches, optionsFor, profileFor, recordsIteration, recordsTeardown, summaryFiles, type SetupData } from './lib/runtime.ts';
+import {
+  loadBatches,
+  optionsFor,
+  profileFor,
+  recordsIteration,
+  recordsTeardown,
+  summaryFiles,
+  type SetupData,
+} from './lib/runtime.ts';
 import type { K6SummaryData } from './lib/summary.ts';
 
 const profile = profileFor('records-bulk');

@@ -7,7 +7,15 @@
  * Env: SUPPLIER_URL or TARGET_URL, PLATFORM_URL (NHS login mock), BEARER or TOKEN_URL + CLIENT_ID +
  * CLIENT_SECRET, RATE, DURATION, P95_MS, MAX_VUS, VERIFY=true, REPORT_DIR. See docs/load.md.
  */
-import { loadPatients, optionsFor, patientIteration, profileFor, setupTokens, summaryFiles, type SetupData } from './lib/runtime.ts';
+import {
+  loadPatients,
+  optionsFor,
+  patientIteration,
+  profileFor,
+  setupTokens,
+  summaryFiles,
+  type SetupData,
+} from './lib/runtime.ts';
 import type { K6SummaryData } from './lib/summary.ts';
 
 const profile = profileFor(__ENV.PROFILE === 'default' ? 'default' : 'supplier-standard');

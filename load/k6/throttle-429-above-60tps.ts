@@ -7,7 +7,15 @@
  *
  * Env: API, SUPPLIER_URL or TARGET_URL, PLATFORM_URL, BEARER or TOKEN_URL + CLIENT_ID + CLIENT_SECRET, DURATION, REPORT_DIR.
  */
-import { loadPatients, optionsFor, patientIteration, profileFor, setupTokens, summaryFiles, type SetupData } from './lib/runtime.ts';
+import {
+  loadPatients,
+  optionsFor,
+  patientIteration,
+  profileFor,
+  setupTokens,
+  summaryFiles,
+  type SetupData,
+} from './lib/runtime.ts';
 import type { K6SummaryData } from './lib/summary.ts';
 
 const profile = profileFor('throttle');

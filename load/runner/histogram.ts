@@ -15,9 +15,19 @@ export class LatencyRecorder {
   /** Eighth-octave bins (index = floor(8*log2(us))) for the distribution chart. */
   private readonly bins = new Map<number, number>();
 
-  constructor(digits: 1 | 2 | 3 = 3, private readonly withBins = false) {
+  constructor(
+    digits: 1 | 2 | 3 = 3,
+    private readonly withBins = false,
+  ) {
     // Starts small and grows to the largest value seen, so a per-second recorder costs a few KB.
-    this.h = build({ useWebAssembly: false, bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: digits });
+    this.h = build({
+      useWebAssembly: false,
+      bitBucketSize: 32,
+      autoResize: true,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 2,
+      numberOfSignificantValueDigits: digits,
+    });
   }
 
   record(ms: number): void {
@@ -55,6 +65,10 @@ export class LatencyRecorder {
   distribution(): DistributionBin[] {
     return [...this.bins.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([b, count]) => ({ fromMs: 2 ** (b / BINS_PER_OCTAVE) / 1000, toMs: 2 ** ((b + 1) / BINS_PER_OCTAVE) / 1000, count }));
+      .map(([b, count]) => ({
+        fromMs: 2 ** (b / BINS_PER_OCTAVE) / 1000,
+        toMs: 2 ** ((b + 1) / BINS_PER_OCTAVE) / 1000,
+        count,
+      }));
   }
 }

@@ -40,7 +40,11 @@ describe('runLoad on virtual time', () => {
     expect(r.scheduleLag.max).toBeLessThan(0.01);
     expect(r.timeline).toHaveLength(20);
     expect(r.timeline.every((p) => p.offered === 25 && p.completed === 25)).toBe(true);
-    expect(r.verdicts.map((v) => [v.id, v.pass])).toEqual([['p95', true], ['errors', true], ['rate', true]]);
+    expect(r.verdicts.map((v) => [v.id, v.pass])).toEqual([
+      ['p95', true],
+      ['errors', true],
+      ['rate', true],
+    ]);
     expect(r.pass).toBe(true);
   });
 
@@ -89,7 +93,8 @@ describe('runLoad on virtual time', () => {
         await clock.sleep(5);
         if (i % 10 === 1) return { status: 500, ok: false, tag: 'Appointment' };
         if (i % 10 === 2) throw new Error('connection reset');
-        if (i % 10 === 3) return { status: 200, ok: true, tag: 'Appointment', verify: () => ['Bundle.total is 1, the pack expects 2'] };
+        if (i % 10 === 3)
+          return { status: 200, ok: true, tag: 'Appointment', verify: () => ['Bundle.total is 1, the pack expects 2'] };
         return { status: 200, ok: true, tag: i % 2 ? 'Appointment' : 'Task' };
       },
     });
@@ -98,13 +103,19 @@ describe('runLoad on virtual time', () => {
     expect(r.errors.byStatus).toEqual({ 500: 10 });
     expect(r.errors.transport).toEqual({ 'connection reset': 10 });
     expect(r.errors.verification).toBe(10);
-    expect(r.problemSamples).toEqual(expect.arrayContaining([{ problem: 'Bundle.total is 1, the pack expects 2', count: 10 }]));
+    expect(r.problemSamples).toEqual(
+      expect.arrayContaining([{ problem: 'Bundle.total is 1, the pack expects 2', count: 10 }]),
+    );
     expect(r.byStatus).toEqual({ 200: 80, 500: 10, 'no response': 10 });
     expect(r.endpoints.map((e) => e.tag)).toEqual(['Appointment', 'request', 'Task']);
     const errors = r.verdicts.find((v) => v.id === 'errors')!;
     expect(errors.pass).toBe(false);
     expect(errors.observed).toBe('30 of 100 (30.00%), 10 with wrong content');
-    expect(r.verdicts.filter((v) => v.id.startsWith('p95:')).map((v) => v.id)).toEqual(['p95:Appointment', 'p95:request', 'p95:Task']);
+    expect(r.verdicts.filter((v) => v.id.startsWith('p95:')).map((v) => v.id)).toEqual([
+      'p95:Appointment',
+      'p95:request',
+      'p95:Task',
+    ]);
     expect(r.pass).toBe(false);
   });
 
@@ -143,12 +154,16 @@ describe('runLoad on virtual time', () => {
   });
 
   describe('throttle verdicts (ramp 30 -> 90 TPS, limit 60)', () => {
-    const throttlePlan = (): LoadPlan => plan({
-      startRate: 30,
-      stages: [{ durationMs: 30_000, toRate: 90 }, { durationMs: 10_000, toRate: 90 }],
-      maxInFlight: 400,
-      thresholds: { p95Ms: 1000, maxErrorRate: 0, minRateRatio: 0.95, throttle: { limitTps: 60, tolerance: 0.1 } },
-    });
+    const throttlePlan = (): LoadPlan =>
+      plan({
+        startRate: 30,
+        stages: [
+          { durationMs: 30_000, toRate: 90 },
+          { durationMs: 10_000, toRate: 90 },
+        ],
+        maxInFlight: 400,
+        thresholds: { p95Ms: 1000, maxErrorRate: 0, minRateRatio: 0.95, throttle: { limitTps: 60, tolerance: 0.1 } },
+      });
 
     /** A fixed-window limiter on virtual time: `limit` accepted per wall second, 429 after. */
     function limiter(clock: VirtualClock, limit: number) {
@@ -168,7 +183,13 @@ describe('runLoad on virtual time', () => {
       const r = await runLoad(throttlePlan(), { clock, request: limiter(clock, 60) });
       expect(r.throttle!.above.throttled).toBeGreaterThan(0);
       expect(r.throttle!.below.throttled).toBe(0);
-      expect(r.verdicts.map((v) => [v.id, v.pass])).toEqual([['p95', true], ['errors', true], ['rate', true], ['throttle-below', true], ['throttle-above', true]]);
+      expect(r.verdicts.map((v) => [v.id, v.pass])).toEqual([
+        ['p95', true],
+        ['errors', true],
+        ['rate', true],
+        ['throttle-below', true],
+        ['throttle-above', true],
+      ]);
     });
 
     it('fails a target that never throttles', async () => {

@@ -66,7 +66,11 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
   const errByStatus: Record<string, number> = {};
   const transport: Record<string, number> = {};
   const problems = new Map<string, number>();
-  const bands: ThrottleCounts = { below: { requests: 0, throttled: 0 }, near: { requests: 0, throttled: 0 }, above: { requests: 0, throttled: 0 } };
+  const bands: ThrottleCounts = {
+    below: { requests: 0, throttled: 0 },
+    near: { requests: 0, throttled: 0 },
+    above: { requests: 0, throttled: 0 },
+  };
 
   let scheduled = 0;
   let started = 0;
@@ -86,7 +90,17 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
   const elapsed = (): number => clock.now() - t0;
 
   const bucket = (second: number): Bucket => {
-    while (buckets.length <= second) buckets.push({ offered: 0, started: 0, dropped: 0, completed: 0, errors: 0, throttled: 0, accepted: 0, rec: new LatencyRecorder(2) });
+    while (buckets.length <= second)
+      buckets.push({
+        offered: 0,
+        started: 0,
+        dropped: 0,
+        completed: 0,
+        errors: 0,
+        throttled: 0,
+        accepted: 0,
+        rec: new LatencyRecorder(2),
+      });
     return buckets[second]!;
   };
 
@@ -187,7 +201,7 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
     try {
       p = deps.request(i);
     } catch (e) {
-      p = Promise.reject(e);
+      p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     p.then(
       (o) => complete(o, due, now, band),
@@ -221,7 +235,9 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
   // timer outlives the run.
   const deadline = elapsed() + graceMs;
   while (inFlight > 0 && elapsed() < deadline) {
-    const drained = new Promise<void>((r) => { onDrained = r; });
+    const drained = new Promise<void>((r) => {
+      onDrained = r;
+    });
     await Promise.race([drained, clock.waitUntil(t0 + Math.min(deadline, elapsed() + 100))]);
     maybeProgress(elapsed());
   }
@@ -235,12 +251,14 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
 
   const plannedFirst = schedule.at(0) ?? 0;
   const plannedLast = schedule.at(schedule.count - 1) ?? plannedFirst;
-  const meanPlannedRate = schedule.count >= 2 && plannedLast > plannedFirst
-    ? (schedule.count - 1) / ((plannedLast - plannedFirst) / 1000)
-    : schedule.count / Math.max(schedule.durationMs / 1000, 1e-9);
-  const achievedRate = started >= 2 && firstStart !== undefined && lastStart > firstStart
-    ? (started - 1) / ((lastStart - firstStart) / 1000)
-    : started / Math.max(schedule.durationMs / 1000, 1e-9);
+  const meanPlannedRate =
+    schedule.count >= 2 && plannedLast > plannedFirst
+      ? (schedule.count - 1) / ((plannedLast - plannedFirst) / 1000)
+      : schedule.count / Math.max(schedule.durationMs / 1000, 1e-9);
+  const achievedRate =
+    started >= 2 && firstStart !== undefined && lastStart > firstStart
+      ? (started - 1) / ((lastStart - firstStart) / 1000)
+      : started / Math.max(schedule.durationMs / 1000, 1e-9);
 
   const endpoints: EndpointStats[] = [...tags.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
@@ -293,7 +311,9 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
     endpoints,
     timeline,
     distribution: latency.distribution(),
-    problemSamples: [...problems.entries()].map(([problem, count]) => ({ problem, count })).sort((a, b) => b.count - a.count),
+    problemSamples: [...problems.entries()]
+      .map(([problem, count]) => ({ problem, count }))
+      .sort((a, b) => b.count - a.count),
     verdicts: [],
     pass: false,
     ...(throttle ? { throttle: bands } : {}),

@@ -13,7 +13,10 @@ describe('arrivalSchedule', () => {
   });
 
   it('follows a linear ramp: arrivals per second track the rate curve', () => {
-    const stages = [{ durationMs: 30_000, toRate: 90 }, { durationMs: 10_000, toRate: 90 }];
+    const stages = [
+      { durationMs: 30_000, toRate: 90 },
+      { durationMs: 10_000, toRate: 90 },
+    ];
     const s = arrivalSchedule(30, stages);
     expect(s.count).toBe(Math.ceil(plannedArrivals(30, stages) - 1e-6));
     expect(s.count).toBe(2700);

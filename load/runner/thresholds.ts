@@ -21,7 +21,10 @@ export function evaluateThresholds(r: LoadResult & { throttle?: ThrottleCounts }
       title: `P95 latency at most ${t.p95Ms} ms`,
       requirement: req,
       expected: `p95 <= ${t.p95Ms} ms`,
-      observed: n === 0 ? 'no responses to measure' : `p95 = ${ms(r.latency.p95)} over ${n} requests (measured from the scheduled start)`,
+      observed:
+        n === 0
+          ? 'no responses to measure'
+          : `p95 = ${ms(r.latency.p95)} over ${n} requests (measured from the scheduled start)`,
       pass: n > 0 && r.latency.p95 <= t.p95Ms,
     });
     if (t.perEndpoint && r.endpoints.length > 1) {
@@ -78,7 +81,10 @@ function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectati
       title: `No 429 while the rate is at most ${low.toFixed(0)} TPS`,
       requirement: 'WF-NFR-03',
       expected: '429 count = 0 below the limit',
-      observed: c.below.requests === 0 ? 'the run never went below the limit' : `${c.below.throttled} of ${c.below.requests} answered 429`,
+      observed:
+        c.below.requests === 0
+          ? 'the run never went below the limit'
+          : `${c.below.throttled} of ${c.below.requests} answered 429`,
       pass: c.below.requests > 0 && c.below.throttled === 0,
     },
     {
@@ -86,9 +92,10 @@ function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectati
       title: `429 once the rate passes ${high.toFixed(0)} TPS`,
       requirement: 'WF-NFR-03',
       expected: `some 429 above the limit, and at most ${high.toFixed(0)} accepted in any second offered more`,
-      observed: c.above.requests === 0
-        ? `the run never went past ${high.toFixed(0)} TPS`
-        : `${c.above.throttled} of ${c.above.requests} answered 429; at most ${maxAccepted} accepted in a second (${overSeconds.length} seconds above)`,
+      observed:
+        c.above.requests === 0
+          ? `the run never went past ${high.toFixed(0)} TPS`
+          : `${c.above.throttled} of ${c.above.requests} answered 429; at most ${maxAccepted} accepted in a second (${overSeconds.length} seconds above)`,
       pass: c.above.requests > 0 && c.above.throttled > 0 && maxAccepted <= Math.ceil(high),
     },
   ];

@@ -129,7 +129,15 @@ export interface Verdict {
 }
 
 export interface LoadResult {
-  plan: { name: string; startRate: number; stages: RateStage[]; maxInFlight: number; plannedArrivals: number; plannedDurationMs: number; meanPlannedRate: number };
+  plan: {
+    name: string;
+    startRate: number;
+    stages: RateStage[];
+    maxInFlight: number;
+    plannedArrivals: number;
+    plannedDurationMs: number;
+    meanPlannedRate: number;
+  };
   startedAt: string;
   durationMs: number;
   scheduled: number;

@@ -82,7 +82,10 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
   const router = express.Router();
 
   const clientView = (c: ClientConfig) => {
-    const target = pullTarget({ client: (id) => deps.clients.get(id), contractPassed: (id) => deps.passes.has(id) }, c.clientId);
+    const target = pullTarget(
+      { client: (id) => deps.clients.get(id), contractPassed: (id) => deps.passes.has(id) },
+      c.clientId,
+    );
     return {
       ...publicClientView(c),
       contractPass: deps.passes.get(c.clientId) ?? null,
@@ -103,7 +106,13 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
 
   router.get('/clients/:clientId', (req, res) => {
     const c = deps.clients.get(req.params.clientId);
-    if (!c) return problem(res, 404, 'unknown-client', `no client "${req.params.clientId}"; register it with PUT /_harness/clients/${req.params.clientId}`);
+    if (!c)
+      return problem(
+        res,
+        404,
+        'unknown-client',
+        `no client "${req.params.clientId}"; register it with PUT /_harness/clients/${req.params.clientId}`,
+      );
     res.json(oneClient(c));
   });
 
@@ -111,14 +120,30 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
   function upsert(req: Request, res: Response, pathId: string | undefined): void {
     const body = req.body as unknown;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return problem(res, 400, 'bad-request', 'send the client as a JSON object (Content-Type: application/json), e.g. {"resourceType":"Appointment","apiKey":"...","endpoint":{"url":"http://127.0.0.1:7171","auth":{"type":"static","token":"..."}}}');
+      return problem(
+        res,
+        400,
+        'bad-request',
+        'send the client as a JSON object (Content-Type: application/json), e.g. {"resourceType":"Appointment","apiKey":"...","endpoint":{"url":"http://127.0.0.1:7171","auth":{"type":"static","token":"..."}}}',
+      );
     }
     const given = (body as { clientId?: unknown }).clientId;
     if (pathId !== undefined && given !== undefined && given !== pathId) {
-      return problem(res, 400, 'bad-request', `the body's clientId "${String(given)}" differs from the one in the path "${pathId}"`);
+      return problem(
+        res,
+        400,
+        'bad-request',
+        `the body's clientId "${String(given)}" differs from the one in the path "${pathId}"`,
+      );
     }
     const clientId = pathId ?? given;
-    if (typeof clientId !== 'string' || clientId === '') return problem(res, 400, 'bad-request', 'the client needs a clientId (in the body for POST /_harness/clients, or PUT /_harness/clients/:clientId)');
+    if (typeof clientId !== 'string' || clientId === '')
+      return problem(
+        res,
+        400,
+        'bad-request',
+        'the client needs a clientId (in the body for POST /_harness/clients, or PUT /_harness/clients/:clientId)',
+      );
     const existed = deps.clients.get(clientId) !== undefined;
     let stored: ClientConfig;
     try {
@@ -134,23 +159,40 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
   router.post('/clients', jsonBody('64kb'), (req, res) => upsert(req, res, undefined));
 
   router.delete('/clients/:clientId', (req, res) => {
-    if (!deps.clients.remove(req.params.clientId as string)) return problem(res, 404, 'unknown-client', `no client "${req.params.clientId}"`);
+    if (!deps.clients.remove(req.params.clientId as string))
+      return problem(res, 404, 'unknown-client', `no client "${req.params.clientId}"`);
     res.status(204).end();
   });
 
   router.post('/clients/:clientId/contract-pass', jsonBody('16kb'), (req, res) => {
     const clientId = req.params.clientId as string;
     if (!deps.clients.get(clientId)) {
-      return problem(res, 404, 'unknown-client', `no client "${clientId}"; configure it (platform.clients or PUT /_harness/clients/${clientId}) before recording a contract pass`);
+      return problem(
+        res,
+        404,
+        'unknown-client',
+        `no client "${clientId}"; configure it (platform.clients or PUT /_harness/clients/${clientId}) before recording a contract pass`,
+      );
     }
     const body = req.body as unknown;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
-      return problem(res, 400, 'bad-request', 'the body is optional; when sent it must be a JSON object (e.g. {"suites":["schema","rules"],"report":"pca-harness-report/report.json"})');
+      return problem(
+        res,
+        400,
+        'bad-request',
+        'the body is optional; when sent it must be a JSON object (e.g. {"suites":["schema","rules"],"report":"pca-harness-report/report.json"})',
+      );
     }
     const detail = body && Object.keys(body).length > 0 ? redact(body as Record<string, unknown>) : undefined;
     const pass = deps.passes.record(clientId, clock.now(), detail);
     const scheduled = deps.scheduleRegistered(clientId);
-    res.json({ ...pass, scheduled: { queued: scheduled.queued, ...(scheduled.notPullable ? { notPullable: scheduled.notPullable.message } : {}) } });
+    res.json({
+      ...pass,
+      scheduled: {
+        queued: scheduled.queued,
+        ...(scheduled.notPullable ? { notPullable: scheduled.notPullable.message } : {}),
+      },
+    });
   });
 
   router.delete('/clients/:clientId/contract-pass', (req, res) => {
@@ -170,7 +212,11 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
     const withBody = req.query.include === 'body';
     const pulls = deps.scheduler.results(f).map((p) => {
       const { bodyText: _text, body, nhsNumber, ...rest } = p;
-      return redact({ ...rest, nhsNumber: maskNhsNumber(nhsNumber), ...(withBody && body !== undefined ? { body } : {}) });
+      return redact({
+        ...rest,
+        nhsNumber: maskNhsNumber(nhsNumber),
+        ...(withBody && body !== undefined ? { body } : {}),
+      });
     });
     res.json({ count: pulls.length, pulls });
   });
@@ -178,14 +224,27 @@ export function createAggregatorAdminRouter(deps: AggregatorAdminDeps): Router {
   router.post('/pulls', jsonBody('1mb'), (req, res) => {
     const body = (req.body ?? {}) as { clientId?: unknown; nhsNumbers?: unknown };
     if (typeof body.clientId !== 'string' || body.clientId === '') {
-      return problem(res, 400, 'bad-request', 'send {"clientId": "...", "nhsNumbers"?: ["..."]}; without nhsNumbers every patient registered for the client is pulled');
+      return problem(
+        res,
+        400,
+        'bad-request',
+        'send {"clientId": "...", "nhsNumbers"?: ["..."]}; without nhsNumbers every patient registered for the client is pulled',
+      );
     }
     if (body.nhsNumbers === undefined) return res.status(202).json(deps.scheduleRegistered(body.clientId));
-    if (!Array.isArray(body.nhsNumbers) || body.nhsNumbers.length === 0) return problem(res, 400, 'bad-request', 'nhsNumbers must be a non-empty array of NHS numbers');
+    if (!Array.isArray(body.nhsNumbers) || body.nhsNumbers.length === 0)
+      return problem(res, 400, 'bad-request', 'nhsNumbers must be a non-empty array of NHS numbers');
     const bad = body.nhsNumbers.findIndex((n) => !checkNhsNumber(n).valid);
-    if (bad >= 0) return problem(res, 400, 'bad-request', `nhsNumbers[${bad}]: ${checkNhsNumber(body.nhsNumbers[bad]).message}`);
+    if (bad >= 0)
+      return problem(res, 400, 'bad-request', `nhsNumbers[${bad}]: ${checkNhsNumber(body.nhsNumbers[bad]).message}`);
     const result = deps.scheduler.schedule(body.clientId, body.nhsNumbers as string[]);
-    res.status(result.notPullable ? 409 : 202).json(result.notPullable ? { ...result, error: result.notPullable.reason, message: result.notPullable.message } : result);
+    res
+      .status(result.notPullable ? 409 : 202)
+      .json(
+        result.notPullable
+          ? { ...result, error: result.notPullable.reason, message: result.notPullable.message }
+          : result,
+      );
   });
 
   router.use(bodyErrorHandler((res, info) => problem(res, info.status, info.problem, info.message)));

@@ -5,13 +5,21 @@
  * the consumer specification's examples use.
  */
 import type {
-  Appointment, Bundle, CarePlan, CarePlanActivity, DocumentReference, Extension, OperationOutcome,
-  OperationOutcomeIssue, ProducerResource, Reference, Task,
+  Appointment,
+  Bundle,
+  CarePlan,
+  CarePlanActivity,
+  DocumentReference,
+  Extension,
+  OperationOutcome,
+  OperationOutcomeIssue,
+  ProducerResource,
+  Reference,
+  Task,
 } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
-
 
 /** The version of the consumer API whose shapes this mock produces (Bundle.meta.versionId). */
 export const CONSUMER_API_VERSION = '3.3.4';
@@ -34,7 +42,13 @@ function ext(url: string, value: Omit<Extension, 'url'>): Extension {
 function performer(ref: Reference | undefined): ActivityDetail['performer'] {
   const ods = ref?.identifier;
   if (!ods?.value) return undefined;
-  return [{ type: 'Organization', identifier: { system: PCA_URLS.odsCode, value: ods.value }, display: ref?.display ?? ods.value }];
+  return [
+    {
+      type: 'Organization',
+      identifier: { system: PCA_URLS.odsCode, value: ods.value },
+      display: ref?.display ?? ods.value,
+    },
+  ];
 }
 
 /** `https://portal/fhir/R4/Appointment/abc` or `Appointment/abc` -> `Appointment/abc`. */
@@ -65,8 +79,9 @@ export function consumerAppointmentStatus(a: Appointment): string {
  * inpatient whose end falls on its start date is a day case; no class means outpatient.
  */
 export function encounterClass(a: Appointment): 'outpatient' | 'inpatient' | 'daycase' {
-  const code = a.appointmentType?.coding?.find((c) => c.system === 'http://terminology.hl7.org/CodeSystem/v3-ActCode')?.code
-    ?? a.appointmentType?.coding?.[0]?.code;
+  const code =
+    a.appointmentType?.coding?.find((c) => c.system === 'http://terminology.hl7.org/CodeSystem/v3-ActCode')?.code ??
+    a.appointmentType?.coding?.[0]?.code;
   if (code !== 'IMP') return 'outpatient';
   if (a.start && a.end && a.start.slice(0, 10) === a.end.slice(0, 10)) return 'daycase';
   return 'inpatient';
@@ -77,9 +92,14 @@ function appointmentActivity(a: Appointment, clientId: string): ActivityDetail {
   const portal = a.extension?.find((e) => e.url === PCA_URLS.portalLink)?.valueUrl;
   if (portal) extension.push(ext(PCA_URLS.portalLink, { valueUrl: portal }));
   extension.push(ext(AGGREGATOR_URLS.clientId, { valueCode: clientId }));
-  extension.push(ext(AGGREGATOR_URLS.appointmentStatus, { valueCoding: { system: AGGREGATOR_URLS.appointmentStatusSystem, code: consumerAppointmentStatus(a) } }));
+  extension.push(
+    ext(AGGREGATOR_URLS.appointmentStatus, {
+      valueCoding: { system: AGGREGATOR_URLS.appointmentStatusSystem, code: consumerAppointmentStatus(a) },
+    }),
+  );
   const medium = a.extension?.find((e) => e.url === PCA_URLS.consultationMedium)?.valueCode;
-  if (medium && ['FACE_TO_FACE', 'VIDEO_CONSULTATION', 'TELEPHONE'].includes(medium)) extension.push(ext(PCA_URLS.consultationMedium, { valueCode: medium }));
+  if (medium && ['FACE_TO_FACE', 'VIDEO_CONSULTATION', 'TELEPHONE'].includes(medium))
+    extension.push(ext(PCA_URLS.consultationMedium, { valueCode: medium }));
   extension.push(ext(AGGREGATOR_URLS.encounterClass, { valueCode: encounterClass(a) }));
 
   const locations = a.participant.filter((p) => p.actor?.type === 'Location');
@@ -106,7 +126,9 @@ function documentActivity(d: DocumentReference, clientId: string): ActivityDetai
   const portal = d.content?.[0]?.attachment?.url;
   if (portal) extension.push(ext(PCA_URLS.portalLink, { valueUrl: portal }));
   extension.push(ext(AGGREGATOR_URLS.clientId, { valueCode: clientId }));
-  const linked = appointmentReference(d.context?.related?.find((r) => r.type === 'Appointment' || /Appointment\//.test(r.reference ?? ''))?.reference);
+  const linked = appointmentReference(
+    d.context?.related?.find((r) => r.type === 'Appointment' || /Appointment\//.test(r.reference ?? ''))?.reference,
+  );
   if (linked) extension.push(ext(AGGREGATOR_URLS.linkedResource, { valueReference: { reference: linked } }));
   const receipt = d.extension?.find((e) => e.url === PCA_URLS.readReceipt)?.valueCode;
   if (receipt) extension.push(ext(AGGREGATOR_URLS.readReceipt, { valueCode: receipt.toLowerCase() }));
@@ -131,7 +153,11 @@ const TASK_STATUS: Record<string, string> = {
 };
 
 /** The producer standard names the field `authored`; FHIR R4 (and its example) say `authoredOn`. */
-type ProducerTask = Task & { authored?: string; restriction?: { period?: { end?: string } }; reasonCode?: { coding?: unknown; text?: string } };
+type ProducerTask = Task & {
+  authored?: string;
+  restriction?: { period?: { end?: string } };
+  reasonCode?: { coding?: unknown; text?: string };
+};
 
 function taskActivity(t: ProducerTask, clientId: string): ActivityDetail {
   const extension: Extension[] = [];
@@ -143,8 +169,14 @@ function taskActivity(t: ProducerTask, clientId: string): ActivityDetail {
   // The standard types reasonCode.coding as one object; FHIR (and the example) as an array.
   const codingRaw = t.reasonCode?.coding;
   const coding = (Array.isArray(codingRaw) ? codingRaw[0] : codingRaw) as { code?: unknown } | undefined;
-  if (typeof coding?.code === 'string') extension.push(ext(AGGREGATOR_URLS.questionnaireType, { valueCoding: { system: AGGREGATOR_URLS.questionnaireTypeSystem, code: coding.code } }));
-  if (t.lastModified) extension.push(ext(AGGREGATOR_URLS.questionnaireLastModified, { valueDate: t.lastModified.slice(0, 10) }));
+  if (typeof coding?.code === 'string')
+    extension.push(
+      ext(AGGREGATOR_URLS.questionnaireType, {
+        valueCoding: { system: AGGREGATOR_URLS.questionnaireTypeSystem, code: coding.code },
+      }),
+    );
+  if (t.lastModified)
+    extension.push(ext(AGGREGATOR_URLS.questionnaireLastModified, { valueDate: t.lastModified.slice(0, 10) }));
   const start = t.authored ?? t.authoredOn;
   const end = t.restriction?.period?.end;
   const org = performer(t.owner);
@@ -161,10 +193,14 @@ function taskActivity(t: ProducerTask, clientId: string): ActivityDetail {
 
 export function toActivity(resource: ProducerResource, clientId: string): CarePlanActivity | undefined {
   switch (resource.resourceType) {
-    case 'Appointment': return { detail: appointmentActivity(resource, clientId) as unknown as Record<string, unknown> };
-    case 'DocumentReference': return { detail: documentActivity(resource, clientId) as unknown as Record<string, unknown> };
-    case 'Task': return { detail: taskActivity(resource, clientId) as unknown as Record<string, unknown> };
-    default: return undefined;
+    case 'Appointment':
+      return { detail: appointmentActivity(resource, clientId) as unknown as Record<string, unknown> };
+    case 'DocumentReference':
+      return { detail: documentActivity(resource, clientId) as unknown as Record<string, unknown> };
+    case 'Task':
+      return { detail: taskActivity(resource, clientId) as unknown as Record<string, unknown> };
+    default:
+      return undefined;
   }
 }
 
@@ -231,7 +267,11 @@ export function consumerBundle(input: ConsumerBundleInput): Bundle<CarePlan | Op
       meta: { profile: [AGGREGATOR_URLS.operationOutcomeProfile] },
       issue: input.issues.map(upstreamIssue),
     };
-    entry.push({ fullUrl: `${base}/OperationOutcome/${input.correlationId}`, search: { mode: 'include' }, resource: outcome });
+    entry.push({
+      fullUrl: `${base}/OperationOutcome/${input.correlationId}`,
+      search: { mode: 'include' },
+      resource: outcome,
+    });
   }
   return {
     resourceType: 'Bundle',

@@ -29,9 +29,17 @@ let gauge: { pending: number };
 beforeAll(async () => {
   const s = express();
   const body = JSON.stringify(patient.expected.Appointment);
-  s.get('/Appointment', (_req, res) => { res.type('application/fhir+json').send(body); });
+  s.get('/Appointment', (_req, res) => {
+    res.type('application/fhir+json').send(body);
+  });
   supplier = await listen(s);
-  const clients: Record<string, ClientConfig> = { 'appts-01': { clientId: 'appts-01', resourceType: 'Appointment', endpoint: { url: supplier.url, auth: { type: 'static', token: 't' } } } };
+  const clients: Record<string, ClientConfig> = {
+    'appts-01': {
+      clientId: 'appts-01',
+      resourceType: 'Appointment',
+      endpoint: { url: supplier.url, auth: { type: 'static', token: 't' } },
+    },
+  };
   const agg = createAggregator({
     directory: { client: (id) => clients[id], contractPassed: () => true },
     registrations: { clientIdsFor: () => ['appts-01'] },
@@ -55,7 +63,13 @@ afterAll(async () => {
 const keyRing = new KeyRing();
 
 it(`holds ${CONSUMER_RATE_LIMIT} TPS under ${OFFERED_PER_SECOND} offered: only 200s and 429s, and pending work drains to 0`, async () => {
-  const token = (await mintIdToken(await keyRing.get(NHS_LOGIN_KEY), { issuer: ISSUER, nhsNumber: patient.nhsNumber, birthDate: patient.birthDate })).token;
+  const token = (
+    await mintIdToken(await keyRing.get(NHS_LOGIN_KEY), {
+      issuer: ISSUER,
+      nhsNumber: patient.nhsNumber,
+      birthDate: patient.birthDate,
+    })
+  ).token;
   const url = `${platform.url}/aggregator/events?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${patient.nhsNumber}`)}`;
   const statuses = new Map<number, number>();
   const errors: string[] = [];
@@ -69,10 +83,17 @@ it(`holds ${CONSUMER_RATE_LIMIT} TPS under ${OFFERED_PER_SECOND} offered: only 2
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     maxPending = Math.max(maxPending, gauge.pending);
-    inFlight.push(fetch(url, { headers: { 'NHSD-ID-Token': token } }).then(async (res) => {
-      await res.arrayBuffer();
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-    }, (e: unknown) => { errors.push(String(e)); }));
+    inFlight.push(
+      fetch(url, { headers: { 'NHSD-ID-Token': token } }).then(
+        async (res) => {
+          await res.arrayBuffer();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        },
+        (e: unknown) => {
+          errors.push(String(e));
+        },
+      ),
+    );
   }
   await Promise.all(inFlight);
   const elapsedS = (performance.now() - started) / 1000;

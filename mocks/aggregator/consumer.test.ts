@@ -24,7 +24,6 @@ const pack = buildDefaultPack(TODAY);
 const patient = pack.patients.find((p) => p.scenario === 'booked outpatient, face to face')!;
 const NHS = patient.nhsNumber;
 
-
 type Mode = 'ok' | 'empty' | 'slow' | 'http-500' | 'http-404' | 'invalid' | 'other-patient' | 'not-json';
 
 interface FakeSupplier {
@@ -38,16 +37,27 @@ async function fakeSupplier(type: 'Appointment' | 'DocumentReference'): Promise<
   const s = { mode: 'ok' as Mode, slowMs: 1_000, seen: [] as FakeSupplier['seen'] } as FakeSupplier;
   const app = express();
   app.get(`/${type}`, async (req, res) => {
-    s.seen.push({ correlationId: req.get('x-correlation-id'), idToken: req.get('nhsd-id-token'), authorization: req.get('authorization'), identifier: String(req.query['patient:identifier']) });
+    s.seen.push({
+      correlationId: req.get('x-correlation-id'),
+      idToken: req.get('nhsd-id-token'),
+      authorization: req.get('authorization'),
+      identifier: String(req.query['patient:identifier']),
+    });
     const bundle = structuredClone(patient.expected[type]!) as Bundle;
     switch (s.mode) {
-      case 'ok': return res.type('application/fhir+json').send(JSON.stringify(bundle));
-      case 'empty': return res.type('application/fhir+json').send(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }));
+      case 'ok':
+        return res.type('application/fhir+json').send(JSON.stringify(bundle));
+      case 'empty':
+        return res
+          .type('application/fhir+json')
+          .send(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }));
       case 'slow':
         await new Promise((r) => setTimeout(r, s.slowMs));
         return res.type('application/fhir+json').send(JSON.stringify(bundle));
-      case 'http-500': return res.status(500).json({ error: 'boom' });
-      case 'http-404': return res.status(404).json({ error: 'not here' });
+      case 'http-500':
+        return res.status(500).json({ error: 'boom' });
+      case 'http-404':
+        return res.status(404).json({ error: 'not here' });
       case 'invalid': {
         delete (bundle.entry![0]!.resource as unknown as Record<string, unknown>).status;
         return res.type('application/fhir+json').send(JSON.stringify(bundle));
@@ -56,7 +66,8 @@ async function fakeSupplier(type: 'Appointment' | 'DocumentReference'): Promise<
         const other = JSON.stringify(bundle).split(NHS).join('9990000018');
         return res.type('application/fhir+json').send(other);
       }
-      case 'not-json': return res.type('text/html').send('<html>portal login</html>');
+      case 'not-json':
+        return res.type('text/html').send('<html>portal login</html>');
     }
   });
   s.server = await listen(app);
@@ -92,8 +103,19 @@ beforeEach(() => {
   docs.seen.length = 0;
 });
 
-function setup(opts: { registered?: Record<string, string[]>; limits?: AggregatorLimits; extraClients?: ClientConfig[]; lookup?: (n: string) => string[] } = {}) {
-  const clients = new ClientRegistry([client('appts-01', 'Appointment', appts.server.url), client('docs-02', 'DocumentReference', docs.server.url), ...(opts.extraClients ?? [])]);
+function setup(
+  opts: {
+    registered?: Record<string, string[]>;
+    limits?: AggregatorLimits;
+    extraClients?: ClientConfig[];
+    lookup?: (n: string) => string[];
+  } = {},
+) {
+  const clients = new ClientRegistry([
+    client('appts-01', 'Appointment', appts.server.url),
+    client('docs-02', 'DocumentReference', docs.server.url),
+    ...(opts.extraClients ?? []),
+  ]);
   const registered = opts.registered ?? { [NHS]: ['appts-01', 'docs-02'] };
   const agg = createAggregator({
     directory: { client: (id) => clients.get(id), contractPassed: () => false },
@@ -110,12 +132,18 @@ function setup(opts: { registered?: Record<string, string[]>; limits?: Aggregato
   return { app, gauge: agg.gauge };
 }
 
-async function idToken(nhsNumber = NHS, birthDate = patient.birthDate, opts: { expiresIn?: number; keys?: KeyRing; issuer?: string } = {}): Promise<string> {
+async function idToken(
+  nhsNumber = NHS,
+  birthDate = patient.birthDate,
+  opts: { expiresIn?: number; keys?: KeyRing; issuer?: string } = {},
+): Promise<string> {
   const key = await (opts.keys ?? keyRing).get(NHS_LOGIN_KEY);
-  return (await mintIdToken(key, { issuer: opts.issuer ?? ISSUER, nhsNumber, birthDate, expiresIn: opts.expiresIn })).token;
+  return (await mintIdToken(key, { issuer: opts.issuer ?? ISSUER, nhsNumber, birthDate, expiresIn: opts.expiresIn }))
+    .token;
 }
 
-const events = (nhsNumber = NHS) => `/aggregator/events?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`;
+const events = (nhsNumber = NHS) =>
+  `/aggregator/events?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`;
 
 /** Every Bundle the aggregator answers must pass the project's aggregator schema. */
 function expectValidBundle(body: unknown): void {
@@ -124,7 +152,8 @@ function expectValidBundle(body: unknown): void {
 }
 
 function issuesOf(body: Bundle): OperationOutcome['issue'] {
-  const oo = body.entry?.find((e) => e.resource.resourceType === 'OperationOutcome')?.resource as OperationOutcome | undefined;
+  const oo = body.entry?.find((e) => e.resource.resourceType === 'OperationOutcome')?.resource as
+    OperationOutcome | undefined;
   return oo?.issue ?? [];
 }
 
@@ -166,20 +195,26 @@ describe('request checks', () => {
     expect(appts.seen).toHaveLength(0);
   });
 
-  it('401 when the NHS number is not the token\'s', async () => {
+  it("401 when the NHS number is not the token's", async () => {
     const { app } = setup();
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken('9990000018'));
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken('9990000018'));
     expect(res.status).toBe(401);
     expect(res.body.issue[0].diagnostics).toMatch(/fails to match the required NHS login token subject/);
   });
 
   it('403 UNDER_16_DENIED for a patient under 16, without calling any supplier', async () => {
     const { app } = setup();
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16, 1)));
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16, 1)));
     expect(res.status).toBe(403);
     expect(res.body.issue[0]).toMatchObject({ severity: 'error', code: 'forbidden', diagnostics: 'UNDER_16_DENIED' });
     expect(appts.seen).toHaveLength(0);
-    const sixteen = await request(app).get(events()).set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16)));
+    const sixteen = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16)));
     expect(sixteen.status).toBe(200);
   });
 });
@@ -198,11 +233,22 @@ describe('aggregation', () => {
     const plan = carePlanOf(body)!;
     expect(plan.subject).toEqual({ identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS } });
     expect(kinds(plan)).toEqual(['Appointment', 'DocumentReference']);
-    const sources = plan.activity!.map((a) => ((a.detail as { extension: Array<{ url: string; valueCode?: string }> }).extension.find((e) => e.url.endsWith('Extension-Client-id'))?.valueCode)).sort();
+    const sources = plan
+      .activity!.map(
+        (a) =>
+          (a.detail as { extension: Array<{ url: string; valueCode?: string }> }).extension.find((e) =>
+            e.url.endsWith('Extension-Client-id'),
+          )?.valueCode,
+      )
+      .sort();
     expect(sources).toEqual(['appts-01', 'docs-02']);
     for (const seen of [appts.seen, docs.seen]) {
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ correlationId: 'corr-123', idToken: token, identifier: `https://fhir.nhs.uk/Id/nhs-number|${NHS}` });
+      expect(seen[0]).toMatchObject({
+        correlationId: 'corr-123',
+        idToken: token,
+        identifier: `https://fhir.nhs.uk/Id/nhs-number|${NHS}`,
+      });
     }
     expect(appts.seen[0]!.authorization).toBe('Bearer static-appts-01');
     expect(gauge.pending).toBe(0);
@@ -212,14 +258,18 @@ describe('aggregation', () => {
     appts.mode = 'empty';
     docs.mode = 'empty';
     const { app } = setup();
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken());
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
   });
 
   it('200 with an empty body when no supplier holds the patient', async () => {
     const { app } = setup({ registered: {} });
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken());
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     expect(appts.seen).toHaveLength(0);
@@ -229,20 +279,26 @@ describe('aggregation', () => {
 describe('partial responses (207)', () => {
   async function get(setupOpts: Parameters<typeof setup>[0] = {}) {
     const { app, gauge } = setup(setupOpts);
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken());
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken());
     const body = JSON.parse(res.text || 'null') as Bundle;
     expectValidBundle(body);
     return { res, body, gauge };
   }
 
-  it('timeout: a slow supplier is cut off at the per-supplier timeout; the other supplier\'s data still arrives', async () => {
+  it("timeout: a slow supplier is cut off at the per-supplier timeout; the other supplier's data still arrives", async () => {
     appts.mode = 'slow';
     const { res, body } = await get({ limits: { upstreamTimeoutMs: 100, requestTimeoutMs: 5_000 } });
     expect(res.status).toBe(207);
-    expect(issuesOf(body)).toEqual([{
-      severity: 'error', code: 'timeout', diagnostics: 'appts-01 request timed out',
-      extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/ExtensionErrorSource', valueCode: 'appts-01' }],
-    }]);
+    expect(issuesOf(body)).toEqual([
+      {
+        severity: 'error',
+        code: 'timeout',
+        diagnostics: 'appts-01 request timed out',
+        extension: [{ url: 'https://fhir.nhs.uk/StructureDefinition/ExtensionErrorSource', valueCode: 'appts-01' }],
+      },
+    ]);
     expect(kinds(carePlanOf(body))).toEqual(['DocumentReference']);
     expect(body.total).toBe(2);
     expect(body.entry!.map((e) => e.search?.mode)).toEqual(['match', 'include']);
@@ -252,7 +308,13 @@ describe('partial responses (207)', () => {
     docs.mode = 'http-404';
     const { res, body } = await get();
     expect(res.status).toBe(207);
-    expect(issuesOf(body)).toEqual([expect.objectContaining({ code: 'transient', diagnostics: 'http-404', extension: [expect.objectContaining({ valueCode: 'docs-02' })] })]);
+    expect(issuesOf(body)).toEqual([
+      expect.objectContaining({
+        code: 'transient',
+        diagnostics: 'http-404',
+        extension: [expect.objectContaining({ valueCode: 'docs-02' })],
+      }),
+    ]);
     expect(kinds(carePlanOf(body))).toEqual(['Appointment']);
   });
 
@@ -272,14 +334,22 @@ describe('partial responses (207)', () => {
     const { res, body } = await get();
     expect(res.status).toBe(207);
     expect(carePlanOf(body)).toBeUndefined();
-    expect(issuesOf(body).map((i) => [i.extension![0]!.valueCode, i.code])).toEqual([['appts-01', 'structure'], ['docs-02', 'structure']]);
+    expect(issuesOf(body).map((i) => [i.extension![0]!.valueCode, i.code])).toEqual([
+      ['appts-01', 'structure'],
+      ['docs-02', 'structure'],
+    ]);
     expect(JSON.stringify(body)).not.toContain('9990000018');
   });
 
   it('exception: an unreachable supplier', async () => {
-    const { res, body } = await get({ extraClients: [client('gone-03', 'Appointment', closedUrl)], registered: { [NHS]: ['gone-03', 'docs-02'] } });
+    const { res, body } = await get({
+      extraClients: [client('gone-03', 'Appointment', closedUrl)],
+      registered: { [NHS]: ['gone-03', 'docs-02'] },
+    });
     expect(res.status).toBe(207);
-    expect(issuesOf(body)).toEqual([expect.objectContaining({ code: 'exception', diagnostics: 'Error querying gone-03 endpoint' })]);
+    expect(issuesOf(body)).toEqual([
+      expect.objectContaining({ code: 'exception', diagnostics: 'Error querying gone-03 endpoint' }),
+    ]);
   });
 
   it('multiple errors: one issue per failed supplier, and no CarePlan when nothing came back', async () => {
@@ -299,7 +369,10 @@ describe('limits', () => {
     appts.mode = 'slow';
     appts.slowMs = 400;
     const { app, gauge } = setup({ limits: { requestTimeoutMs: 50, upstreamTimeoutMs: 2_000 } });
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken()).set('X-Correlation-ID', 'late-1');
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken())
+      .set('X-Correlation-ID', 'late-1');
     expect(res.status).toBe(504);
     expect(res.headers['x-correlation-id']).toBe('late-1');
     expect(res.body.issue[0]).toMatchObject({ code: 'timeout' });
@@ -309,7 +382,7 @@ describe('limits', () => {
     appts.slowMs = 1_000;
   });
 
-  it('429 with the platform\'s JSON body above the rate limit', async () => {
+  it("429 with the platform's JSON body above the rate limit", async () => {
     const { app } = setup({ limits: { rateLimit: 3 } });
     const token = await idToken();
     const statuses: number[] = [];
@@ -326,8 +399,14 @@ describe('limits', () => {
   });
 
   it('500 OperationOutcome when the aggregator itself fails, and the gauge still drains', async () => {
-    const { app, gauge } = setup({ lookup: () => { throw new Error('database is locked'); } });
-    const res = await request(app).get(events()).set('NHSD-ID-Token', await idToken());
+    const { app, gauge } = setup({
+      lookup: () => {
+        throw new Error('database is locked');
+      },
+    });
+    const res = await request(app)
+      .get(events())
+      .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(500);
     expect(res.body.issue[0]).toMatchObject({ code: 'exception', diagnostics: 'An internal server error occurred' });
     expect(res.text).not.toContain('database is locked');

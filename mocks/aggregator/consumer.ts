@@ -21,7 +21,13 @@ import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
 import { activitiesFrom, consumerBundle, type UpstreamIssue } from './care-plan';
 import { pullTarget, type RegistrationLookup, type SupplierDirectory } from './directory';
 import { SlidingWindowLimiter } from './rate';
-import { type BearerTokenCache, callSupplier, PRODUCER_TIMEOUT_MS, type ProducerBundleValidator, type UpstreamOutcome } from './upstream';
+import {
+  type BearerTokenCache,
+  callSupplier,
+  PRODUCER_TIMEOUT_MS,
+  type ProducerBundleValidator,
+  type UpstreamOutcome,
+} from './upstream';
 
 /** WF-NFR-03 (consumer): 429 above 60 TPS. */
 export const CONSUMER_RATE_LIMIT = 60;
@@ -84,10 +90,14 @@ function outcome(res: Response, status: number, code: string, diagnostics: strin
 /** The patient a producer resource names, wherever its type keeps it. */
 function patientOf(r: ProducerResource): string | undefined {
   switch (r.resourceType) {
-    case 'Appointment': return r.participant?.find((p) => p.actor?.type === 'Patient')?.actor?.identifier?.value;
-    case 'DocumentReference': return r.subject?.identifier?.value;
-    case 'Task': return r.for?.identifier?.value;
-    default: return undefined;
+    case 'Appointment':
+      return r.participant?.find((p) => p.actor?.type === 'Patient')?.actor?.identifier?.value;
+    case 'DocumentReference':
+      return r.subject?.identifier?.value;
+    case 'Task':
+      return r.for?.identifier?.value;
+    default:
+      return undefined;
   }
 }
 
@@ -95,12 +105,20 @@ function patientOf(r: ProducerResource): string | undefined {
  * The aggregator's own validation on top of the schema: a bundle naming any other patient is refused
  * whole, as a schema failure is, so one patient's data can never reach another.
  */
-function otherPatientProblem(result: Extract<UpstreamOutcome, { kind: 'ok' }>, nhsNumber: string): SchemaDiagnostic | undefined {
+function otherPatientProblem(
+  result: Extract<UpstreamOutcome, { kind: 'ok' }>,
+  nhsNumber: string,
+): SchemaDiagnostic | undefined {
   const entries = result.bundle.entry ?? [];
   for (let i = 0; i < entries.length; i++) {
     const p = patientOf(entries[i]!.resource as ProducerResource);
     if (p !== undefined && p !== nhsNumber) {
-      return { pointer: `/entry/${i}/resource`, rule: 'same-patient', message: 'names a different patient than the one requested', schemaPath: '' };
+      return {
+        pointer: `/entry/${i}/resource`,
+        rule: 'same-patient',
+        message: 'names a different patient than the one requested',
+        schemaPath: '',
+      };
     }
   }
   return undefined;
@@ -108,14 +126,18 @@ function otherPatientProblem(result: Extract<UpstreamOutcome, { kind: 'ok' }>, n
 
 function issueFor(clientId: string, r: UpstreamOutcome): UpstreamIssue | undefined {
   switch (r.kind) {
-    case 'ok': return undefined;
-    case 'timeout': return { clientId, code: 'timeout', diagnostics: `${clientId} request timed out` };
-    case 'http-error': return { clientId, code: 'transient', diagnostics: `http-${r.status}` };
+    case 'ok':
+      return undefined;
+    case 'timeout':
+      return { clientId, code: 'timeout', diagnostics: `${clientId} request timed out` };
+    case 'http-error':
+      return { clientId, code: 'transient', diagnostics: `http-${r.status}` };
     case 'invalid': {
       const first = r.diagnostics.slice(0, 3).map(formatDiagnostic).join('; ');
       return { clientId, code: 'structure', diagnostics: `Response failed validation${first ? `: ${first}` : ''}` };
     }
-    case 'error': return { clientId, code: 'exception', diagnostics: `Error querying ${clientId} endpoint` };
+    case 'error':
+      return { clientId, code: 'exception', diagnostics: `Error querying ${clientId} endpoint` };
   }
 }
 
@@ -139,23 +161,29 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   router.get('/events', async (req: Request, res: Response) => {
     if (!limiter.tryAcquire()) {
       // APIM answers rate limiting with plain JSON, not FHIR (consumer spec, example rateLimit).
-      res.status(429).set('Retry-After', String(Math.max(1, Math.ceil(limiter.retryAfterMs() / 1000)))).json({
-        message: `Your application has exceeded its quota of ${limiter.limit} requests every 1 second(s) and is being rate limited.`,
-        scope: 'application',
-        policy: 'spike-arrest',
-        limit: limiter.limit,
-        interval: 1,
-        timeunit: 'second',
-        ratelimiting_expiry_time_ms: clock.now().getTime() + limiter.retryAfterMs(),
-        message_id: res.locals.correlationId,
-      });
+      res
+        .status(429)
+        .set('Retry-After', String(Math.max(1, Math.ceil(limiter.retryAfterMs() / 1000))))
+        .json({
+          message: `Your application has exceeded its quota of ${limiter.limit} requests every 1 second(s) and is being rate limited.`,
+          scope: 'application',
+          policy: 'spike-arrest',
+          limit: limiter.limit,
+          interval: 1,
+          timeunit: 'second',
+          ratelimiting_expiry_time_ms: clock.now().getTime() + limiter.retryAfterMs(),
+          message_id: res.locals.correlationId,
+        });
       return;
     }
     gauge.requests += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {
       // `work` never rejects, so a failure after the deadline answered cannot go unhandled.
-      const work = answer(req, res).then(() => undefined, (e: unknown) => ({ failed: e }));
+      const work = answer(req, res).then(
+        () => undefined,
+        (e: unknown) => ({ failed: e }),
+      );
       const timeout = new Promise<typeof DEADLINE>((resolve) => {
         deadline = setTimeout(() => resolve(DEADLINE), requestTimeoutMs);
       });
@@ -186,16 +214,31 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     }
     const nhsNumber = id.nhsNumber;
     const idToken = req.get('NHSD-ID-Token');
-    if (!idToken) return outcome(res, 401, 'processing', 'the NHSD-ID-Token header is required: an NHS login ID token for the patient');
+    if (!idToken)
+      return outcome(
+        res,
+        401,
+        'processing',
+        'the NHSD-ID-Token header is required: an NHS login ID token for the patient',
+      );
     let claims: IdTokenClaims;
     try {
-      claims = await verifyJwt<IdTokenClaims>(idToken, await keys(), { issuer: deps.issuer(), clock, requiredClaims: ID_TOKEN_REQUIRED_CLAIMS });
+      claims = await verifyJwt<IdTokenClaims>(idToken, await keys(), {
+        issuer: deps.issuer(),
+        clock,
+        requiredClaims: ID_TOKEN_REQUIRED_CLAIMS,
+      });
     } catch (e) {
       const why = e instanceof TokenError ? e.message : 'the token could not be verified';
       return outcome(res, 401, 'processing', `NHSD-ID-Token is not a valid NHS login ID token: ${why}`);
     }
     if (claims.nhs_number !== nhsNumber) {
-      return outcome(res, 401, 'processing', `"patient:identifier" with value "${NHS_NUMBER_SYSTEM}|${nhsNumber}" fails to match the required NHS login token subject ${claims.nhs_number}`);
+      return outcome(
+        res,
+        401,
+        'processing',
+        `"patient:identifier" with value "${NHS_NUMBER_SYSTEM}|${nhsNumber}" fails to match the required NHS login token subject ${claims.nhs_number}`,
+      );
     }
     let under16: boolean;
     try {
@@ -208,17 +251,31 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     const corr = res.locals.correlationId;
     const targets = deps.registrations.clientIdsFor(nhsNumber).map((c) => pullTarget(deps.directory, c));
     const callable = targets.filter((t) => t.ok);
-    for (const t of targets) if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
+    for (const t of targets)
+      if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
 
-    const results = await Promise.all(callable.map(async (t) => {
-      gauge.upstreamCalls += 1;
-      try {
-        const r = await callSupplier({ endpoint: t.endpoint, resourceType: t.resourceType, nhsNumber, idToken, correlationId: corr, timeoutMs: upstreamTimeoutMs }, deps.tokens, deps.validate);
-        return { clientId: t.clientId, result: r };
-      } finally {
-        gauge.upstreamCalls -= 1;
-      }
-    }));
+    const results = await Promise.all(
+      callable.map(async (t) => {
+        gauge.upstreamCalls += 1;
+        try {
+          const r = await callSupplier(
+            {
+              endpoint: t.endpoint,
+              resourceType: t.resourceType,
+              nhsNumber,
+              idToken,
+              correlationId: corr,
+              timeoutMs: upstreamTimeoutMs,
+            },
+            deps.tokens,
+            deps.validate,
+          );
+          return { clientId: t.clientId, result: r };
+        } finally {
+          gauge.upstreamCalls -= 1;
+        }
+      }),
+    );
 
     const issues: UpstreamIssue[] = [];
     const activities: CarePlanActivity[] = [];
@@ -226,11 +283,21 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       let r: UpstreamOutcome = result;
       if (r.kind === 'ok') {
         const other = otherPatientProblem(r, nhsNumber);
-        if (other) r = { kind: 'invalid', status: r.status, latencyMs: r.latencyMs, text: r.text, diagnostics: [other] };
+        if (other)
+          r = { kind: 'invalid', status: r.status, latencyMs: r.latencyMs, text: r.text, diagnostics: [other] };
       }
       const issue = issueFor(clientId, r);
-      const line = { clientId, outcome: r.kind, status: 'status' in r ? r.status : undefined, latencyMs: Math.round(r.latencyMs) };
-      if (issue) res.locals.log.info({ ...line, issue: issue.code, diagnostics: issue.diagnostics }, 'upstream failed: reported in the OperationOutcome');
+      const line = {
+        clientId,
+        outcome: r.kind,
+        status: 'status' in r ? r.status : undefined,
+        latencyMs: Math.round(r.latencyMs),
+      };
+      if (issue)
+        res.locals.log.info(
+          { ...line, issue: issue.code, diagnostics: issue.diagnostics },
+          'upstream failed: reported in the OperationOutcome',
+        );
       else res.locals.log.debug(line, 'upstream answered');
       if (issue) issues.push(issue);
       else if (r.kind === 'ok') activities.push(...activitiesFrom(r.bundle, clientId));
@@ -242,7 +309,10 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       res.status(200).end();
       return;
     }
-    res.status(issues.length > 0 ? 207 : 200).type(FHIR_JSON).send(JSON.stringify(bundle));
+    res
+      .status(issues.length > 0 ? 207 : 200)
+      .type(FHIR_JSON)
+      .send(JSON.stringify(bundle));
   }
 
   router.all('/events', (_req, res) => {

@@ -24,13 +24,19 @@ export class ContractPasses {
   private readonly cache = new Map<string, ContractPass>();
 
   constructor(private readonly db: Database.Database) {
-    db.exec('CREATE TABLE IF NOT EXISTS aggregator_contract_passes (client_id TEXT PRIMARY KEY, passed_at TEXT NOT NULL, detail TEXT)');
-    for (const r of db.prepare('SELECT * FROM aggregator_contract_passes').all() as Row[]) this.cache.set(r.client_id, fromRow(r));
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS aggregator_contract_passes (client_id TEXT PRIMARY KEY, passed_at TEXT NOT NULL, detail TEXT)',
+    );
+    for (const r of db.prepare('SELECT * FROM aggregator_contract_passes').all() as Row[])
+      this.cache.set(r.client_id, fromRow(r));
   }
 
   record(clientId: string, passedAt: Date, detail?: Record<string, unknown>): ContractPass {
     const pass: ContractPass = { clientId, passedAt: passedAt.toISOString(), ...(detail ? { detail } : {}) };
-    this.db.prepare('INSERT INTO aggregator_contract_passes (client_id, passed_at, detail) VALUES (?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET passed_at = excluded.passed_at, detail = excluded.detail')
+    this.db
+      .prepare(
+        'INSERT INTO aggregator_contract_passes (client_id, passed_at, detail) VALUES (?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET passed_at = excluded.passed_at, detail = excluded.detail',
+      )
       .run(clientId, pass.passedAt, detail ? JSON.stringify(detail) : null);
     this.cache.set(clientId, pass);
     return pass;

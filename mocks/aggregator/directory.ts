@@ -19,7 +19,12 @@ export interface RegistrationLookup {
 
 export type PullTarget =
   | { ok: true; clientId: string; resourceType: ProducerResourceType; endpoint: SupplierEndpoint }
-  | { ok: false; clientId: string; reason: 'unknown-client' | 'no-supplier-endpoint' | 'contract-checks-not-passed'; message: string };
+  | {
+      ok: false;
+      clientId: string;
+      reason: 'unknown-client' | 'no-supplier-endpoint' | 'contract-checks-not-passed';
+      message: string;
+    };
 
 /**
  * Whether the aggregator may call the supplier behind a clientId: it must have an endpoint and, when
@@ -29,10 +34,20 @@ export function pullTarget(dir: SupplierDirectory, clientId: string): PullTarget
   const c = dir.client(clientId);
   if (!c) return { ok: false, clientId, reason: 'unknown-client', message: `clientId ${clientId} is not configured` };
   if (!c.endpoint) {
-    return { ok: false, clientId, reason: 'no-supplier-endpoint', message: `clientId ${clientId} has no endpoint configured (platform.clients[].endpoint)` };
+    return {
+      ok: false,
+      clientId,
+      reason: 'no-supplier-endpoint',
+      message: `clientId ${clientId} has no endpoint configured (platform.clients[].endpoint)`,
+    };
   }
   if (c.requireContractPass && !dir.contractPassed(clientId)) {
-    return { ok: false, clientId, reason: 'contract-checks-not-passed', message: `clientId ${clientId} requires a contract pass before pulls (POST /_harness/clients/${clientId}/contract-pass)` };
+    return {
+      ok: false,
+      clientId,
+      reason: 'contract-checks-not-passed',
+      message: `clientId ${clientId} requires a contract pass before pulls (POST /_harness/clients/${clientId}/contract-pass)`,
+    };
   }
   return { ok: true, clientId, resourceType: c.resourceType, endpoint: c.endpoint };
 }

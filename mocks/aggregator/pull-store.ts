@@ -124,9 +124,18 @@ export class PullStore {
   private where(f: PullFilter): { sql: string; params: Record<string, unknown> } {
     const clauses: string[] = [];
     const params: Record<string, unknown> = {};
-    if (f.clientId !== undefined) { clauses.push('client_id = @clientId'); params.clientId = f.clientId; }
-    if (f.nhsNumber !== undefined) { clauses.push('nhs_number = @nhsNumber'); params.nhsNumber = f.nhsNumber; }
-    if (f.since !== undefined) { clauses.push('requested_at >= @since'); params.since = f.since; }
+    if (f.clientId !== undefined) {
+      clauses.push('client_id = @clientId');
+      params.clientId = f.clientId;
+    }
+    if (f.nhsNumber !== undefined) {
+      clauses.push('nhs_number = @nhsNumber');
+      params.nhsNumber = f.nhsNumber;
+    }
+    if (f.since !== undefined) {
+      clauses.push('requested_at >= @since');
+      params.since = f.since;
+    }
     return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
 
@@ -134,13 +143,17 @@ export class PullStore {
   list(f: PullFilter = {}): PullRecord[] {
     const { sql, params } = this.where(f);
     const limit = f.limit === undefined ? -1 : Math.max(0, Math.floor(f.limit));
-    const rows = this.db.prepare(`SELECT * FROM ${PULLS_TABLE} ${sql} ORDER BY id DESC LIMIT ${limit}`).all(params) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM ${PULLS_TABLE} ${sql} ORDER BY id DESC LIMIT ${limit}`)
+      .all(params) as Row[];
     return rows.map(fromRow);
   }
 
   counts(f: Omit<PullFilter, 'limit'> = {}): OutcomeCounts {
     const { sql, params } = this.where(f);
-    const rows = this.db.prepare(`SELECT outcome, COUNT(*) AS n FROM ${PULLS_TABLE} ${sql} GROUP BY outcome`).all(params) as Array<{ outcome: UpstreamKind; n: number }>;
+    const rows = this.db
+      .prepare(`SELECT outcome, COUNT(*) AS n FROM ${PULLS_TABLE} ${sql} GROUP BY outcome`)
+      .all(params) as Array<{ outcome: UpstreamKind; n: number }>;
     const byOutcome: OutcomeCounts['byOutcome'] = {};
     let total = 0;
     for (const r of rows) {
@@ -172,7 +185,14 @@ function fromRow(r: Row): PullRecord {
     outcome: r.outcome as UpstreamKind,
     ...(r.status !== null ? { status: r.status } : {}),
     latencyMs: r.latency_ms,
-    ...(r.schema_valid !== null ? { schema: { valid: r.schema_valid === 1, diagnostics: r.diagnostics ? (JSON.parse(r.diagnostics) as SchemaDiagnostic[]) : [] } } : {}),
+    ...(r.schema_valid !== null
+      ? {
+          schema: {
+            valid: r.schema_valid === 1,
+            diagnostics: r.diagnostics ? (JSON.parse(r.diagnostics) as SchemaDiagnostic[]) : [],
+          },
+        }
+      : {}),
     ...(r.message !== null ? { message: r.message } : {}),
     ...(body !== undefined ? { body } : {}),
     ...(r.body !== null ? { bodyText: r.body } : {}),

@@ -2,7 +2,12 @@ import { SlidingWindowLimiter, TokenBucket } from './rate';
 
 function fakeTime() {
   let t = 1_000;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('TokenBucket', () => {

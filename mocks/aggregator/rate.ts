@@ -17,7 +17,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(readonly rate: number, readonly burst = 1, private readonly now: Now = monotonicNow) {
+  constructor(
+    readonly rate: number,
+    readonly burst = 1,
+    private readonly now: Now = monotonicNow,
+  ) {
     if (!(rate > 0)) throw new Error(`rate must be above 0 per second, got ${rate}`);
     if (!(burst >= 1)) throw new Error(`burst must be at least 1, got ${burst}`);
     this.tokens = burst;
@@ -51,8 +55,13 @@ export class SlidingWindowLimiter {
   private head = 0;
   private count = 0;
 
-  constructor(readonly limit: number, readonly windowMs = 1000, private readonly now: Now = monotonicNow) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a whole number of at least 1, got ${limit}`);
+  constructor(
+    readonly limit: number,
+    readonly windowMs = 1000,
+    private readonly now: Now = monotonicNow,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`limit must be a whole number of at least 1, got ${limit}`);
     this.ring = new Array<number>(limit).fill(0);
   }
 

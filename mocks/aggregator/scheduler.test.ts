@@ -34,14 +34,23 @@ beforeAll(async () => {
   const app = express();
   app.post('/oauth2/token', express.urlencoded({ extended: false }), (req, res) => {
     tokenRequests += 1;
-    if (req.get('authorization') !== `Basic ${Buffer.from('pca:secret').toString('base64')}`) return res.status(401).json({ error: 'invalid_client' });
+    if (req.get('authorization') !== `Basic ${Buffer.from('pca:secret').toString('base64')}`)
+      return res.status(401).json({ error: 'invalid_client' });
     res.json({ access_token: `tok-${tokenRequests}`, token_type: 'Bearer', expires_in: '599' });
   });
   app.get('/fhir/Appointment', async (req, res) => {
-    seen.push({ at: performance.now(), correlationId: req.get('x-correlation-id'), idToken: req.get('nhsd-id-token'), authorization: req.get('authorization') });
+    seen.push({
+      at: performance.now(),
+      correlationId: req.get('x-correlation-id'),
+      idToken: req.get('nhsd-id-token'),
+      authorization: req.get('authorization'),
+    });
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     if (answer === 'http-503') return res.status(503).json({ error: 'maintenance' });
-    const body = answer === 'ok' ? { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] } : { resourceType: 'Bundle', type: 'collection' };
+    const body =
+      answer === 'ok'
+        ? { resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }
+        : { resourceType: 'Bundle', type: 'collection' };
     res.type('application/fhir+json').send(JSON.stringify(body));
   });
   server = await listen(app);
@@ -62,13 +71,25 @@ function setup(opts: { rate?: number; client?: Partial<ClientConfig>; timeoutMs?
   const client: ClientConfig = {
     clientId: 'portal-01',
     resourceType: 'Appointment',
-    endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'client_credentials', tokenUrl: `${server.url}/oauth2/token`, clientId: 'pca', clientSecret: 'secret' } },
+    endpoint: {
+      url: server.url,
+      path: '/fhir/Appointment',
+      auth: {
+        type: 'client_credentials',
+        tokenUrl: `${server.url}/oauth2/token`,
+        clientId: 'pca',
+        clientSecret: 'secret',
+      },
+    },
     ...opts.client,
   };
   const store = new PullStore(new Database(':memory:'));
   const minted: string[] = [];
   const scheduler = new PullScheduler({
-    directory: { client: (id) => (id === client.clientId ? client : undefined), contractPassed: () => opts.passed ?? false },
+    directory: {
+      client: (id) => (id === client.clientId ? client : undefined),
+      contractPassed: () => opts.passed ?? false,
+    },
     store,
     tokens: new BearerTokenCache(),
     idTokenFor: async (n) => {
@@ -97,8 +118,16 @@ it('pulls each patient with a fresh ID token and correlation id, one cached bear
   expect(new Set(seen.map((s) => s.authorization))).toEqual(new Set(['Bearer tok-1']));
   const results = scheduler.results({ clientId: 'portal-01' });
   expect(results).toHaveLength(10);
-  expect(results[0]).toMatchObject({ outcome: 'ok', status: 200, resourceType: 'Appointment', schema: { valid: true, diagnostics: [] }, body: { resourceType: 'Bundle', total: 0 } });
-  expect(results[0]!.url).toBe(`${server.url}/fhir/Appointment?patient%3Aidentifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${results[0]!.nhsNumber}`)}`);
+  expect(results[0]).toMatchObject({
+    outcome: 'ok',
+    status: 200,
+    resourceType: 'Appointment',
+    schema: { valid: true, diagnostics: [] },
+    body: { resourceType: 'Bundle', total: 0 },
+  });
+  expect(results[0]!.url).toBe(
+    `${server.url}/fhir/Appointment?patient%3Aidentifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${results[0]!.nhsNumber}`)}`,
+  );
   expect(scheduler.summary()).toMatchObject({ pending: 0, total: 10, done: 10, failed: 0 });
   await scheduler.stop();
 });
@@ -150,7 +179,12 @@ it('records HTTP errors, invalid bodies and timeouts as failures with what came 
   expect(invalid!.schema!.diagnostics.length).toBeGreaterThan(0);
   expect(timedOut).toMatchObject({ outcome: 'timeout', message: 'no answer within 100 ms' });
   expect(timedOut!.status).toBeUndefined();
-  expect(scheduler.summary()).toMatchObject({ total: 3, done: 0, failed: 3, byOutcome: { 'http-error': 1, invalid: 1, timeout: 1 } });
+  expect(scheduler.summary()).toMatchObject({
+    total: 3,
+    done: 0,
+    failed: 3,
+    byOutcome: { 'http-error': 1, invalid: 1, timeout: 1 },
+  });
   await scheduler.stop();
 });
 
@@ -159,7 +193,9 @@ it('schedules nothing for a client without an endpoint or without a required con
   const r1 = noEndpoint.scheduler.schedule('portal-01', numbers.slice(0, 3));
   expect(r1).toMatchObject({ queued: 0, notPullable: { reason: 'no-supplier-endpoint' } });
   const gated = setup({ client: { requireContractPass: true } });
-  expect(gated.scheduler.schedule('portal-01', numbers.slice(0, 3)).notPullable?.reason).toBe('contract-checks-not-passed');
+  expect(gated.scheduler.schedule('portal-01', numbers.slice(0, 3)).notPullable?.reason).toBe(
+    'contract-checks-not-passed',
+  );
   expect(gated.scheduler.schedule('unknown', numbers.slice(0, 3)).notPullable?.reason).toBe('unknown-client');
   const passed = setup({ client: { requireContractPass: true }, passed: true });
   expect(passed.scheduler.schedule('portal-01', [numbers[0]!]).queued).toBe(1);
@@ -170,12 +206,18 @@ it('schedules nothing for a client without an endpoint or without a required con
 
 it('mints the ID token with the patient in it: a failure to mint is recorded, not thrown', async () => {
   const store = new PullStore(new Database(':memory:'));
-  const client: ClientConfig = { clientId: 'p', resourceType: 'Appointment', endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 's' } } };
+  const client: ClientConfig = {
+    clientId: 'p',
+    resourceType: 'Appointment',
+    endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 's' } },
+  };
   const scheduler = new PullScheduler({
     directory: { client: () => client, contractPassed: () => true },
     store,
     tokens: new BearerTokenCache(),
-    idTokenFor: async () => { throw new Error('no key'); },
+    idTokenFor: async () => {
+      throw new Error('no key');
+    },
     validate: validateProducerBundle,
     rate: 100,
   });
@@ -186,15 +228,26 @@ it('mints the ID token with the patient in it: a failure to mint is recorded, no
   await scheduler.stop();
 });
 
-it('sends the ID token it minted, decodable as the patient\'s', async () => {
+it("sends the ID token it minted, decodable as the patient's", async () => {
   const store = new PullStore(new Database(':memory:'));
   const ring = new KeyRing();
-  const client: ClientConfig = { clientId: 'p', resourceType: 'Appointment', endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 's' } } };
+  const client: ClientConfig = {
+    clientId: 'p',
+    resourceType: 'Appointment',
+    endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 's' } },
+  };
   const scheduler = new PullScheduler({
     directory: { client: () => client, contractPassed: () => true },
     store,
     tokens: new BearerTokenCache(),
-    idTokenFor: async (n) => (await mintIdToken(await ring.get('nhs-login'), { issuer: 'http://x/nhs-login', nhsNumber: n, birthDate: '1980-01-01' })).token,
+    idTokenFor: async (n) =>
+      (
+        await mintIdToken(await ring.get('nhs-login'), {
+          issuer: 'http://x/nhs-login',
+          nhsNumber: n,
+          birthDate: '1980-01-01',
+        })
+      ).token,
     validate: validateProducerBundle,
     rate: 100,
   });
@@ -208,7 +261,11 @@ it('sends the ID token it minted, decodable as the patient\'s', async () => {
 it('logs pull failures with the NHS number masked and no tokens', async () => {
   const mem = memoryLogger('debug');
   const store = new PullStore(new Database(':memory:'));
-  const client: ClientConfig = { clientId: 'p', resourceType: 'Appointment', endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 'static-secret-token' } } };
+  const client: ClientConfig = {
+    clientId: 'p',
+    resourceType: 'Appointment',
+    endpoint: { url: server.url, path: '/fhir/Appointment', auth: { type: 'static', token: 'static-secret-token' } },
+  };
   const scheduler = new PullScheduler({
     directory: { client: () => client, contractPassed: () => true },
     store,

@@ -13,7 +13,13 @@ import { type Logger, silentLogger } from '../../core/logger';
 import { type PullTarget, pullTarget, type SupplierDirectory } from './directory';
 import type { NewPullRecord, OutcomeCounts, PullFilter, PullRecord, PullStore } from './pull-store';
 import { TokenBucket } from './rate';
-import { type BearerTokenCache, callSupplier, PRODUCER_TIMEOUT_MS, type ProducerBundleValidator, resourceUrl } from './upstream';
+import {
+  type BearerTokenCache,
+  callSupplier,
+  PRODUCER_TIMEOUT_MS,
+  type ProducerBundleValidator,
+  resourceUrl,
+} from './upstream';
 
 export const DEFAULT_PULL_RATE = 25;
 
@@ -85,7 +91,11 @@ export class PullScheduler {
   schedule(clientId: string, nhsNumbers: readonly string[]): ScheduleResult {
     const target = pullTarget(this.deps.directory, clientId);
     if (!target.ok) {
-      this.log.info({ clientId, reason: target.reason, count: nhsNumbers.length }, 'registrations not pulled: %s', target.message);
+      this.log.info(
+        { clientId, reason: target.reason, count: nhsNumbers.length },
+        'registrations not pulled: %s',
+        target.message,
+      );
       return { clientId, queued: 0, alreadyQueued: 0, notPullable: target };
     }
     if (this.stopped) return { clientId, queued: 0, alreadyQueued: nhsNumbers.length };
@@ -115,7 +125,14 @@ export class PullScheduler {
     const match = (j: Job) => filter.clientId === undefined || j.clientId === filter.clientId;
     const queued = this.queue.filter(match).length;
     const inFlight = [...this.inFlightJobs.values()].filter(match).length;
-    return { ...this.deps.store.counts(filter), pending: queued + inFlight, queued, inFlight, rate: this.rate, stopped: this.stopped };
+    return {
+      ...this.deps.store.counts(filter),
+      pending: queued + inFlight,
+      queued,
+      inFlight,
+      rate: this.rate,
+      stopped: this.stopped,
+    };
   }
 
   /** Full pull records (NHS numbers and bodies unmasked), newest first: for in-process callers only. */
@@ -178,7 +195,16 @@ export class PullScheduler {
     // Re-read the client: its endpoint may have changed (or been removed) since the job was queued.
     const target = pullTarget(this.deps.directory, job.clientId);
     if (!target.ok) {
-      this.record({ ...job, resourceType: this.deps.directory.client(job.clientId)?.resourceType ?? 'Appointment', url: '', correlationId, requestedAt, outcome: 'error', latencyMs: 0, message: target.message });
+      this.record({
+        ...job,
+        resourceType: this.deps.directory.client(job.clientId)?.resourceType ?? 'Appointment',
+        url: '',
+        correlationId,
+        requestedAt,
+        outcome: 'error',
+        latencyMs: 0,
+        message: target.message,
+      });
       return;
     }
     const resourceType: ProducerResourceType = target.resourceType;
@@ -187,24 +213,60 @@ export class PullScheduler {
     try {
       idToken = await this.deps.idTokenFor(job.nhsNumber);
     } catch (e) {
-      this.record({ ...job, resourceType, url, correlationId, requestedAt, outcome: 'error', latencyMs: 0, message: `could not mint an ID token: ${(e as Error).message}` });
+      this.record({
+        ...job,
+        resourceType,
+        url,
+        correlationId,
+        requestedAt,
+        outcome: 'error',
+        latencyMs: 0,
+        message: `could not mint an ID token: ${(e as Error).message}`,
+      });
       return;
     }
     const outcome = await callSupplier(
-      { endpoint: target.endpoint, resourceType, nhsNumber: job.nhsNumber, idToken, correlationId, timeoutMs: this.timeoutMs },
+      {
+        endpoint: target.endpoint,
+        resourceType,
+        nhsNumber: job.nhsNumber,
+        idToken,
+        correlationId,
+        timeoutMs: this.timeoutMs,
+      },
       this.deps.tokens,
       this.deps.validate,
     );
     const base = { ...job, resourceType, url, correlationId, requestedAt, latencyMs: outcome.latencyMs };
     switch (outcome.kind) {
       case 'ok':
-        this.record({ ...base, outcome: 'ok', status: outcome.status, schema: { valid: true, diagnostics: [] }, body: outcome.bundle, bodyText: outcome.text });
+        this.record({
+          ...base,
+          outcome: 'ok',
+          status: outcome.status,
+          schema: { valid: true, diagnostics: [] },
+          body: outcome.bundle,
+          bodyText: outcome.text,
+        });
         break;
       case 'invalid':
-        this.record({ ...base, outcome: 'invalid', status: outcome.status, schema: { valid: false, diagnostics: outcome.diagnostics }, body: outcome.body, bodyText: outcome.text });
+        this.record({
+          ...base,
+          outcome: 'invalid',
+          status: outcome.status,
+          schema: { valid: false, diagnostics: outcome.diagnostics },
+          body: outcome.body,
+          bodyText: outcome.text,
+        });
         break;
       case 'http-error':
-        this.record({ ...base, outcome: 'http-error', status: outcome.status, body: outcome.body, bodyText: outcome.text });
+        this.record({
+          ...base,
+          outcome: 'http-error',
+          status: outcome.status,
+          body: outcome.body,
+          bodyText: outcome.text,
+        });
         break;
       case 'timeout':
         this.record({ ...base, outcome: 'timeout', message: `no answer within ${outcome.timeoutMs} ms` });
@@ -222,7 +284,14 @@ export class PullScheduler {
       // The database may be closed under a stopping platform; the pull itself is over either way.
       this.log.warn({ err: e }, 'could not store a pull result');
     }
-    const line = { clientId: r.clientId, nhsNumber: r.nhsNumber, correlationId: r.correlationId, outcome: r.outcome, status: r.status, latencyMs: Math.round(r.latencyMs) };
+    const line = {
+      clientId: r.clientId,
+      nhsNumber: r.nhsNumber,
+      correlationId: r.correlationId,
+      outcome: r.outcome,
+      status: r.status,
+      latencyMs: Math.round(r.latencyMs),
+    };
     if (r.outcome === 'ok') this.log.debug(line, 'pull done');
     else this.log.info({ ...line, message: r.message }, 'pull failed');
   }

@@ -18,12 +18,17 @@ let lastAuthorization: string | undefined;
 
 beforeAll(async () => {
   const app = express();
-  app.use('/oauth2/token', (_req, _res, next) => { tokenCalls += 1; next(); });
+  app.use('/oauth2/token', (_req, _res, next) => {
+    tokenCalls += 1;
+    next();
+  });
   app.use(tokenRouter({ clientId: 'pca-aggregator', clientSecret: 's3cret', tokens: issued }));
   app.get('/Appointment', (req, res) => {
     lastAuthorization = req.get('authorization');
     if (!issued.check(req.get('authorization')).valid) return res.status(401).json({ error: 'bad bearer' });
-    res.type('application/fhir+json').send(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }));
+    res
+      .type('application/fhir+json')
+      .send(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 0, entry: [] }));
   });
   supplier = await listen(app);
 });
@@ -37,7 +42,11 @@ beforeEach(() => {
 });
 
 const cc = (over: Partial<Extract<PullAuth, { type: 'client_credentials' }>> = {}): PullAuth => ({
-  type: 'client_credentials', tokenUrl: `${supplier.url}/oauth2/token`, clientId: 'pca-aggregator', clientSecret: 's3cret', ...over,
+  type: 'client_credentials',
+  tokenUrl: `${supplier.url}/oauth2/token`,
+  clientId: 'pca-aggregator',
+  clientSecret: 's3cret',
+  ...over,
 });
 
 describe('BearerTokenCache', () => {
@@ -74,27 +83,46 @@ describe('BearerTokenCache', () => {
 
 describe('callSupplier', () => {
   const endpoint = (auth: PullAuth): SupplierEndpoint => ({ url: `${supplier.url}/`, auth });
-  const req = (auth: PullAuth) => ({ endpoint: endpoint(auth), resourceType: 'Appointment' as const, nhsNumber: '9990000018', idToken: 'id', correlationId: 'c' });
+  const req = (auth: PullAuth) => ({
+    endpoint: endpoint(auth),
+    resourceType: 'Appointment' as const,
+    nhsNumber: '9990000018',
+    idToken: 'id',
+    correlationId: 'c',
+  });
 
   it('builds the URL from the base, the default path and the encoded identifier', () => {
-    expect(resourceUrl({ url: 'http://h:1/api/', auth: { type: 'static', token: 't' } }, 'DocumentReference', '9990000018'))
-      .toBe('http://h:1/api/DocumentReference?patient%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9990000018');
+    expect(
+      resourceUrl({ url: 'http://h:1/api/', auth: { type: 'static', token: 't' } }, 'DocumentReference', '9990000018'),
+    ).toBe(
+      'http://h:1/api/DocumentReference?patient%3Aidentifier=https%3A%2F%2Ffhir.nhs.uk%2FId%2Fnhs-number%7C9990000018',
+    );
   });
 
   it('is ok with a valid bearer, and forgets a bearer the supplier answers 401 to', async () => {
-    expect(await callSupplier(req(cc()), new BearerTokenCache(clock), validateProducerBundle)).toMatchObject({ kind: 'ok', status: 200 });
+    expect(await callSupplier(req(cc()), new BearerTokenCache(clock), validateProducerBundle)).toMatchObject({
+      kind: 'ok',
+      status: 200,
+    });
     // A cache whose clock says its token is fresh, facing a supplier for which it has expired.
     const stale = new BearerTokenCache(fixedClock('2020-01-01T00:00:00Z'));
     const held = await stale.bearer(cc());
     clock.advance(301_000);
-    expect(await callSupplier(req(cc()), stale, validateProducerBundle)).toMatchObject({ kind: 'http-error', status: 401 });
+    expect(await callSupplier(req(cc()), stale, validateProducerBundle)).toMatchObject({
+      kind: 'http-error',
+      status: 401,
+    });
     expect(lastAuthorization).toBe(`Bearer ${held}`);
     expect(await callSupplier(req(cc()), stale, validateProducerBundle)).toMatchObject({ kind: 'ok' });
     expect(lastAuthorization).not.toBe(`Bearer ${held}`);
   });
 
   it('turns a token endpoint failure into an error outcome, never a throw', async () => {
-    const r = await callSupplier(req(cc({ clientSecret: 'wrong' })), new BearerTokenCache(clock), validateProducerBundle);
+    const r = await callSupplier(
+      req(cc({ clientSecret: 'wrong' })),
+      new BearerTokenCache(clock),
+      validateProducerBundle,
+    );
     expect(r.kind).toBe('error');
     expect(r.kind === 'error' && r.message).toMatch(/token request/);
   });

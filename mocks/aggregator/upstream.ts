@@ -23,11 +23,21 @@ export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
 };
 
 /** Validates a supplier's 200 body for one resource type (contracts/validate.ts validateProducerBundle). */
-export type ProducerBundleValidator = (type: ProducerResourceType, body: unknown) => { valid: boolean; diagnostics: SchemaDiagnostic[] };
+export type ProducerBundleValidator = (
+  type: ProducerResourceType,
+  body: unknown,
+) => { valid: boolean; diagnostics: SchemaDiagnostic[] };
 
 export type UpstreamOutcome =
   | { kind: 'ok'; status: number; latencyMs: number; bundle: Bundle; text: string }
-  | { kind: 'invalid'; status: number; latencyMs: number; text: string; body?: unknown; diagnostics: SchemaDiagnostic[] }
+  | {
+      kind: 'invalid';
+      status: number;
+      latencyMs: number;
+      text: string;
+      body?: unknown;
+      diagnostics: SchemaDiagnostic[];
+    }
   | { kind: 'http-error'; status: number; latencyMs: number; text: string; body?: unknown }
   | { kind: 'timeout'; latencyMs: number; timeoutMs: number }
   | { kind: 'error'; latencyMs: number; message: string };
@@ -87,7 +97,10 @@ export class BearerTokenCache {
   private async fetchToken(auth: PullAuth & { type: 'client_credentials' }, timeoutMs: number): Promise<string> {
     this.requests += 1;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if ((auth.method ?? 'client_secret_basic') === 'client_secret_basic') {
       const enc = (s: string) => encodeURIComponent(s);
       headers.authorization = `Basic ${Buffer.from(`${enc(auth.clientId)}:${enc(auth.clientSecret)}`).toString('base64')}`;
@@ -97,14 +110,20 @@ export class BearerTokenCache {
     }
     let res;
     try {
-      res = await fetchWithTimeout<{ access_token?: unknown; expires_in?: unknown }>(auth.tokenUrl, { method: 'POST', headers, body: form.toString(), timeoutMs });
+      res = await fetchWithTimeout<{ access_token?: unknown; expires_in?: unknown }>(auth.tokenUrl, {
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        timeoutMs,
+      });
     } catch (e) {
       if (e instanceof TimeoutError) throw e;
       throw new TokenFetchError(`token request to ${auth.tokenUrl} failed: ${(e as Error).message}`);
     }
     if (res.status !== 200) throw new TokenFetchError(`token request to ${auth.tokenUrl} answered ${res.status}`);
     const token = res.json?.access_token;
-    if (typeof token !== 'string' || token === '') throw new TokenFetchError(`token response from ${auth.tokenUrl} has no access_token`);
+    if (typeof token !== 'string' || token === '')
+      throw new TokenFetchError(`token response from ${auth.tokenUrl} has no access_token`);
     // The API platform sends expires_in as a string; accept both.
     const lifetime = Number(res.json?.expires_in ?? DEFAULT_TOKEN_LIFETIME_S);
     const seconds = Number.isFinite(lifetime) && lifetime > 0 ? lifetime : DEFAULT_TOKEN_LIFETIME_S;
@@ -142,7 +161,11 @@ function parseJson(text: string): unknown {
  * One call to a supplier, classified. Never throws: every failure is an outcome, because the consumer
  * API must turn each into an OperationOutcome issue and the scheduler must record each.
  */
-export async function callSupplier(req: UpstreamRequest, tokens: BearerTokenCache, validate: ProducerBundleValidator): Promise<UpstreamOutcome> {
+export async function callSupplier(
+  req: UpstreamRequest,
+  tokens: BearerTokenCache,
+  validate: ProducerBundleValidator,
+): Promise<UpstreamOutcome> {
   const timeoutMs = req.timeoutMs ?? PRODUCER_TIMEOUT_MS;
   const started = performance.now();
   const elapsed = () => performance.now() - started;
@@ -169,14 +192,30 @@ export async function callSupplier(req: UpstreamRequest, tokens: BearerTokenCach
     if (res.json === undefined) {
       const ct = res.headers.get('content-type') ?? '(none)';
       const why = body === undefined ? 'the body is not JSON' : `the content type is ${ct}, not ${FHIR_JSON}`;
-      return { kind: 'invalid', status: res.status, latencyMs, text: res.text, body, diagnostics: [{ pointer: '', rule: 'content-type', message: why, schemaPath: '' }] };
+      return {
+        kind: 'invalid',
+        status: res.status,
+        latencyMs,
+        text: res.text,
+        body,
+        diagnostics: [{ pointer: '', rule: 'content-type', message: why, schemaPath: '' }],
+      };
     }
     const verdict = validate(req.resourceType, res.json);
-    if (!verdict.valid) return { kind: 'invalid', status: res.status, latencyMs, text: res.text, body: res.json, diagnostics: verdict.diagnostics };
+    if (!verdict.valid)
+      return {
+        kind: 'invalid',
+        status: res.status,
+        latencyMs,
+        text: res.text,
+        body: res.json,
+        diagnostics: verdict.diagnostics,
+      };
     return { kind: 'ok', status: res.status, latencyMs, bundle: res.json as Bundle, text: res.text };
   } catch (e) {
     if (e instanceof TimeoutError) return { kind: 'timeout', latencyMs: elapsed(), timeoutMs };
-    if (e instanceof UnreachableError || e instanceof TokenFetchError) return { kind: 'error', latencyMs: elapsed(), message: e.message };
+    if (e instanceof UnreachableError || e instanceof TokenFetchError)
+      return { kind: 'error', latencyMs: elapsed(), message: e.message };
     return { kind: 'error', latencyMs: elapsed(), message: (e as Error)?.message ?? String(e) };
   }
 }

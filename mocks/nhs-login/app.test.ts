@@ -26,15 +26,27 @@ describe('NHS login mock', () => {
 
   it('publishes discovery pointing at its JWKS', async () => {
     const res = await request(server.url).get('/nhs-login/.well-known/openid-configuration').expect(200);
-    expect(res.body).toMatchObject({ issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ['RS512'] });
+    expect(res.body).toMatchObject({
+      issuer,
+      jwks_uri: `${issuer}/.well-known/jwks.json`,
+      id_token_signing_alg_values_supported: ['RS512'],
+    });
   });
 
   it('mints tokens that verify with jose against the JWKS fetched over HTTP', async () => {
     const res = await mint({ nhsNumber: '9990000018' }).expect(200);
     const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(res.body.id_token as string, jwks, { issuer, algorithms: ['RS512'] });
+    const { payload, protectedHeader } = await jwtVerify(res.body.id_token as string, jwks, {
+      issuer,
+      algorithms: ['RS512'],
+    });
     expect(protectedHeader.alg).toBe('RS512');
-    expect(payload).toMatchObject({ nhs_number: '9990000018', birthdate: '1975-05-05', family_name: 'PACKPATIENT', identity_proofing_level: 'P9' });
+    expect(payload).toMatchObject({
+      nhs_number: '9990000018',
+      birthdate: '1975-05-05',
+      family_name: 'PACKPATIENT',
+      identity_proofing_level: 'P9',
+    });
   });
 
   it('mints for any valid NHS number when a birth date is given, with the requested proofing level', async () => {
@@ -47,7 +59,11 @@ describe('NHS login mock', () => {
     const good = (await mint({ nhsNumber: '9990000018' })).body.id_token as string;
     const [h, p, s] = good.split('.');
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as object;
-    const tampered = [h, Buffer.from(JSON.stringify({ ...claims, nhs_number: '9990000026' })).toString('base64url'), s].join('.');
+    const tampered = [
+      h,
+      Buffer.from(JSON.stringify({ ...claims, nhs_number: '9990000026' })).toString('base64url'),
+      s,
+    ].join('.');
     await expect(jwtVerify(tampered, jwks, { issuer })).rejects.toThrow(/signature/i);
     const expired = (await mint({ nhsNumber: '9990000018', expiresIn: -60 })).body.id_token as string;
     await expect(jwtVerify(expired, jwks, { issuer })).rejects.toThrow(/exp/);
@@ -67,7 +83,11 @@ describe('NHS login mock', () => {
   });
 
   it('answers malformed JSON with an OAuth-style 400', async () => {
-    const res = await request(server.url).post('/nhs-login/_harness/id-token').set('Content-Type', 'application/json').send('{"nhsNumber":').expect(400);
+    const res = await request(server.url)
+      .post('/nhs-login/_harness/id-token')
+      .set('Content-Type', 'application/json')
+      .send('{"nhsNumber":')
+      .expect(400);
     expect(res.body).toMatchObject({ error: 'invalid_request' });
     expect(res.body.error_description).toMatch(/not valid JSON/);
   });

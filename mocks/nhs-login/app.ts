@@ -65,7 +65,23 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
       id_token_signing_alg_values_supported: ['RS512'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       scopes_supported: ['openid', 'profile', 'email', 'phone', 'profile_extended'],
-      claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'nhs_number', 'birthdate', 'family_name', 'identity_proofing_level', 'vot', 'vtm', 'id_status', 'token_use', 'auth_time'],
+      claims_supported: [
+        'iss',
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'jti',
+        'nhs_number',
+        'birthdate',
+        'family_name',
+        'identity_proofing_level',
+        'vot',
+        'vtm',
+        'id_status',
+        'token_use',
+        'auth_time',
+      ],
       vtr_values_supported: ['P0.Cp.Cd', 'P5.Cp.Cd', 'P9.Cp.Cd'],
     });
   });
@@ -82,27 +98,50 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
     try {
       const body = (req.body ?? {}) as MintRequest;
       if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-        return oidcError(res, 400, 'invalid_request', 'send a JSON object: {"nhsNumber": "...", "birthDate"?: "YYYY-MM-DD", "proofingLevel"?: "P9", "expiresIn"?: 3600}');
+        return oidcError(
+          res,
+          400,
+          'invalid_request',
+          'send a JSON object: {"nhsNumber": "...", "birthDate"?: "YYYY-MM-DD", "proofingLevel"?: "P9", "expiresIn"?: 3600}',
+        );
       }
       const nhs = checkNhsNumber(body.nhsNumber);
       if (!nhs.valid) return oidcError(res, 400, 'invalid_request', `nhsNumber: ${nhs.message}`);
       const nhsNumber = body.nhsNumber as string;
-      if (body.birthDate !== undefined && (typeof body.birthDate !== 'string' || !DATE.test(body.birthDate) || Number.isNaN(Date.parse(body.birthDate)))) {
+      if (
+        body.birthDate !== undefined &&
+        (typeof body.birthDate !== 'string' || !DATE.test(body.birthDate) || Number.isNaN(Date.parse(body.birthDate)))
+      ) {
         return oidcError(res, 400, 'invalid_request', 'birthDate must be a date YYYY-MM-DD');
       }
       if (body.proofingLevel !== undefined && !PROOFING_LEVELS.includes(body.proofingLevel as ProofingLevel)) {
         return oidcError(res, 400, 'invalid_request', `proofingLevel must be one of ${PROOFING_LEVELS.join(', ')}`);
       }
-      if (body.expiresIn !== undefined && (typeof body.expiresIn !== 'number' || !Number.isInteger(body.expiresIn) || Math.abs(body.expiresIn) > 86_400)) {
-        return oidcError(res, 400, 'invalid_request', 'expiresIn must be a whole number of seconds between -86400 and 86400 (negative mints an expired token)');
+      if (
+        body.expiresIn !== undefined &&
+        (typeof body.expiresIn !== 'number' || !Number.isInteger(body.expiresIn) || Math.abs(body.expiresIn) > 86_400)
+      ) {
+        return oidcError(
+          res,
+          400,
+          'invalid_request',
+          'expiresIn must be a whole number of seconds between -86400 and 86400 (negative mints an expired token)',
+        );
       }
-      if (body.familyName !== undefined && typeof body.familyName !== 'string') return oidcError(res, 400, 'invalid_request', 'familyName must be a string');
-      if (body.audience !== undefined && typeof body.audience !== 'string') return oidcError(res, 400, 'invalid_request', 'audience must be a string');
+      if (body.familyName !== undefined && typeof body.familyName !== 'string')
+        return oidcError(res, 400, 'invalid_request', 'familyName must be a string');
+      if (body.audience !== undefined && typeof body.audience !== 'string')
+        return oidcError(res, 400, 'invalid_request', 'audience must be a string');
 
       const known = deps.patients?.(nhsNumber);
       const birthDate = (body.birthDate as string | undefined) ?? known?.birthDate;
       if (!birthDate) {
-        return oidcError(res, 404, 'unknown_patient', `NHS number ${maskNhsNumber(nhsNumber)} is not in the loaded fixture pack; give "birthDate" to mint a token for any valid NHS number`);
+        return oidcError(
+          res,
+          404,
+          'unknown_patient',
+          `NHS number ${maskNhsNumber(nhsNumber)} is not in the loaded fixture pack; give "birthDate" to mint a token for any valid NHS number`,
+        );
       }
       const key = await deps.keyRing.get(NHS_LOGIN_KEY);
       const { token, claims } = await mintIdToken(key, {
@@ -115,7 +154,10 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
         audience: body.audience as string | undefined,
         clock,
       });
-      log.debug({ nhsNumber, proofing: claims.identity_proofing_level, under16: isUnder16(birthDate, clock.now()) }, 'minted NHS login ID token');
+      log.debug(
+        { nhsNumber, proofing: claims.identity_proofing_level, under16: isUnder16(birthDate, clock.now()) },
+        'minted NHS login ID token',
+      );
       res.json({ id_token: token, token_type: 'id_token', expires_in: claims.exp - claims.iat, claims });
     } catch (e) {
       next(e);

@@ -6,7 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWK, type JWTPayload, type KeyLike, type ProtectedHeaderParameters } from 'jose';
+import {
+  compactVerify,
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  type KeyLike,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import type { ClientConfig } from '../../core/config';
 import { type Clock, epochSeconds, systemClock } from '../../core/clock';
 import type { KeyRing } from '../../core/keys';
@@ -76,7 +85,11 @@ async function publicKeyFor(client: ClientConfig, kid: string): Promise<KeyLike 
   const keys = client.jwks?.keys ?? [];
   if (keys.length === 0) fail('no-public-key', `clientId "${client.clientId}" has no registered public key (jwks)`);
   const jwk = keys.find((k) => k.kid === kid);
-  if (!jwk) fail('kid-unknown', `kid "${kid}" is not among the registered keys (${keys.map((k) => JSON.stringify(k.kid ?? null)).join(', ')})`);
+  if (!jwk)
+    fail(
+      'kid-unknown',
+      `kid "${kid}" is not among the registered keys (${keys.map((k) => JSON.stringify(k.kid ?? null)).join(', ')})`,
+    );
   try {
     return await importJWK(jwk as unknown as JWK, 'RS512');
   } catch (e) {
@@ -85,12 +98,18 @@ async function publicKeyFor(client: ClientConfig, kid: string): Promise<KeyLike 
 }
 
 /** The whole client-credentials check; throws OAuthFailure with the first problem found. */
-async function authenticate(form: TokenForm, deps: { clients: ClientRegistry; tokenUrl: string; now: number; jtis: JtiCache }): Promise<ClientConfig> {
+async function authenticate(
+  form: TokenForm,
+  deps: { clients: ClientRegistry; tokenUrl: string; now: number; jtis: JtiCache },
+): Promise<ClientConfig> {
   if (form.grant_type === undefined || form.grant_type === '') fail('grant-type-missing');
-  if (form.grant_type !== 'client_credentials') fail('grant-type-invalid', `grant_type was ${JSON.stringify(form.grant_type)}`);
-  if (form.client_assertion_type !== CLIENT_ASSERTION_TYPE) fail('assertion-type-invalid', `client_assertion_type was ${JSON.stringify(form.client_assertion_type ?? null)}`);
+  if (form.grant_type !== 'client_credentials')
+    fail('grant-type-invalid', `grant_type was ${JSON.stringify(form.grant_type)}`);
+  if (form.client_assertion_type !== CLIENT_ASSERTION_TYPE)
+    fail('assertion-type-invalid', `client_assertion_type was ${JSON.stringify(form.client_assertion_type ?? null)}`);
   if (form.client_assertion === undefined || form.client_assertion === '') fail('assertion-missing');
-  if (typeof form.client_assertion !== 'string') fail('assertion-malformed', 'client_assertion was given more than once');
+  if (typeof form.client_assertion !== 'string')
+    fail('assertion-malformed', 'client_assertion was given more than once');
   const assertion = form.client_assertion;
 
   let header: ProtectedHeaderParameters;
@@ -105,8 +124,16 @@ async function authenticate(form: TokenForm, deps: { clients: ClientRegistry; to
   if (header.typ !== 'JWT') fail('typ-invalid', `typ was ${JSON.stringify(header.typ ?? null)}`);
   if (header.alg !== 'RS512') fail('alg-invalid', `alg was ${JSON.stringify(header.alg ?? null)}`);
 
-  if (typeof claims.iss !== 'string' || typeof claims.sub !== 'string' || claims.iss === '' || claims.iss !== claims.sub) {
-    fail('iss-sub-mismatch', `iss was ${JSON.stringify(claims.iss ?? null)} and sub ${JSON.stringify(claims.sub ?? null)}; both must be the client id`);
+  if (
+    typeof claims.iss !== 'string' ||
+    typeof claims.sub !== 'string' ||
+    claims.iss === '' ||
+    claims.iss !== claims.sub
+  ) {
+    fail(
+      'iss-sub-mismatch',
+      `iss was ${JSON.stringify(claims.iss ?? null)} and sub ${JSON.stringify(claims.sub ?? null)}; both must be the client id`,
+    );
   }
   const client = deps.clients.get(claims.iss);
   if (!client) fail('iss-sub-unknown', `no client "${claims.iss}" is registered`);
@@ -120,7 +147,8 @@ async function authenticate(form: TokenForm, deps: { clients: ClientRegistry; to
   if (exp > deps.now + MAX_ASSERTION_LIFETIME_S + EXP_SKEW_S) fail('exp-too-far', `exp is ${exp - deps.now} s ahead`);
 
   const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
-  if (aud.length !== 1 || aud[0] !== deps.tokenUrl) fail('aud-invalid', `aud was ${JSON.stringify(claims.aud ?? null)}; this token URL is ${deps.tokenUrl}`);
+  if (aud.length !== 1 || aud[0] !== deps.tokenUrl)
+    fail('aud-invalid', `aud was ${JSON.stringify(claims.aud ?? null)}; this token URL is ${deps.tokenUrl}`);
 
   const key = await publicKeyFor(client, header.kid);
   try {
@@ -129,7 +157,8 @@ async function authenticate(form: TokenForm, deps: { clients: ClientRegistry; to
     fail('signature-invalid', `the signature does not verify with the registered key "${header.kid}"`);
   }
   // Remembered only once the assertion is authentic, so nobody can burn another client's jti.
-  if (deps.jtis.checkAndRemember(client.clientId, claims.jti, exp, deps.now)) fail('jti-reused', `jti "${claims.jti}" was already used`);
+  if (deps.jtis.checkAndRemember(client.clientId, claims.jti, exp, deps.now))
+    fail('jti-reused', `jti "${claims.jti}" was already used`);
   return client;
 }
 
@@ -156,13 +185,27 @@ export function createOAuthRouter(deps: OAuthDeps): Router {
       const tokenUrl = deps.tokenUrl();
       const contentType = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (contentType !== 'application/x-www-form-urlencoded' && body.grant_type === undefined) {
-        return render(res, oauthError('grant-type-missing'), `the body must be application/x-www-form-urlencoded, got ${contentType || 'no Content-Type'}`);
+        return render(
+          res,
+          oauthError('grant-type-missing'),
+          `the body must be application/x-www-form-urlencoded, got ${contentType || 'no Content-Type'}`,
+        );
       }
       const client = await authenticate(body, { clients, tokenUrl, now: epochSeconds(clock), jtis });
-      const { token, claims } = await issueAccessToken(deps.keyRing, { clientId: client.clientId, tokenUrl, lifetimeS: lifetimeFrom(body, lifetime), clock });
+      const { token, claims } = await issueAccessToken(deps.keyRing, {
+        clientId: client.clientId,
+        tokenUrl,
+        lifetimeS: lifetimeFrom(body, lifetime),
+        clock,
+      });
       log.info({ clientId: client.clientId, expiresIn: claims.exp - claims.iat }, 'issued access token');
       res.setHeader('Cache-Control', 'no-store');
-      res.json({ access_token: token, expires_in: String(claims.exp - claims.iat), token_type: 'Bearer', issued_at: String(clock.now().getTime()) });
+      res.json({
+        access_token: token,
+        expires_in: String(claims.exp - claims.iat),
+        token_type: 'Bearer',
+        issued_at: String(clock.now().getTime()),
+      });
     } catch (e) {
       if (e instanceof OAuthFailure) {
         log.info({ error: e.entry.code, detail: e.detail }, 'token request refused');
@@ -174,14 +217,22 @@ export function createOAuthRouter(deps: OAuthDeps): Router {
 
   router.all('/token', (_req, res) => {
     res.setHeader('Allow', 'POST');
-    res.status(405).json({ error: 'invalid_request', error_description: 'Use POST for the token endpoint', message_id: randomUUID() });
+    res
+      .status(405)
+      .json({
+        error: 'invalid_request',
+        error_description: 'Use POST for the token endpoint',
+        message_id: randomUUID(),
+      });
   });
 
   router.use((err: unknown, _req: Request, res: Response, next: express.NextFunction) => {
     const info = describeBodyError(err);
     if (!info) return next(err);
     res.setHeader(HARNESS_WARNING_HEADER, headerSafe(info.message));
-    res.status(info.status).json({ error: 'invalid_request', error_description: info.message, message_id: randomUUID() });
+    res
+      .status(info.status)
+      .json({ error: 'invalid_request', error_description: info.message, message_id: randomUUID() });
   });
   return router;
 }

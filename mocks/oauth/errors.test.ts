@@ -17,6 +17,7 @@ describe('OAuth error catalogue', () => {
     const m = /<!-- oauth-errors:start -->\n([\s\S]*?)\n<!-- oauth-errors:end -->/.exec(doc);
     expect(m).not.toBeNull();
     const table = renderOAuthErrorTableMarkdown();
-    if (m![1] !== table) throw new Error(`docs/record-service.md is out of date: replace the oauth-errors block with\n${table}`);
+    if (m![1] !== table)
+      throw new Error(`docs/record-service.md is out of date: replace the oauth-errors block with\n${table}`);
   });
 });

@@ -38,7 +38,10 @@ export interface IssueAccessTokenInput {
   clock?: Clock;
 }
 
-export async function issueAccessToken(keyRing: KeyRing, input: IssueAccessTokenInput): Promise<{ token: string; claims: AccessTokenClaims }> {
+export async function issueAccessToken(
+  keyRing: KeyRing,
+  input: IssueAccessTokenInput,
+): Promise<{ token: string; claims: AccessTokenClaims }> {
   const now = epochSeconds(input.clock ?? systemClock);
   const claims: AccessTokenClaims = {
     iss: input.tokenUrl,
@@ -55,7 +58,13 @@ export async function issueAccessToken(keyRing: KeyRing, input: IssueAccessToken
 
 export type AccessTokenCheck =
   | { ok: true; clientId: string; claims: AccessTokenClaims }
-  | { ok: false; problem: 'not-issued-here' | 'expired' | 'audience'; message: string; clientId?: string; audience?: string };
+  | {
+      ok: false;
+      problem: 'not-issued-here' | 'expired' | 'audience';
+      message: string;
+      clientId?: string;
+      audience?: string;
+    };
 
 /** Compact JWS shape: three base64url parts, a JSON header. */
 export function looksLikeJwt(s: string): boolean {
@@ -82,7 +91,10 @@ function claimedClient(token: string): string | undefined {
  * Verifies an access token this platform issued. Signature first (so claims are trusted), then
  * expiry, then that `aud` is this environment's token URL.
  */
-export async function verifyAccessToken(token: string, opts: { keyRing: KeyRing; tokenUrl: string; clock?: Clock }): Promise<AccessTokenCheck> {
+export async function verifyAccessToken(
+  token: string,
+  opts: { keyRing: KeyRing; tokenUrl: string; clock?: Clock },
+): Promise<AccessTokenCheck> {
   const key = await opts.keyRing.get(OAUTH_SIGNING_KEY);
   let kid: string | undefined;
   try {
@@ -91,23 +103,48 @@ export async function verifyAccessToken(token: string, opts: { keyRing: KeyRing;
     return { ok: false, problem: 'not-issued-here', message: 'the credential is not a well-formed JWT' };
   }
   if (kid !== key.kid) {
-    return { ok: false, problem: 'not-issued-here', message: `the token's key id (kid) is not this platform's token-signing key`, clientId: claimedClient(token) };
+    return {
+      ok: false,
+      problem: 'not-issued-here',
+      message: `the token's key id (kid) is not this platform's token-signing key`,
+      clientId: claimedClient(token),
+    };
   }
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key.publicKey, { algorithms: ['RS512'], currentDate: (opts.clock ?? systemClock).now(), clockTolerance: 0 }));
+    ({ payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: ['RS512'],
+      currentDate: (opts.clock ?? systemClock).now(),
+      clockTolerance: 0,
+    }));
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) {
       const exp = (e.payload as JWTPayload).exp;
-      return { ok: false, problem: 'expired', message: `the access token expired at ${exp ? new Date(exp * 1000).toISOString() : '(unknown)'}`, clientId: claimedClient(token) };
+      return {
+        ok: false,
+        problem: 'expired',
+        message: `the access token expired at ${exp ? new Date(exp * 1000).toISOString() : '(unknown)'}`,
+        clientId: claimedClient(token),
+      };
     }
-    return { ok: false, problem: 'not-issued-here', message: 'the token does not verify against this platform\'s token-signing key', clientId: claimedClient(token) };
+    return {
+      ok: false,
+      problem: 'not-issued-here',
+      message: "the token does not verify against this platform's token-signing key",
+      clientId: claimedClient(token),
+    };
   }
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
   if (!clientId) return { ok: false, problem: 'not-issued-here', message: 'the token has no client_id claim' };
   const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];
   if (!aud.includes(opts.tokenUrl)) {
-    return { ok: false, problem: 'audience', message: `the token's aud is ${JSON.stringify(payload.aud ?? null)}, but this environment's token URL is ${opts.tokenUrl}`, clientId, audience: aud.join(' ') };
+    return {
+      ok: false,
+      problem: 'audience',
+      message: `the token's aud is ${JSON.stringify(payload.aud ?? null)}, but this environment's token URL is ${opts.tokenUrl}`,
+      clientId,
+      audience: aud.join(' '),
+    };
   }
   return { ok: true, clientId, claims: payload as AccessTokenClaims };
 }
@@ -128,7 +165,14 @@ export async function signClientAssertion(key: SigningKey, input: ClientAssertio
   const now = epochSeconds(input.clock ?? systemClock);
   return signJwt(key, {
     kid: input.kid,
-    claims: { iss: input.clientId, sub: input.clientId, aud: input.tokenUrl, jti: input.jti ?? randomUUID(), iat: now, exp: now + (input.expiresInS ?? MAX_ASSERTION_LIFETIME_S) },
+    claims: {
+      iss: input.clientId,
+      sub: input.clientId,
+      aud: input.tokenUrl,
+      jti: input.jti ?? randomUUID(),
+      iat: now,
+      exp: now + (input.expiresInS ?? MAX_ASSERTION_LIFETIME_S),
+    },
   });
 }
 
@@ -140,16 +184,26 @@ export interface TokenResponse {
 }
 
 export class TokenRequestError extends Error {
-  constructor(readonly status: number, readonly body: unknown) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
     super(`token request answered ${status}: ${JSON.stringify(body)}`);
     this.name = 'TokenRequestError';
   }
 }
 
 /** Client credentials with a signed JWT against `tokenUrl`; resolves to the access token response. */
-export async function requestAccessToken(tokenUrl: string, opts: { clientId: string; key: SigningKey; clock?: Clock; timeoutMs?: number }): Promise<TokenResponse> {
+export async function requestAccessToken(
+  tokenUrl: string,
+  opts: { clientId: string; key: SigningKey; clock?: Clock; timeoutMs?: number },
+): Promise<TokenResponse> {
   const assertion = await signClientAssertion(opts.key, { clientId: opts.clientId, tokenUrl, clock: opts.clock });
-  const body = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: assertion,
+  });
   const res = await fetchWithTimeout<TokenResponse>(tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -35,7 +35,10 @@ async function post(t: TestPlatform, c: Call) {
   let req = request(t.server.server).post(c.path ?? '/records');
   if (c.auth !== null) req = req.set('Authorization', c.auth ?? `Bearer ${API_KEY}`);
   if (c.raw !== undefined) return req.set('Content-Type', c.contentType ?? 'application/json').send(c.raw);
-  if (c.contentType) return req.set('Content-Type', c.contentType).send(JSON.stringify(c.body ?? { clientId: 'pep-01', nhsNumbers: TEN }));
+  if (c.contentType)
+    return req
+      .set('Content-Type', c.contentType)
+      .send(JSON.stringify(c.body ?? { clientId: 'pep-01', nhsNumbers: TEN }));
   return req.send((c.body ?? { clientId: 'pep-01', nhsNumbers: TEN }) as object);
 }
 
@@ -51,9 +54,25 @@ function codes(v: Verdict): ReasonCode[] {
 
 describe('POST /records, strict mode (int profile)', () => {
   let t: TestPlatform;
-  beforeAll(async () => { t = await startTestPlatform({ packLookup: (n) => PACK.get(n), extraClients: [{ clientId: 'pep-tasks', apiKey: 'key-tasks-00000003', resourceType: 'Task', requireContractPass: true, endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'x-static-token' } } }] }); });
+  beforeAll(async () => {
+    t = await startTestPlatform({
+      packLookup: (n) => PACK.get(n),
+      extraClients: [
+        {
+          clientId: 'pep-tasks',
+          apiKey: 'key-tasks-00000003',
+          resourceType: 'Task',
+          requireContractPass: true,
+          endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'x-static-token' } },
+        },
+      ],
+    });
+  });
   afterAll(() => t.close());
-  beforeEach(() => { t.store.reset(); t.clock.set('2025-06-01T09:00:00.000Z'); });
+  beforeEach(() => {
+    t.store.reset();
+    t.clock.set('2025-06-01T09:00:00.000Z');
+  });
 
   it('registers a valid batch and answers exactly {"result":"success"}', async () => {
     const res = await post(t, { body: { clientId: 'pep-docs', nhsNumbers: TEN }, auth: `Bearer ${DOCS_API_KEY}` });
@@ -62,16 +81,30 @@ describe('POST /records, strict mode (int profile)', () => {
     expect(res.headers['x-pca-harness-warning']).toBeUndefined();
     expect(t.store.countDistinct('pep-docs')).toBe(10);
     const v = await lastVerdict(t);
-    expect(v).toMatchObject({ outcome: 'registered', received: 10, registered: 10, newlyRegistered: 10, ignored: 0, status: 200, clientId: 'pep-docs', resourceType: 'DocumentReference', credential: { kind: 'api-key', clientId: 'pep-docs' } });
+    expect(v).toMatchObject({
+      outcome: 'registered',
+      received: 10,
+      registered: 10,
+      newlyRegistered: 10,
+      ignored: 0,
+      status: 200,
+      clientId: 'pep-docs',
+      resourceType: 'DocumentReference',
+      credential: { kind: 'api-key', clientId: 'pep-docs' },
+    });
     expect(v.reasons).toEqual([]);
     expect(res.headers['x-pca-harness-verdict']).toBe(String(v.id));
   });
 
   it('the seed thread: POST /records/ with a never-issued bearer and clientId "<client_id>" names every reason and registers nothing', async () => {
-    const res = await post(t, { path: '/records/', auth: 'Bearer 3f1c9a7e-never-issued-by-this-platform', body: { clientId: '<client_id>', nhsNumbers: TEN } });
+    const res = await post(t, {
+      path: '/records/',
+      auth: 'Bearer 3f1c9a7e-never-issued-by-this-platform',
+      body: { clientId: '<client_id>', nhsNumbers: TEN },
+    });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('error.not-found');
-    const reasons = (res.body.harness.reasons as Array<{ code: string; fix: string }>);
+    const reasons = res.body.harness.reasons as Array<{ code: string; fix: string }>;
     expect(reasons.map((r) => r.code)).toEqual(['trailing-slash', 'unknown-api-key', 'client-id-placeholder']);
     for (const r of reasons) expect(r.fix.length).toBeGreaterThan(20);
     expect(res.body.data).toContain('POST /records/');
@@ -80,7 +113,15 @@ describe('POST /records, strict mode (int profile)', () => {
     for (const c of ['trailing-slash', 'unknown-api-key', 'client-id-placeholder']) expect(warning).toContain(`[${c}]`);
     expect(t.store.clientCounts()).toEqual([]);
     const v = await lastVerdict(t);
-    expect(v).toMatchObject({ outcome: 'nothing-registered', received: 10, registered: 0, ignored: 10, path: '/records/', clientId: '<client_id>', credential: { kind: 'unrecognised' } });
+    expect(v).toMatchObject({
+      outcome: 'nothing-registered',
+      received: 10,
+      registered: 0,
+      ignored: 10,
+      path: '/records/',
+      clientId: '<client_id>',
+      credential: { kind: 'unrecognised' },
+    });
   });
 
   it('is idempotent: the same batch twice is two 200s, one registration each, counts kept', async () => {
@@ -93,19 +134,30 @@ describe('POST /records, strict mode (int profile)', () => {
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(t.store.countDistinct('pep-01')).toBe(10);
     const reg = t.store.get('pep-01', TEN[0]!)!;
-    expect(reg).toEqual({ clientId: 'pep-01', nhsNumber: TEN[0], firstSeen: '2025-06-01T09:00:00.000Z', lastSeen: '2025-06-01T09:01:00.000Z', count: 2 });
-    expect((await lastVerdict(t))).toMatchObject({ registered: 10, newlyRegistered: 0, alreadyRegistered: 10 });
-    expect(events.map((e) => [e.clientId, e.nhsNumbers.length, e.newNhsNumbers.length])).toEqual([['pep-01', 10, 10], ['pep-01', 10, 0]]);
+    expect(reg).toEqual({
+      clientId: 'pep-01',
+      nhsNumber: TEN[0],
+      firstSeen: '2025-06-01T09:00:00.000Z',
+      lastSeen: '2025-06-01T09:01:00.000Z',
+      count: 2,
+    });
+    expect(await lastVerdict(t)).toMatchObject({ registered: 10, newlyRegistered: 0, alreadyRegistered: 10 });
+    expect(events.map((e) => [e.clientId, e.nhsNumbers.length, e.newNhsNumbers.length])).toEqual([
+      ['pep-01', 10, 10],
+      ['pep-01', 10, 0],
+    ]);
   });
 
-  it('answers the spec\'s own error example word for word, one message per failing index', async () => {
-    const res = await post(t, { body: { clientId: 'pep-01', nhsNumbers: ['9000000009', 'abc', '0123456789', '012345678a', '0123456789'] } });
+  it("answers the spec's own error example word for word, one message per failing index", async () => {
+    const res = await post(t, {
+      body: { clientId: 'pep-01', nhsNumbers: ['9000000009', 'abc', '0123456789', '012345678a', '0123456789'] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('error.bad-request');
     const p = '/^[1-9][0-9]{9}$/';
     expect(res.body.data).toBe(
-      `"nhsNumbers[1]" with value "abc" fails to match the required pattern: ${p}. "nhsNumbers[2]" with value "0123456789" fails to match the required pattern: ${p}. `
-      + `"nhsNumbers[3]" with value "012345678a" fails to match the required pattern: ${p}. "nhsNumbers[4]" with value "0123456789" fails to match the required pattern: ${p}`,
+      `"nhsNumbers[1]" with value "abc" fails to match the required pattern: ${p}. "nhsNumbers[2]" with value "0123456789" fails to match the required pattern: ${p}. ` +
+        `"nhsNumbers[3]" with value "012345678a" fails to match the required pattern: ${p}. "nhsNumbers[4]" with value "0123456789" fails to match the required pattern: ${p}`,
     );
     const v = await lastVerdict(t);
     const pattern = v.reasons.find((r) => r.code === 'nhs-number-pattern')!;
@@ -126,22 +178,32 @@ describe('POST /records, strict mode (int profile)', () => {
     ['malformed JSON', { raw: '{"clientId": "pep-01", "nhsNumbers": [' }, 400, 'malformed-json'],
     ['an empty body', { raw: '' }, 400, 'malformed-json'],
     ['text/plain', { contentType: 'text/plain' }, 415, 'wrong-content-type'],
-    ['form encoding', { raw: 'clientId=pep-01&nhsNumbers=9990000018', contentType: 'application/x-www-form-urlencoded' }, 415, 'wrong-content-type'],
+    [
+      'form encoding',
+      { raw: 'clientId=pep-01&nhsNumbers=9990000018', contentType: 'application/x-www-form-urlencoded' },
+      415,
+      'wrong-content-type',
+    ],
     ['an array body', { body: [TEN[0]] }, 400, 'invalid-request-body'],
     ['a missing nhsNumbers', { body: { clientId: 'pep-01', nhsnumbers: TEN } }, 400, 'invalid-request-body'],
     ['an empty nhsNumbers', { body: { clientId: 'pep-01', nhsNumbers: [] } }, 400, 'invalid-request-body'],
-  ] as Array<[string, Call, number, ReasonCode]>)('refuses %s with a clear 4xx, never a crash', async (_name, call, status, code) => {
-    const res = await post(t, call);
-    expect(res.status).toBe(status);
-    expect(typeof res.body.data).toBe('string');
-    expect(res.body.data.length).toBeGreaterThan(5);
-    expect(codes(await lastVerdict(t))).toContain(code);
-    expect(t.store.clientCounts()).toEqual([]);
-  });
+  ] as Array<[string, Call, number, ReasonCode]>)(
+    'refuses %s with a clear 4xx, never a crash',
+    async (_name, call, status, code) => {
+      const res = await post(t, call);
+      expect(res.status).toBe(status);
+      expect(typeof res.body.data).toBe('string');
+      expect(res.body.data.length).toBeGreaterThan(5);
+      expect(codes(await lastVerdict(t))).toContain(code);
+      expect(t.store.clientCounts()).toEqual([]);
+    },
+  );
 
   it('names the near-miss property when nhsNumbers is misspelt', async () => {
     const res = await post(t, { body: { clientId: 'pep-01', nhsnumbers: TEN } });
-    expect(res.body.data).toBe('"nhsNumbers" is required (the body has "nhsnumbers": property names are case-sensitive)');
+    expect(res.body.data).toBe(
+      '"nhsNumbers" is required (the body has "nhsnumbers": property names are case-sensitive)',
+    );
   });
 
   it('refuses an oversized body with 413 and still records the verdict', async () => {
@@ -187,22 +249,59 @@ describe('every diagnostic reason', () => {
   let prod: TestPlatform;
   const contract = new Set<string>();
   beforeAll(async () => {
-    const extraClients: StartOptions['extraClients'] = [{ clientId: 'pep-tasks', apiKey: 'key-tasks-00000003', resourceType: 'Task', requireContractPass: true, endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'x-static-token' } } }];
-    t = await startTestPlatform({ packLookup: (n) => PACK.get(n), extraClients, contractPassed: (id) => contract.has(id) });
+    const extraClients: StartOptions['extraClients'] = [
+      {
+        clientId: 'pep-tasks',
+        apiKey: 'key-tasks-00000003',
+        resourceType: 'Task',
+        requireContractPass: true,
+        endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'x-static-token' } },
+      },
+    ];
+    t = await startTestPlatform({
+      packLookup: (n) => PACK.get(n),
+      extraClients,
+      contractPassed: (id) => contract.has(id),
+    });
     prod = await startTestPlatform({ profile: 'prod' });
   });
-  afterAll(async () => { await t.close(); await prod.close(); });
-  beforeEach(() => { t.store.reset(); t.clock.set('2025-06-01T09:00:00.000Z'); t.faults.clearAll(); });
+  afterAll(async () => {
+    await t.close();
+    await prod.close();
+  });
+  beforeEach(() => {
+    t.store.reset();
+    t.clock.set('2025-06-01T09:00:00.000Z');
+    t.faults.clearAll();
+  });
 
   const otherKeyRing = new KeyRing();
-  const cases: Record<ReasonCode, { call: (t: TestPlatform) => Promise<Call>; status: number; registered?: number; detail: RegExp }> = {
-    'trailing-slash': { call: async () => ({ path: '/records/' }), status: 404, detail: /POST \/records\/ was received/ },
+  const cases: Record<
+    ReasonCode,
+    { call: (t: TestPlatform) => Promise<Call>; status: number; registered?: number; detail: RegExp }
+  > = {
+    'trailing-slash': {
+      call: async () => ({ path: '/records/' }),
+      status: 404,
+      detail: /POST \/records\/ was received/,
+    },
     'missing-authorization': { call: async () => ({ auth: null }), status: 401, detail: /no Authorization header/ },
-    'authorization-not-bearer': { call: async () => ({ auth: `Basic ${Buffer.from('pep-01:x').toString('base64')}` }), status: 401, detail: /"Basic" scheme/ },
-    'unknown-api-key': { call: async () => ({ auth: 'Bearer 6b882ddf-82f5-4611-9390-71ca6a045a60' }), status: 401, detail: /example API key from the Record Service specification/ },
+    'authorization-not-bearer': {
+      call: async () => ({ auth: `Basic ${Buffer.from('pep-01:x').toString('base64')}` }),
+      status: 401,
+      detail: /"Basic" scheme/,
+    },
+    'unknown-api-key': {
+      call: async () => ({ auth: 'Bearer 6b882ddf-82f5-4611-9390-71ca6a045a60' }),
+      status: 401,
+      detail: /example API key from the Record Service specification/,
+    },
     'token-not-issued-here': {
-      call: async (p) => ({ auth: `Bearer ${(await issueAccessToken(otherKeyRing, { clientId: 'pep-01', tokenUrl: p.tokenUrl, clock: p.clock })).token}` }),
-      status: 401, detail: /not this platform's token-signing key/,
+      call: async (p) => ({
+        auth: `Bearer ${(await issueAccessToken(otherKeyRing, { clientId: 'pep-01', tokenUrl: p.tokenUrl, clock: p.clock })).token}`,
+      }),
+      status: 401,
+      detail: /not this platform's token-signing key/,
     },
     'token-expired': {
       call: async (p) => {
@@ -210,35 +309,111 @@ describe('every diagnostic reason', () => {
         p.clock.advance(600_000);
         return { auth: `Bearer ${tok.token}` };
       },
-      status: 401, detail: /expired at 2025-06-01T09:09:59.000Z/,
+      status: 401,
+      detail: /expired at 2025-06-01T09:09:59.000Z/,
     },
     'token-audience': {
-      call: async (p) => ({ auth: `Bearer ${(await issueAccessToken(p.keyRing, { clientId: 'pep-01', tokenUrl: 'http://localhost:7070/oauth2/token', clock: p.clock })).token}` }),
-      status: 401, detail: /aud is "http:\/\/localhost:7070\/oauth2\/token", but this environment's token URL is http:\/\/127\.0\.0\.1:\d+\/oauth2\/token/,
+      call: async (p) => ({
+        auth: `Bearer ${(await issueAccessToken(p.keyRing, { clientId: 'pep-01', tokenUrl: 'http://localhost:7070/oauth2/token', clock: p.clock })).token}`,
+      }),
+      status: 401,
+      detail:
+        /aud is "http:\/\/localhost:7070\/oauth2\/token", but this environment's token URL is http:\/\/127\.0\.0\.1:\d+\/oauth2\/token/,
     },
-    'wrong-content-type': { call: async () => ({ contentType: 'text/plain' }), status: 415, detail: /Content-Type is "text\/plain"/ },
-    'body-too-large': { call: async () => ({ raw: JSON.stringify({ clientId: 'pep-01', nhsNumbers: TEN, pad: 'y'.repeat(1_100_000) }) }), status: 413, detail: /limit is/ },
+    'wrong-content-type': {
+      call: async () => ({ contentType: 'text/plain' }),
+      status: 415,
+      detail: /Content-Type is "text\/plain"/,
+    },
+    'body-too-large': {
+      call: async () => ({ raw: JSON.stringify({ clientId: 'pep-01', nhsNumbers: TEN, pad: 'y'.repeat(1_100_000) }) }),
+      status: 413,
+      detail: /limit is/,
+    },
     'malformed-json': { call: async () => ({ raw: '{"clientId":' }), status: 400, detail: /not valid JSON/ },
-    'invalid-request-body': { call: async () => ({ body: { nhsNumbers: TEN } }), status: 400, detail: /"clientId" is required/ },
-    'client-id-placeholder': { call: async () => ({ body: { clientId: '${CLIENT_ID}', nhsNumbers: TEN } }), status: 400, detail: /template placeholder; the credential belongs to clientId "pep-01"/ },
-    'unknown-client-id': { call: async () => ({ auth: 'Bearer not-a-key-at-all', body: { clientId: 'pep-99', nhsNumbers: TEN } }), status: 401, detail: /clientId "pep-99" is not registered/ },
-    'client-id-mismatch': { call: async () => ({ body: { clientId: 'pep-docs', nhsNumbers: TEN } }), status: 400, detail: /API key belongs to clientId "pep-01" \(Appointment\), but the body says "pep-docs" is another registered client \(DocumentReference\)/ },
-    'batch-over-limit': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: generateNhsNumbers(201, 5) } }), status: 400, detail: /201 NHS numbers in one call; the integration profile accepts at most 200/ },
-    'nhs-number-pattern': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, '999 000 0018'] } }), status: 400, detail: /nhsNumbers\[10\] \("999\*+8": contains spaces/ },
-    'check-digit': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, BAD_CHECK_DIGIT] } }), status: 400, detail: /1 NHS number\(s\) fail the Modulus 11 check: nhsNumbers\[10\] \("999\*\*\*\*\*\*0": wrong check digit\)/ },
-    'not-synthetic': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, NOT_SYNTHETIC] } }), status: 400, detail: /outside the synthetic test ranges \(numbers starting 9: never issued to patients \(9xx\)\): nhsNumbers\[10\] \("401\*+7"\)/ },
-    'under-16': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, UNDER_16] } }), status: 400, detail: /under 16 today: nhsNumbers\[10\]/ },
-    'sensitive': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, SENSITIVE] } }), status: 400, detail: /flagged sensitive: nhsNumbers\[10\]/ },
-    'excluded-by-trust': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, EXCLUDED] } }), status: 400, detail: /excluded by their trust: nhsNumbers\[10\]/ },
-    'duplicate-in-batch': { call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, TEN[3], TEN[3]] } }), status: 200, registered: 10, detail: /2 repeated entries \(each number counts once\): nhsNumbers\[10\] .*nhsNumbers\[11\]/ },
-    'no-supplier-endpoint': { call: async () => ({}), status: 200, registered: 10, detail: /clientId "pep-01" \(Appointment\) has no supplier endpoint configured, so the aggregator will not pull for these 10 patient\(s\)/ },
-    'contract-checks-not-passed': { call: async () => ({ auth: 'Bearer key-tasks-00000003', body: { clientId: 'pep-tasks', nhsNumbers: TEN } }), status: 200, registered: 10, detail: /requires a passed contract check/ },
+    'invalid-request-body': {
+      call: async () => ({ body: { nhsNumbers: TEN } }),
+      status: 400,
+      detail: /"clientId" is required/,
+    },
+    'client-id-placeholder': {
+      call: async () => ({ body: { clientId: '${CLIENT_ID}', nhsNumbers: TEN } }),
+      status: 400,
+      detail: /template placeholder; the credential belongs to clientId "pep-01"/,
+    },
+    'unknown-client-id': {
+      call: async () => ({ auth: 'Bearer not-a-key-at-all', body: { clientId: 'pep-99', nhsNumbers: TEN } }),
+      status: 401,
+      detail: /clientId "pep-99" is not registered/,
+    },
+    'client-id-mismatch': {
+      call: async () => ({ body: { clientId: 'pep-docs', nhsNumbers: TEN } }),
+      status: 400,
+      detail:
+        /API key belongs to clientId "pep-01" \(Appointment\), but the body says "pep-docs" is another registered client \(DocumentReference\)/,
+    },
+    'batch-over-limit': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: generateNhsNumbers(201, 5) } }),
+      status: 400,
+      detail: /201 NHS numbers in one call; the integration profile accepts at most 200/,
+    },
+    'nhs-number-pattern': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, '999 000 0018'] } }),
+      status: 400,
+      detail: /nhsNumbers\[10\] \("999\*+8": contains spaces/,
+    },
+    'check-digit': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, BAD_CHECK_DIGIT] } }),
+      status: 400,
+      detail: /1 NHS number\(s\) fail the Modulus 11 check: nhsNumbers\[10\] \("999\*\*\*\*\*\*0": wrong check digit\)/,
+    },
+    'not-synthetic': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, NOT_SYNTHETIC] } }),
+      status: 400,
+      detail:
+        /outside the synthetic test ranges \(numbers starting 9: never issued to patients \(9xx\)\): nhsNumbers\[10\] \("401\*+7"\)/,
+    },
+    'under-16': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, UNDER_16] } }),
+      status: 400,
+      detail: /under 16 today: nhsNumbers\[10\]/,
+    },
+    sensitive: {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, SENSITIVE] } }),
+      status: 400,
+      detail: /flagged sensitive: nhsNumbers\[10\]/,
+    },
+    'excluded-by-trust': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, EXCLUDED] } }),
+      status: 400,
+      detail: /excluded by their trust: nhsNumbers\[10\]/,
+    },
+    'duplicate-in-batch': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: [...TEN, TEN[3], TEN[3]] } }),
+      status: 200,
+      registered: 10,
+      detail: /2 repeated entries \(each number counts once\): nhsNumbers\[10\] .*nhsNumbers\[11\]/,
+    },
+    'no-supplier-endpoint': {
+      call: async () => ({}),
+      status: 200,
+      registered: 10,
+      detail:
+        /clientId "pep-01" \(Appointment\) has no supplier endpoint configured, so the aggregator will not pull for these 10 patient\(s\)/,
+    },
+    'contract-checks-not-passed': {
+      call: async () => ({ auth: 'Bearer key-tasks-00000003', body: { clientId: 'pep-tasks', nhsNumbers: TEN } }),
+      status: 200,
+      registered: 10,
+      detail: /requires a passed contract check/,
+    },
     'fault-injected': {
       call: async (p) => {
         p.faults.set('pep-01', { errorRates: { 503: 1 } });
         return {};
       },
-      status: 503, detail: /answered 503 for clientId "pep-01"/,
+      status: 503,
+      detail: /answered 503 for clientId "pep-01"/,
     },
   };
 
@@ -246,25 +421,32 @@ describe('every diagnostic reason', () => {
     expect(Object.keys(cases).sort()).toEqual([...REASON_CODES].sort());
   });
 
-  it.each(Object.keys(cases) as ReasonCode[])('%s: found, explained, and answered as the catalogue says', async (code) => {
-    const c = cases[code];
-    const res = await post(t, await c.call(t));
-    expect(res.status).toBe(c.status);
-    const v = await lastVerdict(t);
-    const found = v.reasons.find((r) => r.code === code);
-    expect(found).toBeDefined();
-    expect(found!.detail).toMatch(c.detail);
-    expect(found!.fix.length).toBeGreaterThan(20);
-    expect(v.registered).toBe(c.registered ?? 0);
-    expect(t.store.clientCounts().reduce((a, x) => a + x.count, 0)).toBe(c.registered ?? 0);
-    if (c.status >= 400 && res.body.harness) expect(res.body.harness.reasons.map((r: { code: string }) => r.code)).toContain(code);
-    expect(res.headers['x-pca-harness-warning']).toContain(`[${code}]`);
-  });
+  it.each(Object.keys(cases) as ReasonCode[])(
+    '%s: found, explained, and answered as the catalogue says',
+    async (code) => {
+      const c = cases[code];
+      const res = await post(t, await c.call(t));
+      expect(res.status).toBe(c.status);
+      const v = await lastVerdict(t);
+      const found = v.reasons.find((r) => r.code === code);
+      expect(found).toBeDefined();
+      expect(found!.detail).toMatch(c.detail);
+      expect(found!.fix.length).toBeGreaterThan(20);
+      expect(v.registered).toBe(c.registered ?? 0);
+      expect(t.store.clientCounts().reduce((a, x) => a + x.count, 0)).toBe(c.registered ?? 0);
+      if (c.status >= 400 && res.body.harness)
+        expect(res.body.harness.reasons.map((r: { code: string }) => r.code)).toContain(code);
+      expect(res.headers['x-pca-harness-warning']).toContain(`[${code}]`);
+    },
+  );
 
   it('contract-checks-not-passed goes away once the contract check passed', async () => {
     contract.add('pep-tasks');
     try {
-      const res = await post(t, { auth: 'Bearer key-tasks-00000003', body: { clientId: 'pep-tasks', nhsNumbers: TEN } });
+      const res = await post(t, {
+        auth: 'Bearer key-tasks-00000003',
+        body: { clientId: 'pep-tasks', nhsNumbers: TEN },
+      });
       expect(res.status).toBe(200);
       expect(res.headers['x-pca-harness-warning']).toBeUndefined();
     } finally {
@@ -294,7 +476,10 @@ describe('every diagnostic reason', () => {
     const ok = await post(t, { auth: `Bearer ${tok.access_token}` });
     expect(ok.status).toBe(200);
     expect((await lastVerdict(t)).credential).toMatchObject({ kind: 'access-token', clientId: 'pep-01' });
-    const other = await post(t, { auth: `Bearer ${tok.access_token}`, body: { clientId: 'pep-docs', nhsNumbers: TEN } });
+    const other = await post(t, {
+      auth: `Bearer ${tok.access_token}`,
+      body: { clientId: 'pep-docs', nhsNumbers: TEN },
+    });
     expect(other.status).toBe(400);
     expect(other.body.data).toBe('clientId mismatch');
     expect((await lastVerdict(t)).reasons[0]!.detail).toMatch(/^the access token belongs to clientId "pep-01"/);
@@ -303,12 +488,18 @@ describe('every diagnostic reason', () => {
 
 describe('int mode answers as INT does', () => {
   let t: TestPlatform;
-  beforeAll(async () => { t = await startTestPlatform({ mode: 'int', packLookup: (n) => PACK.get(n) }); });
+  beforeAll(async () => {
+    t = await startTestPlatform({ mode: 'int', packLookup: (n) => PACK.get(n) });
+  });
   afterAll(() => t.close());
   beforeEach(() => t.store.reset());
 
   it('the seed thread: 200 success, nothing registered, every reason in X-PCA-Harness-Warning', async () => {
-    const res = await post(t, { path: '/records/', auth: 'Bearer 3f1c9a7e-never-issued-by-this-platform', body: { clientId: '<client_id>', nhsNumbers: TEN } });
+    const res = await post(t, {
+      path: '/records/',
+      auth: 'Bearer 3f1c9a7e-never-issued-by-this-platform',
+      body: { clientId: '<client_id>', nhsNumbers: TEN },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ result: 'success' });
     const warning = res.headers['x-pca-harness-warning'] as string;
@@ -318,7 +509,7 @@ describe('int mode answers as INT does', () => {
     expect((await lastVerdict(t)).status).toBe(200);
   });
 
-  it('keeps the spec\'s own errors: 401 for an unknown key, 400 for a clientId mismatch, in the spec\'s body shape', async () => {
+  it("keeps the spec's own errors: 401 for an unknown key, 400 for a clientId mismatch, in the spec's body shape", async () => {
     const unknown = await post(t, { auth: 'Bearer nope-nope-nope' });
     expect(unknown.status).toBe(401);
     expect(Object.keys(unknown.body).sort()).toEqual(['code', 'data']);
@@ -329,22 +520,32 @@ describe('int mode answers as INT does', () => {
   });
 
   it('registers the good numbers and silently ignores the rest, with the reasons in the header', async () => {
-    const res = await post(t, { body: { clientId: 'pep-01', nhsNumbers: [...TEN, BAD_CHECK_DIGIT, NOT_SYNTHETIC, UNDER_16, SENSITIVE] } });
+    const res = await post(t, {
+      body: { clientId: 'pep-01', nhsNumbers: [...TEN, BAD_CHECK_DIGIT, NOT_SYNTHETIC, UNDER_16, SENSITIVE] },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ result: 'success' });
     expect(t.store.countDistinct('pep-01')).toBe(10);
     const v = await lastVerdict(t);
     expect(v).toMatchObject({ outcome: 'partly-registered', received: 14, registered: 10, ignored: 4 });
     expect(codes(v)).toEqual(['check-digit', 'not-synthetic', 'under-16', 'sensitive', 'no-supplier-endpoint']);
-    expect(res.headers['x-pca-harness-warning']).toMatch(/^registered 10 of 14 NHS number\(s\) \(10 new\); 4 ignored: check-digit, not-synthetic, under-16, sensitive; note: no-supplier-endpoint/);
+    expect(res.headers['x-pca-harness-warning']).toMatch(
+      /^registered 10 of 14 NHS number\(s\) \(10 new\); 4 ignored: check-digit, not-synthetic, under-16, sensitive; note: no-supplier-endpoint/,
+    );
   });
 });
 
 describe('harness endpoints', () => {
   let t: TestPlatform;
-  beforeAll(async () => { t = await startTestPlatform(); });
+  beforeAll(async () => {
+    t = await startTestPlatform();
+  });
   afterAll(() => t.close());
-  beforeEach(() => { t.store.reset(); t.faults.clearAll(); t.clock.set('2025-06-01T09:00:00.000Z'); });
+  beforeEach(() => {
+    t.store.reset();
+    t.faults.clearAll();
+    t.clock.set('2025-06-01T09:00:00.000Z');
+  });
   const http = () => request(t.server.server);
 
   it('diagnostics filter by clientId and since, newest first, and refuse a bad since', async () => {
@@ -357,7 +558,9 @@ describe('harness endpoints', () => {
     expect(all.verdicts.map((v) => v.path)).toEqual(['/records/', '/records', '/records']);
     const docs = (await http().get('/_harness/records/diagnostics?clientId=pep-docs')).body as { verdicts: Verdict[] };
     expect(docs.verdicts.map((v) => v.clientId)).toEqual(['pep-docs']);
-    const since = (await http().get('/_harness/records/diagnostics?since=2025-06-01T09:01:00Z')).body as { verdicts: Verdict[] };
+    const since = (await http().get('/_harness/records/diagnostics?since=2025-06-01T09:01:00Z')).body as {
+      verdicts: Verdict[];
+    };
     expect(since.verdicts).toHaveLength(2);
     const one = await http().get(`/_harness/records/diagnostics/${all.verdicts[0]!.id}`);
     expect(one.body.path).toBe('/records/');
@@ -371,7 +574,12 @@ describe('harness endpoints', () => {
     t.clock.advance(3_600_000);
     await post(t, { body: { clientId: 'pep-01', nhsNumbers: TEN } });
     const at = (q: string) => http().get(`/_harness/records/reconciliation?clientId=pep-01${q}`);
-    expect((await at('')).body).toMatchObject({ clientId: 'pep-01', knownClient: true, distinctNhsNumbers: 10, until: '2025-06-01T10:00:00.000Z' });
+    expect((await at('')).body).toMatchObject({
+      clientId: 'pep-01',
+      knownClient: true,
+      distinctNhsNumbers: 10,
+      until: '2025-06-01T10:00:00.000Z',
+    });
     expect((await at('&until=2025-06-01T09:30:00Z')).body.distinctNhsNumbers).toBe(6);
     expect((await at('&until=2025-06-01T08:00:00Z')).body.distinctNhsNumbers).toBe(0);
     const masked = (await at('&list=1')).body as { nhsNumbers: string[]; masked: boolean };
@@ -388,7 +596,13 @@ describe('harness endpoints', () => {
   });
 
   it('fault injection: 500 registers nothing; the timeout emulation answers 504 after the configured time; runtime control', async () => {
-    expect((await http().put('/_harness/records/faults/pep-01').send({ errorRates: { 500: 1 } })).status).toBe(200);
+    expect(
+      (
+        await http()
+          .put('/_harness/records/faults/pep-01')
+          .send({ errorRates: { 500: 1 } })
+      ).status,
+    ).toBe(200);
     const failed = await post(t, {});
     expect(failed.status).toBe(500);
     expect(failed.body.code).toBe('error.internal-server-error');
@@ -408,25 +622,50 @@ describe('harness endpoints', () => {
     expect((await post(t, {})).status).toBe(200);
     expect(Date.now() - slowStart).toBeGreaterThanOrEqual(110);
 
-    const listed = (await http().get('/_harness/records/faults')).body as { clients: Array<{ clientId: string; source: string; calls: number }> };
+    const listed = (await http().get('/_harness/records/faults')).body as {
+      clients: Array<{ clientId: string; source: string; calls: number }>;
+    };
     expect(listed.clients).toEqual([expect.objectContaining({ clientId: 'pep-01', source: 'runtime', calls: 1 })]);
     expect((await http().delete('/_harness/records/faults/pep-01')).status).toBe(204);
     expect((await http().delete('/_harness/records/faults/pep-01')).status).toBe(404);
-    expect((await http().put('/_harness/records/faults/pep-01').send({ errorRates: { 503: 0.8 }, timeoutRate: 0.5 })).body.data).toMatch(/add up to 1.3/);
-    expect((await http().put('/_harness/records/faults/pep-01').send({ errorRates: { 502: 1 } })).status).toBe(400);
+    expect(
+      (
+        await http()
+          .put('/_harness/records/faults/pep-01')
+          .send({ errorRates: { 503: 0.8 }, timeoutRate: 0.5 })
+      ).body.data,
+    ).toMatch(/add up to 1.3/);
+    expect(
+      (
+        await http()
+          .put('/_harness/records/faults/pep-01')
+          .send({ errorRates: { 502: 1 } })
+      ).status,
+    ).toBe(400);
   });
 
   it('clients can be added, listed (secrets hidden) and removed at runtime', async () => {
-    const added = await http().post('/_harness/clients').send({ clientId: 'pep-new', apiKey: 'key-new-client-0009', resourceType: 'Task' });
+    const added = await http()
+      .post('/_harness/clients')
+      .send({ clientId: 'pep-new', apiKey: 'key-new-client-0009', resourceType: 'Task' });
     expect(added.status).toBe(201);
-    expect((await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status).toBe(200);
+    expect(
+      (await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status,
+    ).toBe(200);
     const listed = await http().get('/_harness/clients');
     expect(JSON.stringify(listed.body)).not.toContain('key-new-client-0009');
     expect(listed.body.clients.map((c: { clientId: string }) => c.clientId)).toContain('pep-new');
-    expect((await http().post('/_harness/clients').send({ clientId: 'pep-bad', resourceType: 'Patient' })).status).toBe(400);
-    expect((await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' })).body.data).toMatch(/already used by clientId "pep-01"/);
+    expect((await http().post('/_harness/clients').send({ clientId: 'pep-bad', resourceType: 'Patient' })).status).toBe(
+      400,
+    );
+    expect(
+      (await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' })).body
+        .data,
+    ).toMatch(/already used by clientId "pep-01"/);
     expect((await http().delete('/_harness/clients/pep-new')).status).toBe(204);
-    expect((await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status).toBe(401);
+    expect(
+      (await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status,
+    ).toBe(401);
   });
 
   it('serves the reason catalogue', async () => {

@@ -91,7 +91,10 @@ function readBody(req: Request, err: unknown): BodyRead {
   if (err) {
     const info = describeBodyError(err);
     if (info?.problem === 'too-large') return { kind: 'too-large', message: info.message };
-    return { kind: 'malformed', message: info?.message ?? `the request body could not be read: ${(err as Error)?.message ?? String(err)}` };
+    return {
+      kind: 'malformed',
+      message: info?.message ?? `the request body could not be read: ${(err as Error)?.message ?? String(err)}`,
+    };
   }
   const raw: unknown = req.body;
   if (!Buffer.isBuffer(raw) || raw.length === 0) return { kind: 'empty' };
@@ -115,9 +118,23 @@ function numbersIn(body: BodyRead): number {
 }
 
 function faultBody(status: 500 | 503 | 504, kind: 'error' | 'timeout', clientId: string): ErrorBody {
-  if (status === 500) return { code: 'error.internal-server-error', data: `Internal server error (harness fault injection for clientId "${clientId}")` };
-  if (status === 503) return { code: 'error.service-unavailable', data: `Service unavailable (harness fault injection for clientId "${clientId}")` };
-  return { code: 'error.gateway-timeout', data: kind === 'timeout' ? `Request timed out (harness timeout emulation for clientId "${clientId}")` : `Gateway timeout (harness fault injection for clientId "${clientId}")` };
+  if (status === 500)
+    return {
+      code: 'error.internal-server-error',
+      data: `Internal server error (harness fault injection for clientId "${clientId}")`,
+    };
+  if (status === 503)
+    return {
+      code: 'error.service-unavailable',
+      data: `Service unavailable (harness fault injection for clientId "${clientId}")`,
+    };
+  return {
+    code: 'error.gateway-timeout',
+    data:
+      kind === 'timeout'
+        ? `Request timed out (harness timeout emulation for clientId "${clientId}")`
+        : `Gateway timeout (harness fault injection for clientId "${clientId}")`,
+  };
 }
 
 function parseSince(v: unknown): Date | undefined | 'invalid' {
@@ -134,7 +151,9 @@ function parseLimit(v: unknown, dflt: number, max: number): number | 'invalid' {
 }
 
 function isRecordServicePath(p: string): boolean {
-  return p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients');
+  return (
+    p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients')
+  );
 }
 
 /** Router for the platform to mount at `/`. */
@@ -142,7 +161,10 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   const clients = clientRegistry(deps.clients);
   const clock = deps.clock ?? systemClock;
   const baseLog = deps.logger ?? silentLogger();
-  const faults = deps.faults instanceof FaultInjector ? deps.faults : new FaultInjector({ clients, timeoutMs: deps.faults?.timeoutMs });
+  const faults =
+    deps.faults instanceof FaultInjector
+      ? deps.faults
+      : new FaultInjector({ clients, timeoutMs: deps.faults?.timeoutMs });
   const store = deps.store;
   const raw = express.raw({ type: () => true, limit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES });
   const adminJson = jsonBody('256kb');
@@ -154,14 +176,35 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
 
   const router = express.Router({ strict: true, caseSensitive: true });
 
-  function recordVerdict(req: Request, res: Response, j: Judgement | undefined, extra: { at: Date; status: number; credential: Verdict['credential']; faulted?: { status: number; kind: string; clientId: string } }) {
-    const registration = j && j.toRegister.length > 0 && j.client ? { clientId: j.client.clientId, nhsNumbers: j.toRegister, at: extra.at } : undefined;
+  function recordVerdict(
+    req: Request,
+    res: Response,
+    j: Judgement | undefined,
+    extra: {
+      at: Date;
+      status: number;
+      credential: Verdict['credential'];
+      faulted?: { status: number; kind: string; clientId: string };
+    },
+  ) {
+    const registration =
+      j && j.toRegister.length > 0 && j.client
+        ? { clientId: j.client.clientId, nhsNumbers: j.toRegister, at: extra.at }
+        : undefined;
     return store.recordCall(registration, (result) => {
       const registered = registration ? result.newNhsNumbers.length + result.alreadyRegistered : 0;
       const received = j?.received ?? 0;
       const findings = j?.findings ?? [];
       const reasons = extra.faulted
-        ? [explain({ code: 'fault-injected', detail: extra.faulted.kind === 'timeout' ? `the harness held the call and answered ${extra.faulted.status} (timeout emulation) for clientId "${extra.faulted.clientId}"` : `the harness answered ${extra.faulted.status} for clientId "${extra.faulted.clientId}" (configured fault rate)` })]
+        ? [
+            explain({
+              code: 'fault-injected',
+              detail:
+                extra.faulted.kind === 'timeout'
+                  ? `the harness held the call and answered ${extra.faulted.status} (timeout emulation) for clientId "${extra.faulted.clientId}"`
+                  : `the harness answered ${extra.faulted.status} for clientId "${extra.faulted.clientId}" (configured fault rate)`,
+            }),
+          ]
         : findings.map(explain);
       const counts = {
         outcome: outcomeOf(received, registered, Boolean(extra.faulted)),
@@ -200,8 +243,14 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     const at = clock.now();
     const tokenUrl = deps.tokenUrl();
     const body = readBody(req, bodyError);
-    const credential = await checkCredential(req.get('authorization'), { clients, keyRing: deps.keyRing, tokenUrl, clock });
-    const credClientId = credential.kind === 'api-key' || credential.kind === 'access-token' ? credential.client.clientId : undefined;
+    const credential = await checkCredential(req.get('authorization'), {
+      clients,
+      keyRing: deps.keyRing,
+      tokenUrl,
+      clock,
+    });
+    const credClientId =
+      credential.kind === 'api-key' || credential.kind === 'access-token' ? credential.client.clientId : undefined;
     const faultClientId = bodyClientId(body) ?? credClientId;
     const decision: FaultDecision = faults.decide(faultClientId);
     if (!(await pause(decision.latencyMs, res))) return;
@@ -218,8 +267,16 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
         toRegister: [],
         answer: { status: f.status, error: null },
       };
-      const { verdict } = recordVerdict(req, res, attempted, { at, status: f.status, credential: credentialSummary(credential), faulted: { status: f.status, kind: f.kind, clientId: faultClientId } });
-      log.warn({ verdictId: verdict.id, clientId: faultClientId, status: f.status, fault: f.kind }, 'records call failed by fault injection');
+      const { verdict } = recordVerdict(req, res, attempted, {
+        at,
+        status: f.status,
+        credential: credentialSummary(credential),
+        faulted: { status: f.status, kind: f.kind, clientId: faultClientId },
+      });
+      log.warn(
+        { verdictId: verdict.id, clientId: faultClientId, status: f.status, fault: f.kind },
+        'records call failed by fault injection',
+      );
       if (!open) return;
       res.setHeader(VERDICT_HEADER, String(verdict.id));
       res.setHeader(FAULT_HEADER, f.kind === 'timeout' ? `timeout after ${f.waitMs} ms` : String(f.status));
@@ -232,11 +289,31 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
 
     const j = judgeRecordsCall(
       { path: req.path, contentType: req.get('content-type'), contentTypeOk: isJsonRequest(req), credential, body, at },
-      { mode: deps.mode, profile: deps.profile, syntheticRanges: deps.syntheticRanges, clients, tokenUrl, packLookup: deps.packLookup, contractPassed: deps.contractPassed },
+      {
+        mode: deps.mode,
+        profile: deps.profile,
+        syntheticRanges: deps.syntheticRanges,
+        clients,
+        tokenUrl,
+        packLookup: deps.packLookup,
+        contractPassed: deps.contractPassed,
+      },
     );
-    const { verdict } = recordVerdict(req, res, j, { at, status: j.answer.status, credential: credentialSummary(credential) });
+    const { verdict } = recordVerdict(req, res, j, {
+      at,
+      status: j.answer.status,
+      credential: credentialSummary(credential),
+    });
     log.info(
-      { verdictId: verdict.id, clientId: verdict.clientId, status: verdict.status, received: verdict.received, registered: verdict.registered, ignored: verdict.ignored, reasons: verdict.reasons.map((r) => r.code) },
+      {
+        verdictId: verdict.id,
+        clientId: verdict.clientId,
+        status: verdict.status,
+        received: verdict.received,
+        registered: verdict.registered,
+        ignored: verdict.ignored,
+        reasons: verdict.reasons.map((r) => r.code),
+      },
       'records call',
     );
     res.setHeader(VERDICT_HEADER, String(verdict.id));
@@ -248,7 +325,11 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     }
     const bodyOut: Record<string, unknown> = { code: j.answer.error.code, data: j.answer.error.data };
     if (deps.mode === 'strict') {
-      bodyOut.harness = { verdictId: verdict.id, summary: verdict.summary, reasons: verdict.reasons.map(({ code, title, detail, fix }) => ({ code, title, detail, fix })) };
+      bodyOut.harness = {
+        verdictId: verdict.id,
+        summary: verdict.summary,
+        reasons: verdict.reasons.map(({ code, title, detail, fix }) => ({ code, title, detail, fix })),
+      };
     }
     res.status(j.answer.status).json(bodyOut);
   }
@@ -273,10 +354,13 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
 
   router.get('/_harness/records/diagnostics', (req, res) => {
     const since = parseSince(req.query.since);
-    if (since === 'invalid') return errorBody(res, 400, 'error.bad-request', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
+    if (since === 'invalid')
+      return errorBody(res, 400, 'error.bad-request', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
     const limit = parseLimit(req.query.limit, 50, 1000);
-    if (limit === 'invalid') return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 1000');
-    const clientId = typeof req.query.clientId === 'string' && req.query.clientId !== '' ? req.query.clientId : undefined;
+    if (limit === 'invalid')
+      return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 1000');
+    const clientId =
+      typeof req.query.clientId === 'string' && req.query.clientId !== '' ? req.query.clientId : undefined;
     const verdicts = store.verdicts({ clientId, since, limit });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ count: verdicts.length, verdicts });
@@ -291,9 +375,16 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
 
   router.get('/_harness/records/reconciliation', (req, res) => {
     const clientId = req.query.clientId;
-    if (typeof clientId !== 'string' || clientId === '') return errorBody(res, 400, 'error.bad-request', 'clientId is required: /_harness/records/reconciliation?clientId=ID[&until=ISO]');
+    if (typeof clientId !== 'string' || clientId === '')
+      return errorBody(
+        res,
+        400,
+        'error.bad-request',
+        'clientId is required: /_harness/records/reconciliation?clientId=ID[&until=ISO]',
+      );
     const untilParsed = parseSince(req.query.until);
-    if (untilParsed === 'invalid') return errorBody(res, 400, 'error.bad-request', 'until must be an ISO 8601 date-time, e.g. 2025-01-31T23:59:59Z');
+    if (untilParsed === 'invalid')
+      return errorBody(res, 400, 'error.bad-request', 'until must be an ISO 8601 date-time, e.g. 2025-01-31T23:59:59Z');
     const now = clock.now();
     const until = untilParsed ?? now;
     const out: Record<string, unknown> = {
@@ -305,7 +396,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     };
     if (req.query.list === '1' || req.query.full === '1') {
       const limit = parseLimit(req.query.limit, 10_000, 100_000);
-      if (limit === 'invalid') return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 100000');
+      if (limit === 'invalid')
+        return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 100000');
       const after = typeof req.query.after === 'string' ? req.query.after : undefined;
       const page = store.registrationsOf(clientId, { after, limit, until });
       const full = req.query.full === '1';
@@ -333,7 +425,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   });
 
   router.delete('/_harness/records/faults/:clientId', (req, res) => {
-    if (!faults.clear(req.params.clientId as string)) return errorBody(res, 404, 'error.not-found', `no runtime faults set for clientId "${req.params.clientId}"`);
+    if (!faults.clear(req.params.clientId as string))
+      return errorBody(res, 404, 'error.not-found', `no runtime faults set for clientId "${req.params.clientId}"`);
     res.status(204).end();
   });
 
@@ -362,7 +455,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
       }
     });
     router.delete('/_harness/clients/:clientId', (req, res) => {
-      if (!clients.remove(req.params.clientId as string)) return errorBody(res, 404, 'error.not-found', `no client "${req.params.clientId}"`);
+      if (!clients.remove(req.params.clientId as string))
+        return errorBody(res, 404, 'error.not-found', `no client "${req.params.clientId}"`);
       res.status(204).end();
     });
   }
@@ -371,7 +465,13 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!isRecordServicePath(req.path) || res.headersSent) return next(err);
     const info = describeBodyError(err);
-    if (info) return errorBody(res, info.status, info.status === 413 ? 'error.payload-too-large' : 'error.bad-request', info.message);
+    if (info)
+      return errorBody(
+        res,
+        info.status,
+        info.status === 413 ? 'error.payload-too-large' : 'error.bad-request',
+        info.message,
+      );
     (res.locals.log ?? baseLog).error({ err }, 'record service failed');
     errorBody(res, 500, 'error.internal-server-error', 'the mock Record Service failed; see the harness log');
   });
@@ -388,7 +488,17 @@ export function createRecordServiceApp(deps: RecordServiceAppDeps): express.Expr
   const app = express();
   app.disable('x-powered-by');
   app.use('/', createRecordServiceRouter({ ...deps, clients }));
-  app.use(OAUTH_MOUNT, createOAuthRouter({ clients, keyRing: deps.keyRing, tokenUrl: deps.tokenUrl, clock: deps.clock, logger: deps.logger, jtiCache: deps.jtiCache }));
+  app.use(
+    OAUTH_MOUNT,
+    createOAuthRouter({
+      clients,
+      keyRing: deps.keyRing,
+      tokenUrl: deps.tokenUrl,
+      clock: deps.clock,
+      logger: deps.logger,
+      jtiCache: deps.jtiCache,
+    }),
+  );
   app.use((req, res) => {
     errorBody(res, 404, 'error.not-found', `no such endpoint: ${req.method} ${req.path}`);
   });

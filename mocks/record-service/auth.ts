@@ -18,7 +18,8 @@ function unknownKeyNote(key: string, clients: ClientRegistry): string | undefine
   if (key === SPEC_EXAMPLE_API_KEY) return 'it is the example API key from the Record Service specification';
   if (looksLikePlaceholder(key)) return 'it looks like a template placeholder, not a key';
   const unquoted = key.replace(/^["']|["']$/g, '');
-  if (unquoted !== key && clients.byApiKey(unquoted)) return `it is a registered key wrapped in quotes: send it without them`;
+  if (unquoted !== key && clients.byApiKey(unquoted))
+    return `it is a registered key wrapped in quotes: send it without them`;
   if (/^Bearer\s/i.test(key)) return 'the header says "Bearer" twice';
   return undefined;
 }
@@ -36,15 +37,37 @@ export async function checkCredential(
   const credential = m[1]!.trim();
   const fp = fingerprint(credential);
   if (looksLikeJwt(credential)) {
-    const check = await verifyAccessToken(credential, { keyRing: deps.keyRing, tokenUrl: deps.tokenUrl, clock: deps.clock });
-    if (!check.ok) return { kind: 'token-rejected', problem: check.problem, message: check.message, clientId: check.clientId, fingerprint: fp };
+    const check = await verifyAccessToken(credential, {
+      keyRing: deps.keyRing,
+      tokenUrl: deps.tokenUrl,
+      clock: deps.clock,
+    });
+    if (!check.ok)
+      return {
+        kind: 'token-rejected',
+        problem: check.problem,
+        message: check.message,
+        clientId: check.clientId,
+        fingerprint: fp,
+      };
     const client = deps.clients.get(check.clientId);
     if (!client) {
-      return { kind: 'token-rejected', problem: 'not-issued-here', message: `the token was issued to clientId "${check.clientId}", which is no longer registered`, clientId: check.clientId, fingerprint: fp };
+      return {
+        kind: 'token-rejected',
+        problem: 'not-issued-here',
+        message: `the token was issued to clientId "${check.clientId}", which is no longer registered`,
+        clientId: check.clientId,
+        fingerprint: fp,
+      };
     }
     return { kind: 'access-token', client, fingerprint: fp };
   }
   const client = deps.clients.byApiKey(credential);
   if (client) return { kind: 'api-key', client, fingerprint: fp };
-  return { kind: 'unknown-api-key', fingerprint: fp, length: credential.length, note: unknownKeyNote(credential, deps.clients) };
+  return {
+    kind: 'unknown-api-key',
+    fingerprint: fp,
+    length: credential.length,
+    note: unknownKeyNote(credential, deps.clients),
+  };
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REASON_CATALOGUE, REASON_CODES, isReasonCode, modeAnswer, reasonEntry, renderReasonTableMarkdown } from './catalogue';
+import {
+  REASON_CATALOGUE,
+  REASON_CODES,
+  isReasonCode,
+  modeAnswer,
+  reasonEntry,
+  renderReasonTableMarkdown,
+} from './catalogue';
 
 const DOC = path.join(__dirname, '..', '..', 'docs', 'record-service.md');
 
@@ -16,7 +23,7 @@ describe('reason catalogue', () => {
     expect(isReasonCode('nope')).toBe(false);
   });
 
-  it('keeps the spec\'s answers: 401 error.unauthorized for unknown keys, 400 error.bad-request for a clientId mismatch, in both modes', () => {
+  it("keeps the spec's answers: 401 error.unauthorized for unknown keys, 400 error.bad-request for a clientId mismatch, in both modes", () => {
     for (const mode of ['strict', 'int'] as const) {
       expect(modeAnswer('unknown-api-key', mode)).toEqual({ status: 401, code: 'error.unauthorized' });
       expect(modeAnswer('client-id-mismatch', mode)).toEqual({ status: 400, code: 'error.bad-request' });
@@ -32,7 +39,9 @@ describe('reason catalogue', () => {
     expect(m).not.toBeNull();
     const table = renderReasonTableMarkdown();
     if (m![1] !== table) {
-      throw new Error(`docs/record-service.md is out of date: replace the lines between <!-- reasons:start --> and <!-- reasons:end --> with\n${table}`);
+      throw new Error(
+        `docs/record-service.md is out of date: replace the lines between <!-- reasons:start --> and <!-- reasons:end --> with\n${table}`,
+      );
     }
     for (const code of REASON_CODES) expect(doc).toContain(`\`${code}\``);
   });

@@ -116,16 +116,16 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
     kind: 'call',
     strict: unauthorized,
     int: unauthorized,
-    fix: 'Use the API key issued for this environment (each environment has its own key; in the harness it is platform.clients[].apiKey in pca-harness.config.json), or an access token from this environment\'s /oauth2/token. Check for a key from another environment, a stray newline or a placeholder left in configuration.',
+    fix: "Use the API key issued for this environment (each environment has its own key; in the harness it is platform.clients[].apiKey in pca-harness.config.json), or an access token from this environment's /oauth2/token. Check for a key from another environment, a stray newline or a placeholder left in configuration.",
     source: `${SPEC} (401 error.unauthorized: unrecognised token or API key)`,
   },
   {
     code: 'token-not-issued-here',
-    title: 'The credential is a signed token, but not one this environment\'s token endpoint issued',
+    title: "The credential is a signed token, but not one this environment's token endpoint issued",
     kind: 'call',
     strict: unauthorized,
     int: unauthorized,
-    fix: 'Request the access token from this environment\'s token URL (client credentials with a signed JWT client assertion) and send it unchanged; tokens from another environment or another harness state directory do not verify here.',
+    fix: "Request the access token from this environment's token URL (client credentials with a signed JWT client assertion) and send it unchanged; tokens from another environment or another harness state directory do not verify here.",
     source: 'API platform signed-JWT authentication (access token issued by /oauth2/token)',
   },
   {
@@ -139,7 +139,7 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
   },
   {
     code: 'token-audience',
-    title: 'The access token was issued for another environment (its aud is not this environment\'s token URL)',
+    title: "The access token was issued for another environment (its aud is not this environment's token URL)",
     kind: 'call',
     strict: unauthorized,
     int: unauthorized,
@@ -242,7 +242,7 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
     kind: 'number',
     strict: badRequest,
     int: 'accept',
-    fix: 'In integration, send only test patients\' NHS numbers (the ranges in syntheticRanges; the fixture pack uses them). Never send real patients\' NHS numbers to a test environment.',
+    fix: "In integration, send only test patients' NHS numbers (the ranges in syntheticRanges; the fixture pack uses them). Never send real patients' NHS numbers to a test environment.",
     source: 'PCA INT accepts only synthetic NHS numbers (supplier reports); harness syntheticRanges',
   },
   {
@@ -292,7 +292,7 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
   },
   {
     code: 'contract-checks-not-passed',
-    title: 'Registered, but pulls wait until the supplier\'s contract checks have passed',
+    title: "Registered, but pulls wait until the supplier's contract checks have passed",
     kind: 'note',
     strict: 'accept',
     int: 'accept',
@@ -305,7 +305,10 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
     kind: 'call',
     strict: { status: 503, code: 'error.service-unavailable' },
     int: { status: 503, code: 'error.service-unavailable' },
-    answerText: { strict: '500, 503 or 504 as configured (504 after the timeout)', int: '500, 503 or 504 as configured (504 after the timeout)' },
+    answerText: {
+      strict: '500, 503 or 504 as configured (504 after the timeout)',
+      int: '500, 503 or 504 as configured (504 after the timeout)',
+    },
     fix: 'Nothing was registered. Your client must log the failure with the batch and its indexes, retry with back-off and replay what was not acknowledged with 200 (WF-NFR-RS-02/04/07); "pca-harness reconcile" then shows whether anything is missing.',
     source: 'WF-NFR-RS-02, WF-NFR-RS-04, WF-NFR-RS-07; the endpoint times out after 30 s with 504',
   },
@@ -354,8 +357,10 @@ function cell(s: string): string {
 
 /** The reason table of docs/record-service.md, generated so the doc cannot drift from the code. */
 export function renderReasonTableMarkdown(): string {
-  const rows = REASON_CATALOGUE.map((e) =>
-    `| \`${e.code}\` | ${cell(e.title)} | ${KIND_TEXT[e.kind]} | ${e.answerText?.strict ?? describeAnswer(e.strict)} | ${e.answerText?.int ?? describeAnswer(e.int)} | ${cell(e.fix)} |`);
+  const rows = REASON_CATALOGUE.map(
+    (e) =>
+      `| \`${e.code}\` | ${cell(e.title)} | ${KIND_TEXT[e.kind]} | ${e.answerText?.strict ?? describeAnswer(e.strict)} | ${e.answerText?.int ?? describeAnswer(e.int)} | ${cell(e.fix)} |`,
+  );
   return [
     '| code | what happened | effect | strict answers | int answers | fix |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -17,8 +17,12 @@ describe('client registry', () => {
 
   it('validates against the config schema and refuses a shared API key', () => {
     const r = new ClientRegistry([{ clientId: 'pep-01', apiKey: 'key-0000001', resourceType: 'Appointment' }]);
-    expect(() => r.upsert({ clientId: 'x', resourceType: 'Patient' } as unknown as ClientConfig)).toThrow(ClientValidationError);
-    expect(() => r.upsert({ clientId: 'pep-02', apiKey: 'key-0000001', resourceType: 'Task' })).toThrow(/already used by clientId "pep-01"/);
+    expect(() => r.upsert({ clientId: 'x', resourceType: 'Patient' } as unknown as ClientConfig)).toThrow(
+      ClientValidationError,
+    );
+    expect(() => r.upsert({ clientId: 'pep-02', apiKey: 'key-0000001', resourceType: 'Task' })).toThrow(
+      /already used by clientId "pep-01"/,
+    );
   });
 
   it('gives the same registry for the same config array, so runtime additions are shared', () => {
@@ -30,7 +34,14 @@ describe('client registry', () => {
   });
 
   it('shows clients without their secrets', () => {
-    const view = JSON.stringify(publicClientView({ clientId: 'pep-01', apiKey: 'key-secret-01', resourceType: 'Task', endpoint: { url: 'http://127.0.0.1:1', auth: { type: 'static', token: 'tok-secret' } } }));
+    const view = JSON.stringify(
+      publicClientView({
+        clientId: 'pep-01',
+        apiKey: 'key-secret-01',
+        resourceType: 'Task',
+        endpoint: { url: 'http://127.0.0.1:1', auth: { type: 'static', token: 'tok-secret' } },
+      }),
+    );
     expect(view).not.toContain('key-secret-01');
     expect(view).not.toContain('tok-secret');
     expect(view).toContain('"auth":"static"');

@@ -47,7 +47,9 @@ export class ClientRegistry {
     if (!check.valid) throw new ClientValidationError(check.diagnostics.map(formatDiagnostic));
     const holder = client.apiKey ? this.byKey.get(client.apiKey) : undefined;
     if (holder && holder.clientId !== client.clientId) {
-      throw new ClientValidationError([`/apiKey: the same API key is already used by clientId "${holder.clientId}"; every client needs its own`]);
+      throw new ClientValidationError([
+        `/apiKey: the same API key is already used by clientId "${holder.clientId}"; every client needs its own`,
+      ]);
     }
     const previous = this.byId.get(client.clientId);
     if (previous?.apiKey) this.byKey.delete(previous.apiKey);
@@ -70,7 +72,9 @@ export class ClientRegistry {
   /** Called after every change; returns a function that unsubscribes. */
   onChange(listener: (change: ClientChange) => void): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   private emit(change: ClientChange): void {

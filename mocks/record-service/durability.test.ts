@@ -22,12 +22,23 @@ interface Child {
 }
 
 function startServer(file: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), SCRIPT, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' } });
+  const proc = spawn(process.execPath, ['-r', require.resolve('tsx/cjs'), SCRIPT, file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
+  });
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`server did not start in 20 s: ${stderr}`)); }, 20_000);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start in 20 s: ${stderr}`));
+    }, 20_000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited ${code}: ${stderr}`));
+    });
     createInterface({ input: proc.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       proc.removeAllListeners('exit');
@@ -47,7 +58,9 @@ function killed(proc: ChildProcess): Promise<void> {
 describe('durability across kill -9', () => {
   let dir: string;
   const children: ChildProcess[] = [];
-  beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'pca-rs-kill-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pca-rs-kill-'));
+  });
   afterAll(async () => {
     for (const c of children) await killed(c);
     rmSync(dir, { recursive: true, force: true });
@@ -64,7 +77,9 @@ describe('durability across kill -9', () => {
     let ackedBatches = 0;
     let stop = false;
     let releaseKill!: () => void;
-    const enoughAcks = new Promise<void>((r) => { releaseKill = r; });
+    const enoughAcks = new Promise<void>((r) => {
+      releaseKill = r;
+    });
     const worker = async () => {
       while (!stop && next < BATCHES) {
         const i = next++;
@@ -101,7 +116,9 @@ describe('durability across kill -9', () => {
     const held = new Set<string>();
     let after = '';
     for (;;) {
-      const res = await fetch(`${second.url}/_harness/records/reconciliation?clientId=pep-01&full=1&limit=5000${after ? `&after=${after}` : ''}`);
+      const res = await fetch(
+        `${second.url}/_harness/records/reconciliation?clientId=pep-01&full=1&limit=5000${after ? `&after=${after}` : ''}`,
+      );
       const page = (await res.json()) as { nhsNumbers: string[]; next?: string; distinctNhsNumbers: number };
       for (const n of page.nhsNumbers) held.add(n);
       if (!page.next) {

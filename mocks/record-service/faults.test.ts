@@ -10,7 +10,11 @@ function outcomes(f: FaultInjector, clientId: string, n: number): string[] {
 
 describe('fault injection', () => {
   const clients = new ClientRegistry([
-    { clientId: 'pep-01', resourceType: 'Appointment', faults: { errorRates: { 500: 0.1, 503: 0.1, 504: 0.1 }, timeoutRate: 0.1, latencyMs: 25, seed: 42 } },
+    {
+      clientId: 'pep-01',
+      resourceType: 'Appointment',
+      faults: { errorRates: { 500: 0.1, 503: 0.1, 504: 0.1 }, timeoutRate: 0.1, latencyMs: 25, seed: 42 },
+    },
     { clientId: 'pep-docs', resourceType: 'DocumentReference' },
   ]);
 
@@ -35,7 +39,7 @@ describe('fault injection', () => {
     expect(f.stats().find((s) => s.clientId === 'pep-01')).toMatchObject({ source: 'config', calls: 4201 });
   });
 
-  it('leaves clients without faults alone, defaults the timeout to the spec\'s 30 s, and lets runtime settings override config', () => {
+  it("leaves clients without faults alone, defaults the timeout to the spec's 30 s, and lets runtime settings override config", () => {
     const f = new FaultInjector({ clients });
     expect(f.timeoutMs).toBe(RECORD_SERVICE_TIMEOUT_MS);
     expect(outcomes(f, 'pep-docs', 50)).toEqual(Array(50).fill('ok'));

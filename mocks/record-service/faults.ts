@@ -50,7 +50,10 @@ export class FaultValidationError extends Error {
 
 const FAULT_SCHEMA = {
   ...CLIENT_SCHEMA.properties.faults,
-  properties: { ...CLIENT_SCHEMA.properties.faults.properties, timeoutMs: { type: 'integer', minimum: 0, maximum: 120_000 } },
+  properties: {
+    ...CLIENT_SCHEMA.properties.faults.properties,
+    timeoutMs: { type: 'integer', minimum: 0, maximum: 120_000 },
+  },
 };
 
 export function validateFaultConfig(value: unknown): RuntimeFaultConfig {
@@ -58,7 +61,8 @@ export function validateFaultConfig(value: unknown): RuntimeFaultConfig {
   if (!check.valid) throw new FaultValidationError(check.diagnostics.map(formatDiagnostic));
   const cfg = value as RuntimeFaultConfig;
   const total = Object.values(cfg.errorRates ?? {}).reduce((a, b) => a + (b ?? 0), 0) + (cfg.timeoutRate ?? 0);
-  if (total > 1 + 1e-9) throw new FaultValidationError([`errorRates and timeoutRate add up to ${total}; together they must be at most 1`]);
+  if (total > 1 + 1e-9)
+    throw new FaultValidationError([`errorRates and timeoutRate add up to ${total}; together they must be at most 1`]);
   return cfg;
 }
 
@@ -110,7 +114,13 @@ export class FaultInjector {
     let st = this.states.get(clientId);
     // A changed configuration (runtime PUT, or the client replaced in the registry) restarts the sequence.
     if (!st || st.config !== found.config) {
-      st = { config: found.config, source: found.source, random: seededRandom(found.config.seed ?? 1), calls: 0, faulted: 0 };
+      st = {
+        config: found.config,
+        source: found.source,
+        random: seededRandom(found.config.seed ?? 1),
+        calls: 0,
+        faulted: 0,
+      };
       this.states.set(clientId, st);
     }
     st.calls += 1;
@@ -134,7 +144,13 @@ export class FaultInjector {
   }
 
   stats(): FaultStats[] {
-    const ids = new Set<string>([...this.runtime.keys(), ...(this.opts.clients?.list().filter((c) => c.faults).map((c) => c.clientId) ?? [])]);
+    const ids = new Set<string>([
+      ...this.runtime.keys(),
+      ...(this.opts.clients
+        ?.list()
+        .filter((c) => c.faults)
+        .map((c) => c.clientId) ?? []),
+    ]);
     return [...ids].sort().map((clientId) => {
       const found = this.configFor(clientId)!;
       const st = this.states.get(clientId);

@@ -5,7 +5,13 @@
  * a stored verdict and a response.
  */
 import type { ClientConfig, Mode, Profile } from '../../core/config';
-import { NHS_NUMBER_PATTERN, checkNhsNumber, isInRanges, maskNhsNumber, type NhsNumberRange } from '../../core/nhs-number';
+import {
+  NHS_NUMBER_PATTERN,
+  checkNhsNumber,
+  isInRanges,
+  maskNhsNumber,
+  type NhsNumberRange,
+} from '../../core/nhs-number';
 import { ineligibility, type PackPatient } from '../../fixtures/pack';
 import { modeAnswer, precedence, reasonEntry, type ReasonCode, type RecordsErrorCode } from './catalogue';
 import type { ClientRegistry } from './clients';
@@ -22,7 +28,13 @@ export type CredentialCheck =
   | { kind: 'api-key'; client: ClientConfig; fingerprint: string }
   | { kind: 'access-token'; client: ClientConfig; fingerprint: string }
   | { kind: 'unknown-api-key'; fingerprint: string; length: number; note?: string }
-  | { kind: 'token-rejected'; problem: 'not-issued-here' | 'expired' | 'audience'; message: string; clientId?: string; fingerprint: string };
+  | {
+      kind: 'token-rejected';
+      problem: 'not-issued-here' | 'expired' | 'audience';
+      message: string;
+      clientId?: string;
+      fingerprint: string;
+    };
 
 export type BodyRead =
   | { kind: 'json'; value: unknown }
@@ -80,7 +92,8 @@ export function maskValue(v: unknown): string {
 
 function describePatternFailure(v: unknown): string {
   if (typeof v === 'number') return 'a JSON number, not a string: quote it';
-  if (typeof v !== 'string') return `${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}, not a string`;
+  if (typeof v !== 'string')
+    return `${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}, not a string`;
   if (v.length === 0) return 'an empty string';
   if (/\s/.test(v)) return 'contains spaces or other whitespace';
   if (/[^0-9]/.test(v)) return /[-]/.test(v) ? 'contains dashes' : 'contains characters other than digits';
@@ -95,7 +108,8 @@ function patternMessage(i: number, v: unknown): string {
   return `"nhsNumbers[${i}]" with value "${v}" fails to match the required pattern: ${String(NHS_NUMBER_PATTERN)}`;
 }
 
-const PLACEHOLDER = /^<[^>]*>$|^\{\{?[^}]*\}?\}$|^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|^%[A-Za-z_]+%$|^(your[-_ ]?)?client[-_ ]?id$|^(changeme|todo|xxx+|example|test-client-id)$/i;
+const PLACEHOLDER =
+  /^<[^>]*>$|^\{\{?[^}]*\}?\}$|^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$|^%[A-Za-z_]+%$|^(your[-_ ]?)?client[-_ ]?id$|^(changeme|todo|xxx+|example|test-client-id)$/i;
 
 export function looksLikePlaceholder(s: string): boolean {
   return PLACEHOLDER.test(s.trim());
@@ -103,7 +117,10 @@ export function looksLikePlaceholder(s: string): boolean {
 
 /** Collects number-level findings: one per code, with the first few indexes and masked values. */
 class NumberFindings {
-  private readonly byCode = new Map<ReasonCode, { count: number; indexes: number[]; examples: string[]; explanations: string[] }>();
+  private readonly byCode = new Map<
+    ReasonCode,
+    { count: number; indexes: number[]; examples: string[]; explanations: string[] }
+  >();
 
   add(code: ReasonCode, index: number, value: unknown, explanation?: string): void {
     let f = this.byCode.get(code);
@@ -129,7 +146,13 @@ class NumberFindings {
         ? f.explanations.join(', ')
         : f.indexes.map((i, k) => `nhsNumbers[${i}] ("${f.examples[k]}")`).join(', ');
       const more = f.count > f.indexes.length ? ` and ${f.count - f.indexes.length} more` : '';
-      return { code, detail: describe(code, f.count, `${listed}${more}`), count: f.count, indexes: f.indexes, examples: f.examples };
+      return {
+        code,
+        detail: describe(code, f.count, `${listed}${more}`),
+        count: f.count,
+        indexes: f.indexes,
+        examples: f.examples,
+      };
     });
   }
 }
@@ -139,19 +162,30 @@ function credentialFindings(c: CredentialCheck, env: JudgeEnv): ReasonFinding[] 
     case 'none':
       return [{ code: 'missing-authorization', detail: 'the request has no Authorization header' }];
     case 'not-bearer':
-      return [{
-        code: 'authorization-not-bearer',
-        detail: c.scheme ? `the Authorization header uses the "${c.scheme}" scheme, not "Bearer"` : 'the Authorization header has no "Bearer " prefix (it looks like a bare credential)',
-      }];
+      return [
+        {
+          code: 'authorization-not-bearer',
+          detail: c.scheme
+            ? `the Authorization header uses the "${c.scheme}" scheme, not "Bearer"`
+            : 'the Authorization header has no "Bearer " prefix (it looks like a bare credential)',
+        },
+      ];
     case 'unknown-api-key': {
       const extra = c.note ? `; ${c.note}` : '';
-      return [{
-        code: 'unknown-api-key',
-        detail: `the credential in the Authorization header (${c.length} characters, sha256 ${c.fingerprint}) is neither an API key registered in this environment nor an access token from ${env.tokenUrl}${extra}`,
-      }];
+      return [
+        {
+          code: 'unknown-api-key',
+          detail: `the credential in the Authorization header (${c.length} characters, sha256 ${c.fingerprint}) is neither an API key registered in this environment nor an access token from ${env.tokenUrl}${extra}`,
+        },
+      ];
     }
     case 'token-rejected': {
-      const code: ReasonCode = c.problem === 'expired' ? 'token-expired' : c.problem === 'audience' ? 'token-audience' : 'token-not-issued-here';
+      const code: ReasonCode =
+        c.problem === 'expired'
+          ? 'token-expired'
+          : c.problem === 'audience'
+            ? 'token-audience'
+            : 'token-not-issued-here';
       const who = c.clientId ? ` (token for clientId "${c.clientId}")` : '';
       return [{ code, detail: `${c.message}${who}` }];
     }
@@ -164,7 +198,11 @@ function credentialClient(c: CredentialCheck): ClientConfig | undefined {
   return c.kind === 'api-key' || c.kind === 'access-token' ? c.client : undefined;
 }
 
-function answerFor(findings: readonly ReasonFinding[], mode: Mode, specMessages: ReadonlyMap<ReasonCode, string[]>): Answer {
+function answerFor(
+  findings: readonly ReasonFinding[],
+  mode: Mode,
+  specMessages: ReadonlyMap<ReasonCode, string[]>,
+): Answer {
   if (mode === 'int' && findings.some((f) => f.code === 'trailing-slash')) return { status: 200, error: null };
   const blocking = findings
     .filter((f) => modeAnswer(f.code, mode) !== 'accept')
@@ -187,12 +225,18 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
   };
 
   if (call.path !== '/records') {
-    findings.push({ code: 'trailing-slash', detail: `POST ${call.path} was received; the endpoint is POST /records (no trailing slash)` });
+    findings.push({
+      code: 'trailing-slash',
+      detail: `POST ${call.path} was received; the endpoint is POST /records (no trailing slash)`,
+    });
   }
   findings.push(...credentialFindings(call.credential, env));
 
   if (!call.contentTypeOk) {
-    findings.push({ code: 'wrong-content-type', detail: `Content-Type is ${call.contentType ? `"${call.contentType}"` : 'missing'}; it must be application/json` });
+    findings.push({
+      code: 'wrong-content-type',
+      detail: `Content-Type is ${call.contentType ? `"${call.contentType}"` : 'missing'}; it must be application/json`,
+    });
   }
 
   let bodyClientId: string | null = null;
@@ -220,16 +264,30 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
   if (bodyClientId !== null && bodyClientId !== '') {
     const known = env.clients.get(bodyClientId);
     if (looksLikePlaceholder(bodyClientId)) {
-      findings.push({ code: 'client-id-placeholder', detail: `clientId is "${bodyClientId}", which looks like a template placeholder${credClient ? `; the credential belongs to clientId "${credClient.clientId}"` : ''}` });
+      findings.push({
+        code: 'client-id-placeholder',
+        detail: `clientId is "${bodyClientId}", which looks like a template placeholder${credClient ? `; the credential belongs to clientId "${credClient.clientId}"` : ''}`,
+      });
       addSpec('client-id-placeholder', 'clientId mismatch');
     } else if (credClient && credClient.clientId !== bodyClientId) {
       const what = known
         ? `"${bodyClientId}" is another registered client (${known.resourceType})`
         : `"${bodyClientId}" is not a registered client at all`;
-      findings.push({ code: 'client-id-mismatch', detail: `the ${call.credential.kind === 'access-token' ? 'access token' : 'API key'} belongs to clientId "${credClient.clientId}" (${credClient.resourceType}), but the body says ${what}` });
+      findings.push({
+        code: 'client-id-mismatch',
+        detail: `the ${call.credential.kind === 'access-token' ? 'access token' : 'API key'} belongs to clientId "${credClient.clientId}" (${credClient.resourceType}), but the body says ${what}`,
+      });
       addSpec('client-id-mismatch', 'clientId mismatch');
     } else if (!known) {
-      findings.push({ code: 'unknown-client-id', detail: `clientId "${bodyClientId}" is not registered in this environment (known: ${env.clients.list().map((c) => `"${c.clientId}"`).join(', ') || 'none'})` });
+      findings.push({
+        code: 'unknown-client-id',
+        detail: `clientId "${bodyClientId}" is not registered in this environment (known: ${
+          env.clients
+            .list()
+            .map((c) => `"${c.clientId}"`)
+            .join(', ') || 'none'
+        })`,
+      });
       addSpec('unknown-client-id', 'clientId mismatch');
     } else if (credClient) {
       client = credClient;
@@ -241,7 +299,10 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
   const received = numbers?.length ?? 0;
   if (numbers) {
     if (numbers.length > limit) {
-      findings.push({ code: 'batch-over-limit', detail: `${numbers.length} NHS numbers in one call; the ${env.profile === 'prod' ? 'production' : 'integration'} profile accepts at most ${limit}` });
+      findings.push({
+        code: 'batch-over-limit',
+        detail: `${numbers.length} NHS numbers in one call; the ${env.profile === 'prod' ? 'production' : 'integration'} profile accepts at most ${limit}`,
+      });
       addSpec('batch-over-limit', `"nhsNumbers" must contain less than or equal to ${limit} items`);
     }
     const per = new NumberFindings();
@@ -255,7 +316,14 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
       }
       const check = checkNhsNumber(v);
       if (!check.valid) {
-        per.add('check-digit', i, v, check.problem === 'check-digit-impossible' ? 'no valid NHS number starts with these nine digits' : 'wrong check digit');
+        per.add(
+          'check-digit',
+          i,
+          v,
+          check.problem === 'check-digit-impossible'
+            ? 'no valid NHS number starts with these nine digits'
+            : 'wrong check digit',
+        );
         return;
       }
       if (env.profile === 'int' && !isInRanges(v, env.syntheticRanges)) {
@@ -284,9 +352,15 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
 
   if (client && toRegister.length > 0) {
     if (!client.endpoint) {
-      findings.push({ code: 'no-supplier-endpoint', detail: `clientId "${client.clientId}" (${client.resourceType}) has no supplier endpoint configured, so the aggregator will not pull for these ${toRegister.length} patient(s)` });
+      findings.push({
+        code: 'no-supplier-endpoint',
+        detail: `clientId "${client.clientId}" (${client.resourceType}) has no supplier endpoint configured, so the aggregator will not pull for these ${toRegister.length} patient(s)`,
+      });
     } else if (client.requireContractPass && !(env.contractPassed?.(client.clientId) ?? false)) {
-      findings.push({ code: 'contract-checks-not-passed', detail: `clientId "${client.clientId}" requires a passed contract check before pulls; none is recorded yet` });
+      findings.push({
+        code: 'contract-checks-not-passed',
+        detail: `clientId "${client.clientId}" requires a passed contract check before pulls; none is recorded yet`,
+      });
     }
   }
   findings.sort((a, b) => precedence(a.code) - precedence(b.code));
@@ -309,14 +383,22 @@ export function rangeText(r: NhsNumberRange): string {
 
 function numberDetail(code: ReasonCode, count: number, listed: string, env: JudgeEnv): string {
   switch (code) {
-    case 'nhs-number-pattern': return `${count} entr${count === 1 ? 'y does' : 'ies do'} not match ^[1-9][0-9]{9}$: ${listed}`;
-    case 'check-digit': return `${count} NHS number(s) fail the Modulus 11 check: ${listed}`;
-    case 'not-synthetic': return `${count} NHS number(s) are outside the synthetic test ranges (${env.syntheticRanges.map(rangeText).join('; ')}): ${listed}`;
-    case 'duplicate-in-batch': return `${count} repeated entr${count === 1 ? 'y' : 'ies'} (each number counts once): ${listed}`;
-    case 'under-16': return `${count} patient(s) in the fixture pack are under 16 today: ${listed}`;
-    case 'sensitive': return `${count} patient(s) in the fixture pack are flagged sensitive: ${listed}`;
-    case 'excluded-by-trust': return `${count} patient(s) in the fixture pack are excluded by their trust: ${listed}`;
-    default: return `${count}: ${listed}`;
+    case 'nhs-number-pattern':
+      return `${count} entr${count === 1 ? 'y does' : 'ies do'} not match ^[1-9][0-9]{9}$: ${listed}`;
+    case 'check-digit':
+      return `${count} NHS number(s) fail the Modulus 11 check: ${listed}`;
+    case 'not-synthetic':
+      return `${count} NHS number(s) are outside the synthetic test ranges (${env.syntheticRanges.map(rangeText).join('; ')}): ${listed}`;
+    case 'duplicate-in-batch':
+      return `${count} repeated entr${count === 1 ? 'y' : 'ies'} (each number counts once): ${listed}`;
+    case 'under-16':
+      return `${count} patient(s) in the fixture pack are under 16 today: ${listed}`;
+    case 'sensitive':
+      return `${count} patient(s) in the fixture pack are flagged sensitive: ${listed}`;
+    case 'excluded-by-trust':
+      return `${count} patient(s) in the fixture pack are excluded by their trust: ${listed}`;
+    default:
+      return `${count}: ${listed}`;
   }
 }
 

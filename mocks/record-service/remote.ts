@@ -9,7 +9,10 @@ import { isProblem } from './catalogue';
 import type { Verdict } from './verdict';
 
 export class PlatformResponseError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'PlatformResponseError';
   }
@@ -20,13 +23,19 @@ function base(url: string): string {
 }
 
 async function getJson<T>(url: string, what: string): Promise<T> {
-  const res = await fetchWithTimeout<T & { data?: string }>(url, { timeoutMs: 30_000, headers: { accept: 'application/json' } });
+  const res = await fetchWithTimeout<T & { data?: string }>(url, {
+    timeoutMs: 30_000,
+    headers: { accept: 'application/json' },
+  });
   if (res.status === 404 && !res.json) {
     throw new PlatformResponseError(`${url} answered 404: is this the pca-harness platform (pca-harness serve)?`, 404);
   }
   if (res.status !== 200 || !res.json) {
     const why = res.json?.data ?? res.text.slice(0, 200);
-    throw new PlatformResponseError(`${what} failed: ${url} answered ${res.status}${why ? `: ${why}` : ''}`, res.status);
+    throw new PlatformResponseError(
+      `${what} failed: ${url} answered ${res.status}${why ? `: ${why}` : ''}`,
+      res.status,
+    );
   }
   return res.json;
 }
@@ -44,7 +53,10 @@ export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): 
   if (q.since) params.set('since', q.since.toISOString());
   if (q.limit) params.set('limit', String(q.limit));
   const qs = params.toString();
-  const body = await getJson<{ verdicts: Verdict[] }>(`${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`, 'reading diagnostics');
+  const body = await getJson<{ verdicts: Verdict[] }>(
+    `${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`,
+    'reading diagnostics',
+  );
   return [...body.verdicts].reverse();
 }
 
@@ -56,21 +68,36 @@ export interface Reconciliation {
   distinctNhsNumbers: number;
 }
 
-export async function fetchReconciliation(platformUrl: string, clientId: string, until?: Date): Promise<Reconciliation> {
+export async function fetchReconciliation(
+  platformUrl: string,
+  clientId: string,
+  until?: Date,
+): Promise<Reconciliation> {
   const params = new URLSearchParams({ clientId });
   if (until) params.set('until', until.toISOString());
-  return getJson<Reconciliation>(`${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`, 'reading the reconciliation count');
+  return getJson<Reconciliation>(
+    `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
+    'reading the reconciliation count',
+  );
 }
 
 /** Every NHS number registered for a client up to `until`, unmasked, page by page. */
-export async function fetchRegisteredNumbers(platformUrl: string, clientId: string, until?: Date, pageSize = 50_000): Promise<string[]> {
+export async function fetchRegisteredNumbers(
+  platformUrl: string,
+  clientId: string,
+  until?: Date,
+  pageSize = 50_000,
+): Promise<string[]> {
   const out: string[] = [];
   let after: string | undefined;
   for (;;) {
     const params = new URLSearchParams({ clientId, full: '1', limit: String(pageSize) });
     if (until) params.set('until', until.toISOString());
     if (after) params.set('after', after);
-    const page = await getJson<{ nhsNumbers: string[]; next?: string }>(`${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`, 'reading registered NHS numbers');
+    const page = await getJson<{ nhsNumbers: string[]; next?: string }>(
+      `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
+      'reading registered NHS numbers',
+    );
     out.push(...page.nhsNumbers);
     if (!page.next) return out;
     after = page.next;
@@ -98,14 +125,26 @@ function wrap(first: string, text: string, rest: string, width = 100): string {
 }
 
 /** The verdicts as a person reads them: each call, then each reason with what happened and the fix. */
-export function renderVerdicts(verdicts: readonly Verdict[], context: { url: string; clientId?: string; since?: Date }): string {
-  const scope = [context.clientId ? `clientId "${context.clientId}"` : '', context.since ? `since ${context.since.toISOString()}` : ''].filter(Boolean).join(', ');
+export function renderVerdicts(
+  verdicts: readonly Verdict[],
+  context: { url: string; clientId?: string; since?: Date },
+): string {
+  const scope = [
+    context.clientId ? `clientId "${context.clientId}"` : '',
+    context.since ? `since ${context.since.toISOString()}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (verdicts.length === 0) {
     return `No /records calls recorded at ${context.url}${scope ? ` (${scope})` : ''}.\nSend one, then run explain again.\n`;
   }
-  const out: string[] = [`Record Service calls at ${context.url}${scope ? ` (${scope})` : ''}: ${verdicts.length}, oldest first`, ''];
+  const out: string[] = [
+    `Record Service calls at ${context.url}${scope ? ` (${scope})` : ''}: ${verdicts.length}, oldest first`,
+    '',
+  ];
   for (const v of verdicts) {
-    const who = v.clientId === null ? 'no clientId' : `clientId "${v.clientId}"${v.resourceType ? ` (${v.resourceType})` : ''}`;
+    const who =
+      v.clientId === null ? 'no clientId' : `clientId "${v.clientId}"${v.resourceType ? ` (${v.resourceType})` : ''}`;
     out.push(`#${v.id}  ${v.at}  ${v.method} ${v.path}  ${who}  -> ${v.status}`);
     out.push(`    ${v.summary}`);
     for (const r of v.reasons) {
@@ -117,7 +156,9 @@ export function renderVerdicts(verdicts: readonly Verdict[], context: { url: str
     out.push('');
   }
   const count = (o: Verdict['outcome']) => verdicts.filter((v) => v.outcome === o).length;
-  out.push(`${verdicts.length} call(s): ${count('registered')} registered everything sent, ${count('partly-registered')} partly, ${count('nothing-registered')} nothing, ${count('faulted')} failed by injected faults.`);
+  out.push(
+    `${verdicts.length} call(s): ${count('registered')} registered everything sent, ${count('partly-registered')} partly, ${count('nothing-registered')} nothing, ${count('faulted')} failed by injected faults.`,
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -138,8 +179,18 @@ export interface ReconcileResult {
   unexpected?: string[];
 }
 
-export function compareReconciliation(rec: Reconciliation, input: ReconcileInput, registered?: readonly string[]): ReconcileResult {
-  const result: ReconcileResult = { clientId: rec.clientId, until: rec.until, expected: input.expected, actual: rec.distinctNhsNumbers, matches: rec.distinctNhsNumbers === input.expected };
+export function compareReconciliation(
+  rec: Reconciliation,
+  input: ReconcileInput,
+  registered?: readonly string[],
+): ReconcileResult {
+  const result: ReconcileResult = {
+    clientId: rec.clientId,
+    until: rec.until,
+    expected: input.expected,
+    actual: rec.distinctNhsNumbers,
+    matches: rec.distinctNhsNumbers === input.expected,
+  };
   if (input.sent && registered) {
     const held = new Set(registered);
     const sent = new Set(input.sent);
@@ -157,12 +208,21 @@ export function renderReconciliation(r: ReconcileResult, knownClient: boolean): 
     `  the Record Service holds   ${r.actual}`,
   ];
   if (!knownClient) lines.push(`  (clientId "${r.clientId}" is not a registered client of this platform)`);
-  const sample = (xs: readonly string[]) => xs.slice(0, 10).map(maskNhsNumber).join(', ') + (xs.length > 10 ? `, ... (${xs.length - 10} more)` : '');
-  if (r.missing && r.missing.length) lines.push(`  missing (sent, not registered): ${r.missing.length}: ${sample(r.missing)}`);
-  if (r.unexpected && r.unexpected.length) lines.push(`  registered but not in the supplier's list: ${r.unexpected.length}: ${sample(r.unexpected)}`);
+  const sample = (xs: readonly string[]) =>
+    xs.slice(0, 10).map(maskNhsNumber).join(', ') + (xs.length > 10 ? `, ... (${xs.length - 10} more)` : '');
+  if (r.missing && r.missing.length)
+    lines.push(`  missing (sent, not registered): ${r.missing.length}: ${sample(r.missing)}`);
+  if (r.unexpected && r.unexpected.length)
+    lines.push(`  registered but not in the supplier's list: ${r.unexpected.length}: ${sample(r.unexpected)}`);
   if (r.matches) lines.push('MATCH: the counts agree.');
-  else if (r.actual < r.expected) lines.push(`MISMATCH: ${r.expected - r.actual} fewer registered than sent. Replay what was not acknowledged with 200 (WF-NFR-RS-02/06), then reconcile again.`);
-  else if (r.actual > r.expected) lines.push(`MISMATCH: ${r.actual - r.expected} more registered than the supplier counts. Check the supplier's count covers every batch up to this time (including replays and other processes).`);
+  else if (r.actual < r.expected)
+    lines.push(
+      `MISMATCH: ${r.expected - r.actual} fewer registered than sent. Replay what was not acknowledged with 200 (WF-NFR-RS-02/06), then reconcile again.`,
+    );
+  else if (r.actual > r.expected)
+    lines.push(
+      `MISMATCH: ${r.actual - r.expected} more registered than the supplier counts. Check the supplier's count covers every batch up to this time (including replays and other processes).`,
+    );
   else lines.push('MISMATCH: the counts agree but the lists differ.');
   return `${lines.join('\n')}\n`;
 }

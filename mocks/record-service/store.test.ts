@@ -12,20 +12,50 @@ const NUMS = generateNhsNumbers(20, 3);
 
 function draft(over: Partial<Verdict> = {}): Omit<Verdict, 'id'> {
   return {
-    at: T0.toISOString(), summary: 's', status: 200, method: 'POST', path: '/records', clientId: 'pep-01', credential: { kind: 'api-key', clientId: 'pep-01' },
-    mode: 'strict', profile: 'int', correlationId: 'c', outcome: 'registered', received: 1, registered: 1, newlyRegistered: 1, alreadyRegistered: 0, ignored: 0, reasons: [], ...over,
+    at: T0.toISOString(),
+    summary: 's',
+    status: 200,
+    method: 'POST',
+    path: '/records',
+    clientId: 'pep-01',
+    credential: { kind: 'api-key', clientId: 'pep-01' },
+    mode: 'strict',
+    profile: 'int',
+    correlationId: 'c',
+    outcome: 'registered',
+    received: 1,
+    registered: 1,
+    newlyRegistered: 1,
+    alreadyRegistered: 0,
+    ignored: 0,
+    reasons: [],
+    ...over,
   };
 }
 
 describe('registration store', () => {
   let store: RegistrationStore;
-  beforeEach(() => { store = openRegistrationStore(':memory:'); });
+  beforeEach(() => {
+    store = openRegistrationStore(':memory:');
+  });
   afterEach(() => store.close());
 
   it('registers distinct numbers per client, tells new from re-sent, and keeps first/last seen and count', () => {
-    expect(store.register('pep-01', [NUMS[0]!, NUMS[1]!, NUMS[0]!], T0)).toEqual({ newNhsNumbers: [NUMS[0], NUMS[1]], alreadyRegistered: 0 });
-    expect(store.register('pep-01', [NUMS[1]!, NUMS[2]!], later(1000))).toEqual({ newNhsNumbers: [NUMS[2]], alreadyRegistered: 1 });
-    expect(store.get('pep-01', NUMS[1]!)).toEqual({ clientId: 'pep-01', nhsNumber: NUMS[1], firstSeen: T0.toISOString(), lastSeen: later(1000).toISOString(), count: 2 });
+    expect(store.register('pep-01', [NUMS[0]!, NUMS[1]!, NUMS[0]!], T0)).toEqual({
+      newNhsNumbers: [NUMS[0], NUMS[1]],
+      alreadyRegistered: 0,
+    });
+    expect(store.register('pep-01', [NUMS[1]!, NUMS[2]!], later(1000))).toEqual({
+      newNhsNumbers: [NUMS[2]],
+      alreadyRegistered: 1,
+    });
+    expect(store.get('pep-01', NUMS[1]!)).toEqual({
+      clientId: 'pep-01',
+      nhsNumber: NUMS[1],
+      firstSeen: T0.toISOString(),
+      lastSeen: later(1000).toISOString(),
+      count: 2,
+    });
     expect(store.get('pep-docs', NUMS[1]!)).toBeUndefined();
   });
 
@@ -33,7 +63,9 @@ describe('registration store', () => {
     const errors: unknown[] = [];
     const s = openRegistrationStore(':memory:', { onListenerError: (e) => errors.push(e) });
     const seen: RegisteredEvent[] = [];
-    s.onRegistered(() => { throw new Error('listener bug'); });
+    s.onRegistered(() => {
+      throw new Error('listener bug');
+    });
     const off = s.onRegistered((e) => seen.push(e));
     s.register('pep-01', [NUMS[0]!], T0);
     s.register('pep-01', [NUMS[0]!, NUMS[1]!], later(5));
@@ -48,7 +80,7 @@ describe('registration store', () => {
     s.close();
   });
 
-  it('lists the clients holding a patient, and a client\'s registrations in pages', () => {
+  it("lists the clients holding a patient, and a client's registrations in pages", () => {
     store.register('pep-01', NUMS.slice(0, 10), T0);
     store.register('pep-docs', [NUMS[0]!], T0);
     expect(store.clientsFor(NUMS[0]!).map((r) => r.clientId)).toEqual(['pep-01', 'pep-docs']);
@@ -56,7 +88,10 @@ describe('registration store', () => {
     const first = store.registrationsOf('pep-01', { limit: 6 });
     const rest = store.registrationsOf('pep-01', { after: first[first.length - 1]!.nhsNumber, limit: 6 });
     expect([...first, ...rest].map((r) => r.nhsNumber)).toEqual(NUMS.slice(0, 10).sort());
-    expect(store.clientCounts()).toEqual([{ clientId: 'pep-01', count: 10 }, { clientId: 'pep-docs', count: 1 }]);
+    expect(store.clientCounts()).toEqual([
+      { clientId: 'pep-01', count: 10 },
+      { clientId: 'pep-docs', count: 1 },
+    ]);
   });
 
   it('counts distinct numbers first registered up to a point in time (re-sends do not move first_seen)', () => {
@@ -69,22 +104,36 @@ describe('registration store', () => {
     expect(store.countDistinct('pep-01')).toBe(8);
   });
 
-  it('records a call\'s verdict and registrations in one transaction, redacting the verdict', () => {
-    const { verdict, result } = store.recordCall({ clientId: 'pep-01', nhsNumbers: [NUMS[0]!], at: T0 }, (r) => draft({ summary: `new ${r.newNhsNumbers.length}; sent ${NUMS[0]}` }));
+  it("records a call's verdict and registrations in one transaction, redacting the verdict", () => {
+    const { verdict, result } = store.recordCall({ clientId: 'pep-01', nhsNumbers: [NUMS[0]!], at: T0 }, (r) =>
+      draft({ summary: `new ${r.newNhsNumbers.length}; sent ${NUMS[0]}` }),
+    );
     expect(result.newNhsNumbers).toEqual([NUMS[0]]);
     expect(verdict.id).toBe(1);
     expect(verdict.summary).toBe(`new 1; sent ${NUMS[0]!.slice(0, 3)}******${NUMS[0]!.slice(-1)}`);
     expect(store.verdict(1)).toEqual(verdict);
-    expect(() => store.recordCall({ clientId: 'pep-01', nhsNumbers: [NUMS[1]!], at: T0 }, () => { throw new Error('verdict failed'); })).toThrow('verdict failed');
+    expect(() =>
+      store.recordCall({ clientId: 'pep-01', nhsNumbers: [NUMS[1]!], at: T0 }, () => {
+        throw new Error('verdict failed');
+      }),
+    ).toThrow('verdict failed');
     expect(store.get('pep-01', NUMS[1]!)).toBeUndefined();
   });
 
   it('filters verdicts by clientId (body or credential) and since, newest first, and keeps only the most recent', () => {
     const s = openRegistrationStore(':memory:', { maxVerdicts: 150 });
     for (let i = 0; i < 300; i++) {
-      s.recordCall(undefined, () => draft({ at: later(i * 1000).toISOString(), clientId: i % 2 ? '<client_id>' : 'pep-01', credential: { kind: 'api-key', clientId: 'pep-01' } }));
+      s.recordCall(undefined, () =>
+        draft({
+          at: later(i * 1000).toISOString(),
+          clientId: i % 2 ? '<client_id>' : 'pep-01',
+          credential: { kind: 'api-key', clientId: 'pep-01' },
+        }),
+      );
     }
-    s.recordCall(undefined, () => draft({ at: later(400_000).toISOString(), clientId: 'pep-docs', credential: { kind: 'none' } }));
+    s.recordCall(undefined, () =>
+      draft({ at: later(400_000).toISOString(), clientId: 'pep-docs', credential: { kind: 'none' } }),
+    );
     expect(s.verdicts({ limit: 1000 }).length).toBeLessThanOrEqual(201);
     expect(s.verdicts({ limit: 1000 }).length).toBeGreaterThanOrEqual(150);
     expect(s.verdicts({ clientId: 'pep-docs' }).map((v) => v.id)).toEqual([301]);
@@ -99,11 +148,24 @@ describe('registration store', () => {
     s.register('pep-01', NUMS.slice(0, 4), T0);
     await tick();
     // Folded now; the next calls stay in the journal until the next tick.
-    expect(s.register('pep-01', NUMS.slice(2, 6), later(10))).toEqual({ newNhsNumbers: NUMS.slice(4, 6), alreadyRegistered: 2 });
+    expect(s.register('pep-01', NUMS.slice(2, 6), later(10))).toEqual({
+      newNhsNumbers: NUMS.slice(4, 6),
+      alreadyRegistered: 2,
+    });
     expect(s.register('pep-docs', [NUMS[0]!], later(20))).toEqual({ newNhsNumbers: [NUMS[0]], alreadyRegistered: 0 });
     expect(s.register('pep-01', [NUMS[5]!], later(30))).toEqual({ newNhsNumbers: [], alreadyRegistered: 1 });
-    expect(s.get('pep-01', NUMS[2]!)).toEqual({ clientId: 'pep-01', nhsNumber: NUMS[2], firstSeen: T0.toISOString(), lastSeen: later(10).toISOString(), count: 2 });
-    expect(s.get('pep-01', NUMS[5]!)).toMatchObject({ firstSeen: later(10).toISOString(), lastSeen: later(30).toISOString(), count: 2 });
+    expect(s.get('pep-01', NUMS[2]!)).toEqual({
+      clientId: 'pep-01',
+      nhsNumber: NUMS[2],
+      firstSeen: T0.toISOString(),
+      lastSeen: later(10).toISOString(),
+      count: 2,
+    });
+    expect(s.get('pep-01', NUMS[5]!)).toMatchObject({
+      firstSeen: later(10).toISOString(),
+      lastSeen: later(30).toISOString(),
+      count: 2,
+    });
     expect(s.clientsFor(NUMS[0]!).map((r) => r.clientId)).toEqual(['pep-01', 'pep-docs']);
     const before = s.clientsFor(NUMS[2]!);
     expect(s.countDistinct('pep-01', later(5))).toBe(4);
@@ -125,7 +187,13 @@ describe('registration store', () => {
       add.run('pep-01', NUMS[1], later(9).getTime());
       raw.close();
       const s = openRegistrationStore(file);
-      expect(s.get('pep-01', NUMS[0]!)).toEqual({ clientId: 'pep-01', nhsNumber: NUMS[0], firstSeen: T0.toISOString(), lastSeen: later(5).toISOString(), count: 2 });
+      expect(s.get('pep-01', NUMS[0]!)).toEqual({
+        clientId: 'pep-01',
+        nhsNumber: NUMS[0],
+        firstSeen: T0.toISOString(),
+        lastSeen: later(5).toISOString(),
+        count: 2,
+      });
       expect(s.countDistinct('pep-01')).toBe(2);
       s.close();
       const check = new Database(file, { readonly: true });

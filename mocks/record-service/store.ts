@@ -141,7 +141,13 @@ interface RegistrationRow {
 }
 
 function toRegistration(r: RegistrationRow): Registration {
-  return { clientId: r.client_id, nhsNumber: r.nhs_number, firstSeen: new Date(r.first_seen).toISOString(), lastSeen: new Date(r.last_seen).toISOString(), count: r.count };
+  return {
+    clientId: r.client_id,
+    nhsNumber: r.nhs_number,
+    firstSeen: new Date(r.first_seen).toISOString(),
+    lastSeen: new Date(r.last_seen).toISOString(),
+    count: r.count,
+  };
 }
 
 /** Opens (creating if needed) the store at `file`, or an in-memory one for `:memory:`. */
@@ -166,8 +172,12 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
   let journalRows = 0;
   let foldScheduled: NodeJS.Immediate | undefined;
 
-  const appendJournal = db.prepare<[string, string, number]>('INSERT INTO registration_journal (client_id, nhs_number, at) VALUES (?, ?, ?)');
-  const folded = db.prepare<[string, string], RegistrationRow>('SELECT * FROM registrations WHERE nhs_number = ? AND client_id = ?');
+  const appendJournal = db.prepare<[string, string, number]>(
+    'INSERT INTO registration_journal (client_id, nhs_number, at) VALUES (?, ?, ?)',
+  );
+  const folded = db.prepare<[string, string], RegistrationRow>(
+    'SELECT * FROM registrations WHERE nhs_number = ? AND client_id = ?',
+  );
   const foldStmt = db.prepare(
     `INSERT INTO registrations (nhs_number, client_id, first_seen, last_seen, count)
      SELECT nhs_number, client_id, min(at), max(at), count(*) FROM registration_journal WHERE true
@@ -181,12 +191,18 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
   );
   const updateVerdictBody = db.prepare<[string, number | bigint]>('UPDATE verdicts SET body = ? WHERE id = ?');
   const pruneVerdicts = db.prepare<[number | bigint]>('DELETE FROM verdicts WHERE id <= ?');
-  const byNumber = db.prepare<[string], RegistrationRow>('SELECT * FROM registrations WHERE nhs_number = ? ORDER BY client_id');
-  const countUntil = db.prepare<[string, number], { n: number }>('SELECT count(*) AS n FROM registrations WHERE client_id = ? AND first_seen <= ?');
+  const byNumber = db.prepare<[string], RegistrationRow>(
+    'SELECT * FROM registrations WHERE nhs_number = ? ORDER BY client_id',
+  );
+  const countUntil = db.prepare<[string, number], { n: number }>(
+    'SELECT count(*) AS n FROM registrations WHERE client_id = ? AND first_seen <= ?',
+  );
   const page = db.prepare<[string, string, number, number], RegistrationRow>(
     'SELECT * FROM registrations WHERE nhs_number > ? AND client_id = ? AND first_seen <= ? ORDER BY nhs_number LIMIT ?',
   );
-  const perClient = db.prepare<[], { client_id: string; n: number }>('SELECT client_id, count(*) AS n FROM registrations GROUP BY client_id ORDER BY client_id');
+  const perClient = db.prepare<[], { client_id: string; n: number }>(
+    'SELECT client_id, count(*) AS n FROM registrations GROUP BY client_id ORDER BY client_id',
+  );
   const oneVerdict = db.prepare<[number], { id: number; body: string }>('SELECT id, body FROM verdicts WHERE id = ?');
 
   const foldTx = db.transaction(() => {
@@ -208,7 +224,11 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
 
   function scheduleFold(): void {
     // After the answer to the call that crossed the threshold has been written.
-    if (journalRows >= foldEvery && !foldScheduled) foldScheduled = setImmediate(() => { foldScheduled = undefined; if (db.open) fold(); });
+    if (journalRows >= foldEvery && !foldScheduled)
+      foldScheduled = setImmediate(() => {
+        foldScheduled = undefined;
+        if (db.open) fold();
+      });
   }
 
   // A crash may have left journal rows behind: fold them before anything reads.
@@ -219,7 +239,11 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
    * Appends one call's distinct numbers to the journal (inside the caller's transaction) and
    * works out which are new; the in-memory mirror is updated only once the transaction commits.
    */
-  function journal(clientId: string, nhsNumbers: readonly string[], atMs: number): { result: RegisterResult; staged: Pending[] } {
+  function journal(
+    clientId: string,
+    nhsNumbers: readonly string[],
+    atMs: number,
+  ): { result: RegisterResult; staged: Pending[] } {
     const fresh: string[] = [];
     const staged: Pending[] = [];
     let already = 0;
@@ -249,11 +273,21 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
 
   function merged(row: RegistrationRow | undefined, p: Pending | undefined): Registration | undefined {
     if (!row && !p) return undefined;
-    if (!row) return { clientId: p!.clientId, nhsNumber: p!.nhsNumber, firstSeen: new Date(p!.first).toISOString(), lastSeen: new Date(p!.last).toISOString(), count: p!.count };
+    if (!row)
+      return {
+        clientId: p!.clientId,
+        nhsNumber: p!.nhsNumber,
+        firstSeen: new Date(p!.first).toISOString(),
+        lastSeen: new Date(p!.last).toISOString(),
+        count: p!.count,
+      };
     if (!p) return toRegistration(row);
     return {
-      clientId: row.client_id, nhsNumber: row.nhs_number,
-      firstSeen: new Date(Math.min(row.first_seen, p.first)).toISOString(), lastSeen: new Date(Math.max(row.last_seen, p.last)).toISOString(), count: row.count + p.count,
+      clientId: row.client_id,
+      nhsNumber: row.nhs_number,
+      firstSeen: new Date(Math.min(row.first_seen, p.first)).toISOString(),
+      lastSeen: new Date(Math.max(row.last_seen, p.last)).toISOString(),
+      count: row.count + p.count,
     };
   }
 
@@ -269,22 +303,33 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
     }
   }
 
-  const registerTx = db.transaction((clientId: string, nhsNumbers: readonly string[], atMs: number) => journal(clientId, nhsNumbers, atMs));
+  const registerTx = db.transaction((clientId: string, nhsNumbers: readonly string[], atMs: number) =>
+    journal(clientId, nhsNumbers, atMs),
+  );
 
-  const recordTx = db.transaction((
-    registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-    build: (result: RegisterResult) => Omit<Verdict, 'id'>,
-  ) => {
-    const j = registration ? journal(registration.clientId, registration.nhsNumbers, registration.at.getTime()) : { result: { newNhsNumbers: [], alreadyRegistered: 0 }, staged: [] };
-    // Verdicts are written redacted whatever the caller built: they are shown to people and tools.
-    const draft = redact(build(j.result));
-    const info = insertVerdict.run(new Date(draft.at).getTime(), draft.clientId, draft.credential.clientId ?? null, '{}');
-    const id = Number(info.lastInsertRowid);
-    const verdict: Verdict = { id, ...draft };
-    updateVerdictBody.run(JSON.stringify(verdict), id);
-    if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
-    return { verdict, result: j.result, staged: j.staged };
-  });
+  const recordTx = db.transaction(
+    (
+      registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
+      build: (result: RegisterResult) => Omit<Verdict, 'id'>,
+    ) => {
+      const j = registration
+        ? journal(registration.clientId, registration.nhsNumbers, registration.at.getTime())
+        : { result: { newNhsNumbers: [], alreadyRegistered: 0 }, staged: [] };
+      // Verdicts are written redacted whatever the caller built: they are shown to people and tools.
+      const draft = redact(build(j.result));
+      const info = insertVerdict.run(
+        new Date(draft.at).getTime(),
+        draft.clientId,
+        draft.credential.clientId ?? null,
+        '{}',
+      );
+      const id = Number(info.lastInsertRowid);
+      const verdict: Verdict = { id, ...draft };
+      updateVerdictBody.run(JSON.stringify(verdict), id);
+      if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
+      return { verdict, result: j.result, staged: j.staged };
+    },
+  );
 
   return {
     file,
@@ -304,7 +349,9 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
     },
     onRegistered(listener) {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     get(clientId, nhsNumber) {
       return merged(folded.get(nhsNumber, clientId), pending.get(pendingKey(clientId, nhsNumber)));
@@ -318,7 +365,9 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
     registrationsOf(clientId, o = {}) {
       fold();
       const limit = Math.max(1, Math.min(o.limit ?? 1000, 100_000));
-      return page.all(o.after ?? '', clientId, o.until ? o.until.getTime() : Number.MAX_SAFE_INTEGER, limit).map(toRegistration);
+      return page
+        .all(o.after ?? '', clientId, o.until ? o.until.getTime() : Number.MAX_SAFE_INTEGER, limit)
+        .map(toRegistration);
     },
     countDistinct(clientId, until) {
       fold();
@@ -341,7 +390,10 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       }
       const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
       const sql = `SELECT body FROM verdicts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
-      return db.prepare<Array<string | number>, { body: string }>(sql).all(...params).map((r) => JSON.parse(r.body) as Verdict);
+      return db
+        .prepare<Array<string | number>, { body: string }>(sql)
+        .all(...params)
+        .map((r) => JSON.parse(r.body) as Verdict);
     },
     verdict(id) {
       const r = oneVerdict.get(id);

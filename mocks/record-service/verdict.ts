@@ -71,7 +71,9 @@ export function outcomeOf(received: number, registered: number, faulted: boolean
   return registered < received ? 'partly-registered' : 'registered';
 }
 
-export function summarise(v: Pick<Verdict, 'outcome' | 'received' | 'registered' | 'ignored' | 'reasons' | 'newlyRegistered'>): string {
+export function summarise(
+  v: Pick<Verdict, 'outcome' | 'received' | 'registered' | 'ignored' | 'reasons' | 'newlyRegistered'>,
+): string {
   const problems = v.reasons.filter((r) => isProblem(r.code));
   const notes = v.reasons.filter((r) => !isProblem(r.code));
   const list = (rs: ExplainedReason[]) => rs.map((r) => r.code).join(', ');
@@ -80,7 +82,11 @@ export function summarise(v: Pick<Verdict, 'outcome' | 'received' | 'registered'
     return `nothing registered of ${v.received} NHS number(s): ${problems.length} problem(s): ${list(problems)}`;
   }
   const head = `registered ${v.registered} of ${v.received} NHS number(s) (${v.newlyRegistered} new)`;
-  const tail = [problems.length ? `${v.ignored} ignored: ${list(problems)}` : v.ignored ? `${v.ignored} ignored` : '', notes.length ? `note: ${list(notes)}` : '']
-    .filter(Boolean).join('; ');
+  const tail = [
+    problems.length ? `${v.ignored} ignored: ${list(problems)}` : v.ignored ? `${v.ignored} ignored` : '',
+    notes.length ? `note: ${list(notes)}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   return tail ? `${head}; ${tail}` : head;
 }

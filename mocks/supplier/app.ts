@@ -26,7 +26,11 @@ export interface SupplierPaths {
   tasks: string;
 }
 
-export const DEFAULT_SUPPLIER_PATHS: SupplierPaths = { appointments: '/Appointment', documents: '/DocumentReference', tasks: '/Task' };
+export const DEFAULT_SUPPLIER_PATHS: SupplierPaths = {
+  appointments: '/Appointment',
+  documents: '/DocumentReference',
+  tasks: '/Task',
+};
 /** WF-NFR-03. */
 export const DEFAULT_RATE_LIMIT_TPS = 60;
 /** WF-NFR-02. */
@@ -65,7 +69,8 @@ function resolvePaths(given: Partial<SupplierPaths> = {}): Map<string, ProducerR
   const paths = { ...DEFAULT_SUPPLIER_PATHS, ...given };
   const byPath = new Map<string, ProducerResourceType>();
   for (const [key, p] of Object.entries(paths) as Array<[keyof SupplierPaths, string]>) {
-    if (!/^\/[^?#]*$/.test(p)) throw new Error(`supplier path for ${key} must start with "/" and have no query: "${p}"`);
+    if (!/^\/[^?#]*$/.test(p))
+      throw new Error(`supplier path for ${key} must start with "/" and have no query: "${p}"`);
     if (byPath.has(p)) throw new Error(`supplier paths must differ: "${p}" is used twice`);
     byPath.set(p, RESOURCE_BY_PATH_KEY[key]);
   }
@@ -75,8 +80,14 @@ function resolvePaths(given: Partial<SupplierPaths> = {}): Map<string, ProducerR
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(() => { signal.removeEventListener('abort', done); resolve(); }, ms);
-    const done = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
     signal.addEventListener('abort', done, { once: true });
   });
 }
@@ -88,7 +99,8 @@ function fail(error: SupplierError): Reply {
 }
 
 export function createSupplierApp(deps: SupplierDeps): express.Express {
-  if (deps.fault && !isApiFault(deps.fault)) throw new Error(`fault "${deps.fault}" affects the upload client, not the API`);
+  if (deps.fault && !isApiFault(deps.fault))
+    throw new Error(`fault "${deps.fault}" affects the upload client, not the API`);
   const behaviour: ApiBehaviour = apiBehaviour(deps.fault);
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? silentLogger();
@@ -98,8 +110,10 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
   const deadlineMs = deps.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const latencyMs = deps.latencyMs ?? 0;
   const random = deps.random ?? seededRandom(1);
-  if (!Number.isFinite(deadlineMs) || deadlineMs <= 0) throw new Error(`deadlineMs must be a positive number of milliseconds (got ${deadlineMs})`);
-  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`latencyMs must be zero or more (got ${latencyMs})`);
+  if (!Number.isFinite(deadlineMs) || deadlineMs <= 0)
+    throw new Error(`deadlineMs must be a positive number of milliseconds (got ${deadlineMs})`);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new Error(`latencyMs must be zero or more (got ${latencyMs})`);
   // WF-NFR-03 applies to each API, so each endpoint has its own window.
   const limiters = new Map([...byPath.values()].map((t) => [t, new SlidingWindowLimiter(rateLimitTps)]));
   const tokens = new AccessTokens(clock, deps.accessTokenLifetimeS);
@@ -121,7 +135,8 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     if (!parsed.ok) {
       if (parsed.reason === 'missing') return fail(ERRORS.missingIdentifier());
       if (typeof raw !== 'string') return fail(ERRORS.repeatedIdentifier());
-      if (parsed.reason === 'check-digit') return fail(ERRORS.invalidIdentifier(raw, checkNhsNumber(raw.slice(raw.indexOf('|') + 1)).message));
+      if (parsed.reason === 'check-digit')
+        return fail(ERRORS.invalidIdentifier(raw, checkNhsNumber(raw.slice(raw.indexOf('|') + 1)).message));
       return fail(ERRORS.invalidIdentifier(raw));
     }
     const nhsNumber = parsed.nhsNumber;
@@ -136,12 +151,16 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
       if (e instanceof TokenError) return fail(ERRORS.invalidIdToken(e.message));
       throw e;
     }
-    if (typeof claims.birthdate !== 'string' || !DATE.test(claims.birthdate)) return fail(ERRORS.invalidIdToken('the birthdate claim is missing or not YYYY-MM-DD'));
+    if (typeof claims.birthdate !== 'string' || !DATE.test(claims.birthdate))
+      return fail(ERRORS.invalidIdToken('the birthdate claim is missing or not YYYY-MM-DD'));
     if (typeof claims.nhs_number !== 'string') return fail(ERRORS.invalidIdToken('the nhs_number claim is missing'));
-    if (!behaviour.allowedProofingLevels.includes(claims.identity_proofing_level)) return fail(ERRORS.proofingLevel(claims.identity_proofing_level));
-    if (behaviour.crossCheckNhsNumber && claims.nhs_number !== nhsNumber) return fail(ERRORS.nhsNumberMismatch(nhsNumber, claims.nhs_number));
+    if (!behaviour.allowedProofingLevels.includes(claims.identity_proofing_level))
+      return fail(ERRORS.proofingLevel(claims.identity_proofing_level));
+    if (behaviour.crossCheckNhsNumber && claims.nhs_number !== nhsNumber)
+      return fail(ERRORS.nhsNumberMismatch(nhsNumber, claims.nhs_number));
     const patient = index.get(nhsNumber);
-    if (behaviour.crossCheckBirthDate && patient && claims.birthdate !== patient.birthDate) return fail(ERRORS.birthDateMismatch());
+    if (behaviour.crossCheckBirthDate && patient && claims.birthdate !== patient.birthDate)
+      return fail(ERRORS.birthDateMismatch());
     if (behaviour.checkUnder16 && isUnder16(claims.birthdate, clock.now())) return fail(ERRORS.under16());
 
     const expected = index.expected(nhsNumber, type);
@@ -157,7 +176,10 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     if (!behaviour.enforceDeadline) return work(ac.signal);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<Reply>((resolve) => {
-      timer = setTimeout(() => { ac.abort(); resolve(fail(ERRORS.gatewayTimeout())); }, deadlineMs);
+      timer = setTimeout(() => {
+        ac.abort();
+        resolve(fail(ERRORS.gatewayTimeout()));
+      }, deadlineMs);
     });
     const running = work(ac.signal);
     running.catch(() => undefined);
@@ -188,14 +210,22 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     const started = performance.now();
     res.on('finish', () => {
       // Path only: the query holds the NHS number (WF-NFR-09), and the logger masks it anyway.
-      res.locals.log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      res.locals.log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     });
     next();
   });
 
   // For orchestrators (docker-compose healthchecks, CI wait loops); carries no patient data.
   app.get('/_harness/health', (_req, res) => {
-    res.json({ status: 'ok', service: 'pca-harness reference supplier', fault: deps.fault ?? null, endpoints: [...byPath.keys()] });
+    res.json({
+      status: 'ok',
+      service: 'pca-harness reference supplier',
+      fault: deps.fault ?? null,
+      endpoints: [...byPath.keys()],
+    });
   });
 
   app.use(tokenRouter({ clientId: deps.clientId, clientSecret: deps.clientSecret, tokens }));
@@ -203,10 +233,16 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
   app.use(async (req, res, next) => {
     const type = byPath.get(req.path);
     if (!type) return next();
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, fail(ERRORS.methodNotAllowed(req.method, req.path)));
-    if (behaviour.enforceRateLimit && !limiters.get(type)!.tryAcquire(clock.now().getTime())) return send(res, fail(ERRORS.rateLimited(rateLimitTps)));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, fail(ERRORS.methodNotAllowed(req.method, req.path)));
+    if (behaviour.enforceRateLimit && !limiters.get(type)!.tryAcquire(clock.now().getTime()))
+      return send(res, fail(ERRORS.rateLimited(rateLimitTps)));
     const reply = await withDeadline((signal) => serveData(type, req, signal));
-    if (reply.kind === 'error' && reply.error.status >= 500) res.locals.log.warn({ status: reply.error.status, diagnostics: reply.error.outcome.issue[0]?.diagnostics }, 'data request failed');
+    if (reply.kind === 'error' && reply.error.status >= 500)
+      res.locals.log.warn(
+        { status: reply.error.status, diagnostics: reply.error.outcome.issue[0]?.diagnostics },
+        'data request failed',
+      );
     send(res, reply);
   });
 

@@ -3,16 +3,22 @@
  * the standard; each fault replaces exactly one hook (FAULT_HOOKS below), so a fault is one small,
  * obvious deviation and the request pipeline has no fault-specific branches.
  */
-import { type Appointment, type Bundle, type BundleEntry, type FhirResource, FHIR_JSON, PCA_URLS, type ProducerResourceType } from '../../core/fhir';
+import {
+  type Appointment,
+  type Bundle,
+  type BundleEntry,
+  type FhirResource,
+  FHIR_JSON,
+  PCA_URLS,
+  type ProducerResourceType,
+} from '../../core/fhir';
 import type { Profile } from '../../core/config';
 import { ineligibility, type IneligibleReason, type PackIndex, type PackPatient } from '../../fixtures/pack';
 import type { SupplierError } from './errors';
 import { type ApiFaultName, type FaultName, type UploadFaultName, isApiFault, isUploadFault } from './faults';
 
 /** What the pipeline decided, before it is turned into bytes. */
-export type Reply =
-  | { kind: 'bundle'; bundle: Bundle }
-  | { kind: 'error'; error: SupplierError };
+export type Reply = { kind: 'bundle'; bundle: Bundle } | { kind: 'error'; error: SupplierError };
 
 export interface Rendered {
   status: number;
@@ -61,13 +67,28 @@ export interface UploadBehaviour {
 
 /** A searchset bundle with `total` equal to its entries; `entry` is left out when empty, as FHIR JSON wants. */
 export function searchset(entries: BundleEntry[], base?: Bundle): Bundle {
-  const { entry: _old, total: _total, ...rest } = base ?? { resourceType: 'Bundle' as const, type: 'searchset' as const };
-  return { ...rest, resourceType: 'Bundle', type: 'searchset', total: entries.length, ...(entries.length ? { entry: entries } : {}) };
+  const {
+    entry: _old,
+    total: _total,
+    ...rest
+  } = base ?? { resourceType: 'Bundle' as const, type: 'searchset' as const };
+  return {
+    ...rest,
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: entries.length,
+    ...(entries.length ? { entry: entries } : {}),
+  };
 }
 
 export function renderConforming(reply: Reply): Rendered {
   if (reply.kind === 'bundle') return { status: 200, contentType: FHIR_JSON, body: JSON.stringify(reply.bundle) };
-  return { status: reply.error.status, contentType: FHIR_JSON, body: JSON.stringify(reply.error.outcome), headers: reply.error.headers };
+  return {
+    status: reply.error.status,
+    contentType: FHIR_JSON,
+    body: JSON.stringify(reply.error.outcome),
+    headers: reply.error.headers,
+  };
 }
 
 export const CONFORMING_API: ApiBehaviour = {
@@ -98,7 +119,10 @@ export const CONFORMING_UPLOAD: UploadBehaviour = {
 type Resource = FhirResource & { description?: string };
 
 function mapResources(bundle: Bundle, fn: (r: Resource) => Resource): Bundle {
-  return { ...bundle, ...(bundle.entry ? { entry: bundle.entry.map((e) => ({ ...e, resource: fn(e.resource as Resource) })) } : {}) };
+  return {
+    ...bundle,
+    ...(bundle.entry ? { entry: bundle.entry.map((e) => ({ ...e, resource: fn(e.resource as Resource) })) } : {}),
+  };
 }
 
 function mapAppointments(bundle: Bundle, fn: (a: Appointment) => Appointment): Bundle {
@@ -124,7 +148,11 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
   'no-correlation-echo': { echoCorrelationId: false },
   'virtual-medium': { shapeBundle: (b) => mapAppointments(b, (a) => withMedium(a, 'VIRTUAL')) },
   'missing-portal-link': {
-    shapeBundle: (b) => mapAppointments(b, (a) => ({ ...a, extension: (a.extension ?? []).filter((e) => e.url !== PCA_URLS.portalLink) })),
+    shapeBundle: (b) =>
+      mapAppointments(b, (a) => ({
+        ...a,
+        extension: (a.extension ?? []).filter((e) => e.url !== PCA_URLS.portalLink),
+      })),
   },
   'no-under16-check': { checkUnder16: false },
   'no-nhs-crosscheck': { crossCheckNhsNumber: false },
@@ -133,13 +161,20 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
   'ignores-id-token-signature': { idTokenCheck: 'decode-only' },
   'accepts-p5': { allowedProofingLevels: ['P9', 'P5', 'P0'] },
   'empty-200': {
-    render: (reply) => (reply.kind === 'bundle' && !reply.bundle.entry?.length ? { status: 200, body: '' } : renderConforming(reply)),
+    render: (reply) =>
+      reply.kind === 'bundle' && !reply.bundle.entry?.length ? { status: 200, body: '' } : renderConforming(reply),
   },
   'wrong-content-type': { render: (reply) => ({ ...renderConforming(reply), contentType: 'application/json' }) },
   'total-mismatch': { shapeBundle: (b) => ({ ...b, total: (b.entry?.length ?? 0) + 1 }) },
   'drops-cancelled': {
     // Appointments only: a cancelled Task is another rule, and the fault must break exactly one.
-    shapeBundle: (b, ctx) => (ctx.resourceType !== 'Appointment' ? b : searchset((b.entry ?? []).filter((e) => (e.resource as { status?: string }).status !== 'cancelled'), b)),
+    shapeBundle: (b, ctx) =>
+      ctx.resourceType !== 'Appointment'
+        ? b
+        : searchset(
+            (b.entry ?? []).filter((e) => (e.resource as { status?: string }).status !== 'cancelled'),
+            b,
+          ),
   },
   'leaks-other-patient': {
     shapeBundle: (b, ctx) => {
@@ -159,7 +194,12 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
     render: (reply) => {
       if (reply.kind === 'bundle') return renderConforming(reply);
       const issue = reply.error.outcome.issue[0]!;
-      return { status: reply.error.status, contentType: 'application/json', body: JSON.stringify({ error: issue.code, message: issue.diagnostics }), headers: reply.error.headers };
+      return {
+        status: reply.error.status,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: issue.code, message: issue.diagnostics }),
+        headers: reply.error.headers,
+      };
     },
   },
   slow: { addedLatencyMs: (random) => 450 + Math.floor(random() * 151) },
@@ -169,7 +209,12 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
 
 const UPLOAD_FAULT_HOOKS: Record<UploadFaultName, Partial<UploadBehaviour>> = {
   'trailing-slash-upload': { recordsUrl: (url) => `${url}/` },
-  'sends-under16': { exclusion: (p, on) => { const why = ineligibility(p, on); return why === 'under-16' ? undefined : why; } },
+  'sends-under16': {
+    exclusion: (p, on) => {
+      const why = ineligibility(p, on);
+      return why === 'under-16' ? undefined : why;
+    },
+  },
   'oversized-batch': { batchLimit: (profile) => RECORD_SERVICE_BATCH_LIMIT[profile] + 50 },
   'no-retry': { maxAttempts: () => 1 },
   'resends-acknowledged': { honourJournal: false },

@@ -19,7 +19,13 @@ function spineDetails(code: string, display: string): Pick<OperationOutcomeIssue
   return { details: { coding: [{ system: SPINE_ERROR_CODES, version: '1', code, display }] } };
 }
 
-function err(status: number, code: string, diagnostics: string, extra: Partial<OperationOutcomeIssue> = {}, headers?: Record<string, string>): SupplierError {
+function err(
+  status: number,
+  code: string,
+  diagnostics: string,
+  extra: Partial<OperationOutcomeIssue> = {},
+  headers?: Record<string, string>,
+): SupplierError {
   return { status, outcome: operationOutcome(code, diagnostics, 'error', extra), ...(headers ? { headers } : {}) };
 }
 
@@ -27,45 +33,85 @@ export const ERRORS = {
   missingIdentifier: () => err(400, 'exception', '"patient:identifier" is required'),
 
   invalidIdentifier: (value: string, why?: string) =>
-    err(400, 'exception', why
-      ? `"patient:identifier" with value "${value}" is not a valid NHS number: ${why}`
-      : `"patient:identifier" with value "${value}" fails to match the required pattern: ${IDENTIFIER_PATTERN}`),
+    err(
+      400,
+      'exception',
+      why
+        ? `"patient:identifier" with value "${value}" is not a valid NHS number: ${why}`
+        : `"patient:identifier" with value "${value}" fails to match the required pattern: ${IDENTIFIER_PATTERN}`,
+    ),
 
   repeatedIdentifier: () => err(400, 'exception', '"patient:identifier" must be given exactly once'),
 
   /** The OAuth bearer is missing, unknown or expired. */
   invalidAccessToken: (why: string) =>
-    err(401, 'processing', `Missing or invalid OAuth 2.0 bearer token: ${why}`, spineDetails('ACCESS_DENIED', 'Invalid access token'), { 'WWW-Authenticate': 'Bearer' }),
+    err(
+      401,
+      'processing',
+      `Missing or invalid OAuth 2.0 bearer token: ${why}`,
+      spineDetails('ACCESS_DENIED', 'Invalid access token'),
+      { 'WWW-Authenticate': 'Bearer' },
+    ),
 
-  missingIdToken: () => err(401, 'processing', 'the NHSD-ID-Token header is required (an NHS login ID token for the patient)'),
+  missingIdToken: () =>
+    err(401, 'processing', 'the NHSD-ID-Token header is required (an NHS login ID token for the patient)'),
 
   invalidIdToken: (why: string) => err(401, 'processing', `NHSD-ID-Token rejected: ${why}`),
 
   proofingLevel: (level: unknown) =>
-    err(401, 'processing', `NHSD-ID-Token rejected: identity_proofing_level is ${JSON.stringify(level ?? null)}; the patient must be authenticated to P9`),
+    err(
+      401,
+      'processing',
+      `NHSD-ID-Token rejected: identity_proofing_level is ${JSON.stringify(level ?? null)}; the patient must be authenticated to P9`,
+    ),
 
   nhsNumberMismatch: (requested: string, tokenNhsNumber: string) =>
-    err(401, 'processing', `"patient:identifier" with value "${NHS_NUMBER_SYSTEM}|${requested}" fails to match the required NHS login token subject ${tokenNhsNumber}`),
+    err(
+      401,
+      'processing',
+      `"patient:identifier" with value "${NHS_NUMBER_SYSTEM}|${requested}" fails to match the required NHS login token subject ${tokenNhsNumber}`,
+    ),
 
   birthDateMismatch: () =>
-    err(401, 'processing', 'NHSD-ID-Token birthdate does not match the date of birth held for this patient (WF-NFR-14 demographic cross-check)'),
+    err(
+      401,
+      'processing',
+      'NHSD-ID-Token birthdate does not match the date of birth held for this patient (WF-NFR-14 demographic cross-check)',
+    ),
 
   under16: () => err(403, 'forbidden', 'UNDER_16_DENIED'),
 
   notFound: (method: string, path: string, known: string[]) =>
-    err(404, 'not-found', `no endpoint at ${method} ${path}; this supplier serves GET ${known.join(', GET ')} and POST /oauth2/token`),
+    err(
+      404,
+      'not-found',
+      `no endpoint at ${method} ${path}; this supplier serves GET ${known.join(', GET ')} and POST /oauth2/token`,
+    ),
 
   methodNotAllowed: (method: string, path: string) =>
     err(405, 'not-supported', `${method} is not supported on ${path}; use GET`, {}, { Allow: 'GET' }),
 
   /** The standard's table names TOO_MANY_REQUESTS, its example uses `exception`: both, so either reading matches. */
   rateLimited: (limit: number) =>
-    err(429, 'exception', 'Too Many Requests', { ...spineDetails('TOO_MANY_REQUESTS', `more than ${limit} requests per second`) }, { 'Retry-After': '1' }),
+    err(
+      429,
+      'exception',
+      'Too Many Requests',
+      { ...spineDetails('TOO_MANY_REQUESTS', `more than ${limit} requests per second`) },
+      { 'Retry-After': '1' },
+    ),
 
   gatewayTimeout: () => err(504, 'exception', 'Gateway Timeout'),
 
   nhsLoginUnavailable: (why: string) =>
-    err(503, 'transient', `cannot verify the NHSD-ID-Token: the NHS login keys are unavailable (${why})`, {}, { 'Retry-After': '5' }),
+    err(
+      503,
+      'transient',
+      `cannot verify the NHSD-ID-Token: the NHS login keys are unavailable (${why})`,
+      {},
+      { 'Retry-After': '5' },
+    ),
 
-  internal: () => err(500, 'exception', 'internal error in the reference supplier; see its log for this X-Correlation-ID'),
+  internal: () =>
+    err(500, 'exception', 'internal error in the reference supplier; see its log for this X-Correlation-ID'),
 } as const;

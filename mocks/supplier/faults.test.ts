@@ -54,7 +54,14 @@ async function get(s: SupplierStack, bearer: string, p: Probe): Promise<Answer> 
   } catch {
     json = undefined;
   }
-  return { status: res.status, contentType: res.headers.get('content-type'), correlationId: res.headers.get('x-correlation-id'), text, json, ms };
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    correlationId: res.headers.get('x-correlation-id'),
+    text,
+    json,
+    ms,
+  };
 }
 
 const appointments = (a: Answer) => ((a.json as Bundle<Appointment>).entry ?? []).map((e) => e.resource);
@@ -78,7 +85,10 @@ const CASES: Record<ApiFaultName, FaultCase> = {
   'virtual-medium': {
     observe: async (s, b) => {
       const a = await get(s, b, {});
-      return { valid: validateProducerBundle('Appointment', a.json).valid, media: appointments(a).map((x) => x.extension?.find((e) => e.url === PCA_URLS.consultationMedium)?.valueCode) };
+      return {
+        valid: validateProducerBundle('Appointment', a.json).valid,
+        media: appointments(a).map((x) => x.extension?.find((e) => e.url === PCA_URLS.consultationMedium)?.valueCode),
+      };
     },
     conforming: { valid: true, media: ['FACE_TO_FACE'] },
     faulty: { valid: false, media: ['VIRTUAL'] },
@@ -86,7 +96,10 @@ const CASES: Record<ApiFaultName, FaultCase> = {
   'missing-portal-link': {
     observe: async (s, b) => {
       const a = await get(s, b, {});
-      return { valid: validateProducerBundle('Appointment', a.json).valid, links: appointments(a).filter((x) => x.extension?.some((e) => e.url === PCA_URLS.portalLink)).length };
+      return {
+        valid: validateProducerBundle('Appointment', a.json).valid,
+        links: appointments(a).filter((x) => x.extension?.some((e) => e.url === PCA_URLS.portalLink)).length,
+      };
     },
     conforming: { valid: true, links: 1 },
     faulty: { valid: false, links: 0 },
@@ -99,26 +112,37 @@ const CASES: Record<ApiFaultName, FaultCase> = {
   'no-nhs-crosscheck': {
     // The adult's token (carrying the other patient's birthdate, so only the NHS number differs) asks for the other patient.
     observe: async (s, b) => {
-      const a = await get(s, b, { nhs: other.nhsNumber, idToken: await s.idToken({ nhsNumber: adult.nhsNumber, birthDate: other.birthDate }) });
+      const a = await get(s, b, {
+        nhs: other.nhsNumber,
+        idToken: await s.idToken({ nhsNumber: adult.nhsNumber, birthDate: other.birthDate }),
+      });
       return { status: a.status, total: (a.json as Bundle).total ?? null };
     },
     conforming: { status: 401, total: null },
     faulty: { status: 200, total: other.expected.Appointment!.total },
   },
   'no-dob-crosscheck': {
-    observe: async (s, b) => (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, birthDate: '1980-02-29' }) })).status,
+    observe: async (s, b) =>
+      (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, birthDate: '1980-02-29' }) })).status,
     conforming: 401,
     faulty: 200,
   },
   'accepts-any-bearer': {
-    observe: async (s, b) => [(await get(s, b, { authorization: null })).status, (await get(s, b, { authorization: 'Bearer made-up' })).status],
+    observe: async (s, b) => [
+      (await get(s, b, { authorization: null })).status,
+      (await get(s, b, { authorization: 'Bearer made-up' })).status,
+    ],
     conforming: [401, 401],
     faulty: [200, 200],
   },
   'ignores-id-token-signature': {
     observe: async (s, b) => {
       const forger = await generateSigningKey();
-      const { token } = await mintIdToken(forger.key, { issuer: s.issuer, nhsNumber: adult.nhsNumber, birthDate: adult.birthDate });
+      const { token } = await mintIdToken(forger.key, {
+        issuer: s.issuer,
+        nhsNumber: adult.nhsNumber,
+        birthDate: adult.birthDate,
+      });
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${token.split('.')[1]}.`;
       return [(await get(s, b, { idToken: token })).status, (await get(s, b, { idToken: none })).status];
     },
@@ -126,7 +150,8 @@ const CASES: Record<ApiFaultName, FaultCase> = {
     faulty: [200, 200],
   },
   'accepts-p5': {
-    observe: async (s, b) => (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, proofingLevel: 'P5' }) })).status,
+    observe: async (s, b) =>
+      (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, proofingLevel: 'P5' }) })).status,
     conforming: 401,
     faulty: 200,
   },
@@ -157,12 +182,24 @@ const CASES: Record<ApiFaultName, FaultCase> = {
     faulty: [],
   },
   'leaks-other-patient': {
-    observe: async (s, b) => [...new Set(appointments(await get(s, b, {})).flatMap((x) => x.participant.filter((p) => p.actor?.type === 'Patient').map((p) => p.actor?.identifier?.value)))],
+    observe: async (s, b) => [
+      ...new Set(
+        appointments(await get(s, b, {})).flatMap((x) =>
+          x.participant.filter((p) => p.actor?.type === 'Patient').map((p) => p.actor?.identifier?.value),
+        ),
+      ),
+    ],
     conforming: [adult.nhsNumber],
-    faulty: [adult.nhsNumber, pack.patients.find((p) => p.nhsNumber !== adult.nhsNumber && p.expected.Appointment?.total)!.nhsNumber],
+    faulty: [
+      adult.nhsNumber,
+      pack.patients.find((p) => p.nhsNumber !== adult.nhsNumber && p.expected.Appointment?.total)!.nhsNumber,
+    ],
   },
   'pid-in-description': {
-    observe: async (s, b) => ((await get(s, b, { path: '/DocumentReference' })).json as Bundle<DocumentReference>).entry!.map((e) => textMentionsPatient(e.resource.description ?? '', adult)),
+    observe: async (s, b) =>
+      ((await get(s, b, { path: '/DocumentReference' })).json as Bundle<DocumentReference>).entry!.map((e) =>
+        textMentionsPatient(e.resource.description ?? '', adult),
+      ),
     conforming: [false],
     faulty: [true],
   },
@@ -253,18 +290,40 @@ describe('fault catalogue', () => {
   });
 
   it('includes every fault the issue names', () => {
-    for (const n of ['no-correlation-echo', 'virtual-medium', 'missing-portal-link', 'no-under16-check', 'no-nhs-crosscheck', 'accepts-any-bearer',
-      'ignores-id-token-signature', 'empty-200', 'wrong-content-type', 'total-mismatch', 'drops-cancelled', 'leaks-other-patient',
-      'pid-in-description', 'error-not-operationoutcome', 'slow', 'no-429', 'trailing-slash-upload', 'sends-under16']) {
+    for (const n of [
+      'no-correlation-echo',
+      'virtual-medium',
+      'missing-portal-link',
+      'no-under16-check',
+      'no-nhs-crosscheck',
+      'accepts-any-bearer',
+      'ignores-id-token-signature',
+      'empty-200',
+      'wrong-content-type',
+      'total-mismatch',
+      'drops-cancelled',
+      'leaks-other-patient',
+      'pid-in-description',
+      'error-not-operationoutcome',
+      'slow',
+      'no-429',
+      'trailing-slash-upload',
+      'sends-under16',
+    ]) {
       expect(isFaultName(n)).toBe(true);
     }
   });
 
   it('each api fault changes exactly one hook of the conforming behaviour', () => {
     for (const f of FAULTS) {
-      const changed = f.affects === 'api'
-        ? (Object.keys(CONFORMING_API) as Array<keyof typeof CONFORMING_API>).filter((k) => apiBehaviour(f.name)[k] !== CONFORMING_API[k])
-        : (Object.keys(CONFORMING_UPLOAD) as Array<keyof typeof CONFORMING_UPLOAD>).filter((k) => uploadBehaviour(f.name)[k] !== CONFORMING_UPLOAD[k]);
+      const changed =
+        f.affects === 'api'
+          ? (Object.keys(CONFORMING_API) as Array<keyof typeof CONFORMING_API>).filter(
+              (k) => apiBehaviour(f.name)[k] !== CONFORMING_API[k],
+            )
+          : (Object.keys(CONFORMING_UPLOAD) as Array<keyof typeof CONFORMING_UPLOAD>).filter(
+              (k) => uploadBehaviour(f.name)[k] !== CONFORMING_UPLOAD[k],
+            );
       expect({ fault: f.name, changed: changed.length }).toEqual({ fault: f.name, changed: 1 });
     }
     expect(apiBehaviour(undefined)).toBe(CONFORMING_API);

@@ -54,14 +54,16 @@ export const FAULTS = [
   },
   {
     name: 'accepts-any-bearer',
-    requirement: 'WF-NFR-14 system authentication (OAuth 2.0 client credentials; 401 processing without a valid bearer)',
+    requirement:
+      'WF-NFR-14 system authentication (OAuth 2.0 client credentials; 401 processing without a valid bearer)',
     description: 'Any Authorization header, or none, is accepted on data requests.',
     affects: 'api',
   },
   {
     name: 'ignores-id-token-signature',
     requirement: 'WF-NFR-14 patient authentication (NHSD-ID-Token signature verified against the NHS login JWKS)',
-    description: 'The NHSD-ID-Token is decoded without checking its signature or algorithm (forged and alg:none tokens pass).',
+    description:
+      'The NHSD-ID-Token is decoded without checking its signature or algorithm (forged and alg:none tokens pass).',
     affects: 'api',
   },
   {
@@ -96,14 +98,14 @@ export const FAULTS = [
   },
   {
     name: 'leaks-other-patient',
-    requirement: 'WF-NFR-14 / WF-NFR-17: only the requested patient\'s data is returned',
+    requirement: "WF-NFR-14 / WF-NFR-17: only the requested patient's data is returned",
     description: 'One resource belonging to another pack patient is added to every bundle.',
     affects: 'api',
   },
   {
     name: 'pid-in-description',
     requirement: 'WF-NFR-17 (no personal identifiable data in names and descriptions)',
-    description: 'Resource descriptions include the patient\'s name and date of birth.',
+    description: "Resource descriptions include the patient's name and date of birth.",
     affects: 'api',
   },
   {
@@ -144,7 +146,8 @@ export const FAULTS = [
   },
   {
     name: 'oversized-batch',
-    requirement: 'WF-NFR-RS-03 / Record Service: at most 200 NHS numbers per call outside production (5,000 in production)',
+    requirement:
+      'WF-NFR-RS-03 / Record Service: at most 200 NHS numbers per call outside production (5,000 in production)',
     description: 'The upload client puts 50 more NHS numbers in a batch than the profile allows.',
     affects: 'upload',
   },
@@ -188,11 +191,15 @@ export function isUploadFault(name: FaultName): name is UploadFaultName {
 export function renderFaultTable(): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   const rows = FAULTS.map((f) => `| \`${f.name}\` | ${f.affects} | ${cell(f.description)} | ${cell(f.requirement)} |`);
-  return ['| fault | affects | what changes | requirement it violates |', '| --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| fault | affects | what changes | requirement it violates |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
 }
 
 /** The `--list-faults` text: one block per fault. */
 export function renderFaultList(): string {
   const width = Math.max(...FAULTS.map((f) => f.name.length));
-  return FAULTS.map((f) => `${f.name.padEnd(width)}  [${f.affects}] ${f.description}\n${' '.repeat(width)}  violates: ${f.requirement}`).join('\n');
+  return FAULTS.map(
+    (f) => `${f.name.padEnd(width)}  [${f.affects}] ${f.description}\n${' '.repeat(width)}  violates: ${f.requirement}`,
+  ).join('\n');
 }

@@ -6,7 +6,14 @@
  */
 import { decodeJwt, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { type Clock, epochSeconds } from '../../core/clock';
-import { discoverJwksUri, ID_TOKEN_REQUIRED_CLAIMS, type IdTokenClaims, remoteKeySet, TokenError, verifyJwt } from '../../core/tokens';
+import {
+  discoverJwksUri,
+  ID_TOKEN_REQUIRED_CLAIMS,
+  type IdTokenClaims,
+  remoteKeySet,
+  TokenError,
+  verifyJwt,
+} from '../../core/tokens';
 
 /** The NHS login keys could not be fetched: not the token's fault, so not a 401. */
 export class NhsLoginUnavailableError extends TokenError {
@@ -36,7 +43,9 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   const keys = (): Promise<JWTVerifyGetKey> => {
     if (!keySet) {
       const p = discoverJwksUri(issuer, opts.fetchImpl).then(remoteKeySet);
-      p.catch(() => { if (keySet === p) keySet = undefined; });
+      p.catch(() => {
+        if (keySet === p) keySet = undefined;
+      });
       keySet = p;
     }
     return keySet;
@@ -60,7 +69,12 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
   return {
     async verify(token, mode) {
       if (mode === 'signature') {
-        return verifyJwt<IdTokenClaims>(token, getKey, { issuer, clock: opts.clock, clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ID_TOKEN_REQUIRED_CLAIMS });
+        return verifyJwt<IdTokenClaims>(token, getKey, {
+          issuer,
+          clock: opts.clock,
+          clockTolerance: CLOCK_TOLERANCE_S,
+          requiredClaims: ID_TOKEN_REQUIRED_CLAIMS,
+        });
       }
       let claims: IdTokenClaims;
       try {
@@ -69,7 +83,8 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
         throw new TokenError('malformed', 'the token is not a well-formed JWT');
       }
       if (claims.iss !== issuer) throw new TokenError('issuer', 'the token issuer (iss) is not the expected one');
-      if (typeof claims.exp !== 'number' || claims.exp + CLOCK_TOLERANCE_S <= epochSeconds(opts.clock)) throw new TokenError('expired', 'the token has expired (exp is in the past)');
+      if (typeof claims.exp !== 'number' || claims.exp + CLOCK_TOLERANCE_S <= epochSeconds(opts.clock))
+        throw new TokenError('expired', 'the token has expired (exp is in the past)');
       return claims;
     },
   };

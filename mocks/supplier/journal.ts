@@ -82,15 +82,21 @@ export function openUploadJournal(file: string): UploadJournal {
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
 
-  const insertAck = db.prepare('INSERT INTO acknowledgements (client_id, nhs_number, batch_id, acknowledged_at) VALUES (?, ?, ?, ?)');
+  const insertAck = db.prepare(
+    'INSERT INTO acknowledgements (client_id, nhs_number, batch_id, acknowledged_at) VALUES (?, ?, ?, ?)',
+  );
   const ackBatch = db.transaction((clientId: string, batchId: string, numbers: readonly string[], at: string) => {
     for (const n of numbers) insertAck.run(clientId, n, batchId, at);
   });
   const selectAcked = db.prepare('SELECT DISTINCT nhs_number FROM acknowledgements WHERE client_id = ?').pluck();
   const countAll = db.prepare('SELECT COUNT(DISTINCT nhs_number) FROM acknowledgements WHERE client_id = ?').pluck();
   // ISO-8601 UTC strings of one width sort as the instants they name.
-  const countUntil = db.prepare('SELECT COUNT(DISTINCT nhs_number) FROM acknowledgements WHERE client_id = ? AND acknowledged_at <= ?').pluck();
-  const ackCounts = db.prepare('SELECT nhs_number AS n, COUNT(*) AS c FROM acknowledgements WHERE client_id = ? GROUP BY nhs_number');
+  const countUntil = db
+    .prepare('SELECT COUNT(DISTINCT nhs_number) FROM acknowledgements WHERE client_id = ? AND acknowledged_at <= ?')
+    .pluck();
+  const ackCounts = db.prepare(
+    'SELECT nhs_number AS n, COUNT(*) AS c FROM acknowledgements WHERE client_id = ? GROUP BY nhs_number',
+  );
   const insertAttempt = db.prepare(
     'INSERT INTO attempts (client_id, batch_id, attempt, size, first_index, outcome, status, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -101,21 +107,34 @@ export function openUploadJournal(file: string): UploadJournal {
     acknowledged: (clientId) => new Set(selectAcked.all(clientId) as string[]),
     recordAcknowledged: (clientId, batchId, numbers, at) => ackBatch(clientId, batchId, numbers, at.toISOString()),
     recordAttempt: (a) => {
-      insertAttempt.run(a.clientId, a.batchId, a.attempt, a.size, a.firstIndex, a.outcome, a.status ?? null, a.detail ?? null, a.at.toISOString());
+      insertAttempt.run(
+        a.clientId,
+        a.batchId,
+        a.attempt,
+        a.size,
+        a.firstIndex,
+        a.outcome,
+        a.status ?? null,
+        a.detail ?? null,
+        a.at.toISOString(),
+      );
     },
-    acknowledgedCount: (clientId, until) => (until ? countUntil.get(clientId, until.toISOString()) : countAll.get(clientId)) as number,
-    acknowledgementCounts: (clientId) => new Map((ackCounts.all(clientId) as Array<{ n: string; c: number }>).map((r) => [r.n, r.c])),
-    attempts: (clientId) => (selectAttempts.all(clientId) as AttemptRow[]).map((r) => ({
-      clientId: r.client_id,
-      batchId: r.batch_id,
-      attempt: r.attempt,
-      size: r.size,
-      firstIndex: r.first_index,
-      outcome: r.outcome,
-      ...(r.status === null ? {} : { status: r.status }),
-      ...(r.detail === null ? {} : { detail: r.detail }),
-      at: new Date(r.at),
-    })),
+    acknowledgedCount: (clientId, until) =>
+      (until ? countUntil.get(clientId, until.toISOString()) : countAll.get(clientId)) as number,
+    acknowledgementCounts: (clientId) =>
+      new Map((ackCounts.all(clientId) as Array<{ n: string; c: number }>).map((r) => [r.n, r.c])),
+    attempts: (clientId) =>
+      (selectAttempts.all(clientId) as AttemptRow[]).map((r) => ({
+        clientId: r.client_id,
+        batchId: r.batch_id,
+        attempt: r.attempt,
+        size: r.size,
+        firstIndex: r.first_index,
+        outcome: r.outcome,
+        ...(r.status === null ? {} : { status: r.status }),
+        ...(r.detail === null ? {} : { detail: r.detail }),
+        at: new Date(r.at),
+      })),
     close: () => db.close(),
   };
 }

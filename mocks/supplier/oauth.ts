@@ -23,7 +23,10 @@ export class AccessTokens {
   private readonly expiries = new Map<string, number>();
   readonly lifetimeS: number;
 
-  constructor(private readonly clock: Clock, lifetimeS = DEFAULT_ACCESS_TOKEN_LIFETIME_S) {
+  constructor(
+    private readonly clock: Clock,
+    lifetimeS = DEFAULT_ACCESS_TOKEN_LIFETIME_S,
+  ) {
     this.lifetimeS = lifetimeS;
   }
 
@@ -42,7 +45,8 @@ export class AccessTokens {
     if (!m) return { valid: false, reason: 'the Authorization header is not "Bearer <access token>"' };
     const exp = this.expiries.get(m[1]!);
     if (exp === undefined) return { valid: false, reason: 'the access token is not one this supplier issued' };
-    if (exp <= this.clock.now().getTime()) return { valid: false, reason: 'the access token has expired; get a new one from POST /oauth2/token' };
+    if (exp <= this.clock.now().getTime())
+      return { valid: false, reason: 'the access token has expired; get a new one from POST /oauth2/token' };
     return { valid: true };
   }
 
@@ -90,25 +94,55 @@ export function tokenRouter(opts: { clientId: string; clientSecret: string; toke
   router.post('/oauth2/token', express.urlencoded({ extended: false, limit: '16kb' }), (req, res) => {
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     if (!req.is('application/x-www-form-urlencoded')) {
-      return oauthError(res, 400, 'invalid_request', 'send the token request as application/x-www-form-urlencoded with grant_type=client_credentials');
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        'send the token request as application/x-www-form-urlencoded with grant_type=client_credentials',
+      );
     }
     const basic = basicCredentials(req);
-    if (basic === 'malformed') return oauthError(res, 401, 'invalid_client', 'the Authorization header must be "Basic base64(client_id:client_secret)"', true);
+    if (basic === 'malformed')
+      return oauthError(
+        res,
+        401,
+        'invalid_client',
+        'the Authorization header must be "Basic base64(client_id:client_secret)"',
+        true,
+      );
     const postId = typeof body.client_id === 'string' ? body.client_id : undefined;
     const postSecret = typeof body.client_secret === 'string' ? body.client_secret : undefined;
     if (basic && postSecret !== undefined) {
-      return oauthError(res, 400, 'invalid_request', 'use one client authentication method: either HTTP Basic (client_secret_basic) or client_id/client_secret in the body (client_secret_post), not both');
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        'use one client authentication method: either HTTP Basic (client_secret_basic) or client_id/client_secret in the body (client_secret_post), not both',
+      );
     }
-    const creds = basic ?? (postId !== undefined && postSecret !== undefined ? { id: postId, secret: postSecret } : undefined);
+    const creds =
+      basic ?? (postId !== undefined && postSecret !== undefined ? { id: postId, secret: postSecret } : undefined);
     if (!creds) {
-      return oauthError(res, 401, 'invalid_client', 'client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)', true);
+      return oauthError(
+        res,
+        401,
+        'invalid_client',
+        'client authentication is required: HTTP Basic (client_secret_basic) or client_id and client_secret in the body (client_secret_post)',
+        true,
+      );
     }
     if (creds.id !== opts.clientId || !sameSecret(creds.secret, opts.clientSecret)) {
       return oauthError(res, 401, 'invalid_client', 'unknown client_id or wrong client_secret', Boolean(basic));
     }
-    if (body.grant_type === undefined) return oauthError(res, 400, 'invalid_request', 'grant_type is missing; use grant_type=client_credentials');
+    if (body.grant_type === undefined)
+      return oauthError(res, 400, 'invalid_request', 'grant_type is missing; use grant_type=client_credentials');
     if (body.grant_type !== 'client_credentials') {
-      return oauthError(res, 400, 'unsupported_grant_type', `grant_type ${JSON.stringify(body.grant_type)} is not supported; use client_credentials`);
+      return oauthError(
+        res,
+        400,
+        'unsupported_grant_type',
+        `grant_type ${JSON.stringify(body.grant_type)} is not supported; use client_credentials`,
+      );
     }
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(opts.tokens.issue());
   });

@@ -7,8 +7,12 @@ export class SlidingWindowLimiter {
   private readonly stamps: number[] = [];
   private head = 0;
 
-  constructor(readonly limit: number, readonly windowMs = 1_000) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`rate limit must be a whole number of requests per second, at least 1 (got ${limit})`);
+  constructor(
+    readonly limit: number,
+    readonly windowMs = 1_000,
+  ) {
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new Error(`rate limit must be a whole number of requests per second, at least 1 (got ${limit})`);
   }
 
   tryAcquire(nowMs: number): boolean {

@@ -44,24 +44,28 @@ export async function startSupplierStack(opts: StackOptions): Promise<SupplierSt
   const keyRing = new KeyRing();
   const index = new PackIndex(opts.pack);
   let issuer = '';
-  const nhsLogin = await listen(createNhsLoginApp({
-    keyRing,
-    issuer: () => issuer,
-    patients: (n) => {
-      const p = index.get(n);
-      return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
-    },
-    clock: opts.clock,
-  }));
+  const nhsLogin = await listen(
+    createNhsLoginApp({
+      keyRing,
+      issuer: () => issuer,
+      patients: (n) => {
+        const p = index.get(n);
+        return p ? { birthDate: p.birthDate, familyName: p.name.family } : undefined;
+      },
+      clock: opts.clock,
+    }),
+  );
   issuer = `${nhsLogin.url}${NHS_LOGIN_MOUNT}`;
   let supplier: RunningServer;
   try {
-    supplier = await listen(createSupplierApp({
-      clientId: STACK_CLIENT_ID,
-      clientSecret: STACK_CLIENT_SECRET,
-      ...opts,
-      nhsLoginIssuer: issuer,
-    }));
+    supplier = await listen(
+      createSupplierApp({
+        clientId: STACK_CLIENT_ID,
+        clientSecret: STACK_CLIENT_SECRET,
+        ...opts,
+        nhsLoginIssuer: issuer,
+      }),
+    );
   } catch (e) {
     await nhsLogin.close();
     throw e;
@@ -75,9 +79,14 @@ export async function startSupplierStack(opts: StackOptions): Promise<SupplierSt
     issuer,
     keyRing,
     async idToken(req) {
-      const res = await fetch(`${issuer}/_harness/id-token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(req) });
+      const res = await fetch(`${issuer}/_harness/id-token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(req),
+      });
       const body = (await res.json()) as { id_token?: string; error_description?: string };
-      if (!res.ok || !body.id_token) throw new Error(`NHS login mock refused to mint: ${res.status} ${body.error_description ?? ''}`);
+      if (!res.ok || !body.id_token)
+        throw new Error(`NHS login mock refused to mint: ${res.status} ${body.error_description ?? ''}`);
       return body.id_token;
     },
     async accessToken() {

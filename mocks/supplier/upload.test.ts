@@ -14,7 +14,14 @@ import { createRecordServiceApp } from '../record-service/app';
 import { openRegistrationStore, type RegistrationStore } from '../record-service/store';
 import type { UploadFaultName } from './faults';
 import { openUploadJournal } from './journal';
-import { backoffDelay, DEFAULT_RETRY, normaliseRecordsUrl, uploadPack, type UploadOptions, type UploadProgress } from './upload';
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  normaliseRecordsUrl,
+  uploadPack,
+  type UploadOptions,
+  type UploadProgress,
+} from './upload';
 
 const on = new Date();
 const defaultPack = buildDefaultPack(on);
@@ -23,7 +30,9 @@ const ineligibleOf = (pack: FixturePack) => pack.patients.filter((p) => !isEligi
 const noWait = async () => undefined;
 
 let tmp: string;
-beforeAll(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'supplier-upload-')); });
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'supplier-upload-'));
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface TapCall {
@@ -39,12 +48,22 @@ async function recordsTap(script: Array<number | 'hang'> = []) {
   const app = express();
   app.use(express.json({ limit: '5mb' }));
   app.use((req, res) => {
-    calls.push({ path: req.path, authorization: req.get('authorization'), requestId: req.get('x-request-id'), body: req.body as TapCall['body'] });
+    calls.push({
+      path: req.path,
+      authorization: req.get('authorization'),
+      requestId: req.get('x-request-id'),
+      body: req.body as TapCall['body'],
+    });
     const next = script.shift() ?? 200;
     if (next === 'hang') return;
     if (next === 200) return res.json({ result: 'success' });
     if (next === 429) res.set('Retry-After', '2');
-    res.status(next).json({ code: next === 400 ? 'error.bad-request' : next === 401 ? 'error.unauthorized' : 'error.internal-server-error', data: `scripted ${next} for 9990000018` });
+    res
+      .status(next)
+      .json({
+        code: next === 400 ? 'error.bad-request' : next === 401 ? 'error.unauthorized' : 'error.internal-server-error',
+        data: `scripted ${next} for 9990000018`,
+      });
   });
   const server = await listen(app);
   return { server, url: `${server.url}/records`, calls, sent: () => calls.flatMap((c) => c.body.nhsNumbers) };
@@ -67,7 +86,10 @@ describe('normaliseRecordsUrl', () => {
     ['http://127.0.0.1:7070', 'http://127.0.0.1:7070/records'],
     ['http://127.0.0.1:7070/', 'http://127.0.0.1:7070/records'],
     ['http://127.0.0.1:7070/records', 'http://127.0.0.1:7070/records'],
-    ['https://records.int.ptl.patient-care-aggregator.com/records/', 'https://records.int.ptl.patient-care-aggregator.com/records'],
+    [
+      'https://records.int.ptl.patient-care-aggregator.com/records/',
+      'https://records.int.ptl.patient-care-aggregator.com/records',
+    ],
     ['http://user:pw@host/records//', 'http://host/records'],
   ])('%s -> %s', (given, want) => {
     expect(normaliseRecordsUrl(given)).toBe(want);
@@ -82,7 +104,9 @@ describe('normaliseRecordsUrl', () => {
 describe('backoffDelay', () => {
   const policy = { ...DEFAULT_RETRY, baseDelayMs: 100, maxDelayMs: 1_000 };
   it('is full jitter under an exponential ceiling with a cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, policy, () => 0.999999))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
     expect(backoffDelay(3, policy, () => 0)).toBe(0);
   });
   it('never retries sooner than Retry-After asks', () => {
@@ -102,8 +126,18 @@ describe('uploadPack against a scripted Record Service', () => {
       expect(tap.calls[0]!.body.clientId).toBe('pep-01');
       expect(tap.calls[0]!.authorization).toBe('Bearer key-supplier-test-01');
       expect(report).toMatchObject({
-        outcome: 'complete', eligible: eligible.length, sent: eligible.length, acknowledged: eligible.length, failed: 0,
-        alreadyAcknowledged: 0, acknowledgedTotal: eligible.length, batches: 1, requests: 1, retries: 0, batchLimit: 200, profile: 'int',
+        outcome: 'complete',
+        eligible: eligible.length,
+        sent: eligible.length,
+        acknowledged: eligible.length,
+        failed: 0,
+        alreadyAcknowledged: 0,
+        acknowledgedTotal: eligible.length,
+        batches: 1,
+        requests: 1,
+        retries: 0,
+        batchLimit: 200,
+        profile: 'int',
         skipped: { 'under-16': 2, sensitive: 1, 'excluded-by-trust': 1 },
       });
     } finally {
@@ -136,10 +170,16 @@ describe('uploadPack against a scripted Record Service', () => {
     const waits: number[] = [];
     const progress: UploadProgress[] = [];
     try {
-      const report = await uploadPack(options({
-        recordsUrl: tap.url, retry: { baseDelayMs: 100, maxDelayMs: 10_000 },
-        sleep: async (ms) => { waits.push(ms); }, onProgress: (p) => progress.push(p),
-      }));
+      const report = await uploadPack(
+        options({
+          recordsUrl: tap.url,
+          retry: { baseDelayMs: 100, maxDelayMs: 10_000 },
+          sleep: async (ms) => {
+            waits.push(ms);
+          },
+          onProgress: (p) => progress.push(p),
+        }),
+      );
       expect(report).toMatchObject({ outcome: 'complete', requests: 5, retries: 4, failed: 0 });
       expect(new Set(tap.calls.map((c) => JSON.stringify(c.body))).size).toBe(1);
       expect(new Set(tap.calls.map((c) => c.requestId)).size).toBe(1);
@@ -170,9 +210,25 @@ describe('uploadPack against a scripted Record Service', () => {
     const journal = openUploadJournal(':memory:');
     try {
       const report = await uploadPack(options({ recordsUrl: tap.url, journal, logger: logs.logger }));
-      expect(report).toMatchObject({ outcome: 'incomplete', requests: 1, retries: 0, acknowledged: 0, failed: report.toSend });
-      expect(report.failedBatches).toEqual([{ batchId: expect.any(String), firstIndex: 0, size: report.toSend, status: 400, detail: '400 error.bad-request: scripted 400 for 999******8' }]);
-      expect(journal.attempts('pep-01')).toEqual([expect.objectContaining({ outcome: 'failed', status: 400, firstIndex: 0 })]);
+      expect(report).toMatchObject({
+        outcome: 'incomplete',
+        requests: 1,
+        retries: 0,
+        acknowledged: 0,
+        failed: report.toSend,
+      });
+      expect(report.failedBatches).toEqual([
+        {
+          batchId: expect.any(String),
+          firstIndex: 0,
+          size: report.toSend,
+          status: 400,
+          detail: '400 error.bad-request: scripted 400 for 999******8',
+        },
+      ]);
+      expect(journal.attempts('pep-01')).toEqual([
+        expect.objectContaining({ outcome: 'failed', status: 400, firstIndex: 0 }),
+      ]);
       const line = logs.lines().find((l) => l.includes('batch not acknowledged'))!;
       expect(JSON.parse(line)).toMatchObject({ firstIndex: 0, status: 400, willRetry: false });
       expect(logs.lines().join('\n')).not.toContain('9990000018');
@@ -216,18 +272,39 @@ describe('uploadPack against a scripted Record Service', () => {
     const tap = await recordsTap();
     try {
       const ac = new AbortController();
-      const first = await uploadPack(options({ recordsUrl: tap.url, pack: big, journal: file, signal: ac.signal, onProgress: (p) => { if (p.outcome === 'acknowledged') ac.abort(); } }));
+      const first = await uploadPack(
+        options({
+          recordsUrl: tap.url,
+          pack: big,
+          journal: file,
+          signal: ac.signal,
+          onProgress: (p) => {
+            if (p.outcome === 'acknowledged') ac.abort();
+          },
+        }),
+      );
       expect(first).toMatchObject({ outcome: 'aborted', acknowledged: 200, acknowledgedTotal: 200 });
       expect(tap.calls).toHaveLength(1);
 
       // A new process: only the journal file is shared.
       const second = await uploadPack(options({ recordsUrl: tap.url, pack: big, journal: file }));
-      expect(second).toMatchObject({ outcome: 'complete', alreadyAcknowledged: 200, toSend: eligible.length - 200, acknowledgedTotal: eligible.length });
+      expect(second).toMatchObject({
+        outcome: 'complete',
+        alreadyAcknowledged: 200,
+        toSend: eligible.length - 200,
+        acknowledgedTotal: eligible.length,
+      });
       expect(tap.sent()).toHaveLength(eligible.length);
       expect(new Set(tap.sent()).size).toBe(eligible.length);
 
       const third = await uploadPack(options({ recordsUrl: tap.url, pack: big, journal: file }));
-      expect(third).toMatchObject({ outcome: 'complete', toSend: 0, requests: 0, batches: 0, alreadyAcknowledged: eligible.length });
+      expect(third).toMatchObject({
+        outcome: 'complete',
+        toSend: 0,
+        requests: 0,
+        batches: 0,
+        alreadyAcknowledged: eligible.length,
+      });
       const counts = openUploadJournal(file);
       try {
         expect([...counts.acknowledgementCounts('pep-01').values()].every((c) => c === 1)).toBe(true);
@@ -251,23 +328,34 @@ describe('upload faults: each makes exactly its observable difference', () => {
     conforming: unknown;
     faulty: unknown;
   }
-  const under16 = defaultPack.patients.filter((p) => !isEligible(p, on) && p.flags.sensitive !== true && p.flags.excludedByTrust !== true).map((p) => p.nhsNumber);
+  const under16 = defaultPack.patients
+    .filter((p) => !isEligible(p, on) && p.flags.sensitive !== true && p.flags.excludedByTrust !== true)
+    .map((p) => p.nhsNumber);
   const big = generatePack({ count: 400, seed: 3, on });
 
   const CASES: Record<UploadFaultName, UploadFaultCase> = {
     'trailing-slash-upload': {
-      observe: async (tap, fault) => { await uploadPack(options({ recordsUrl: tap.url, fault })); return tap.calls.map((c) => c.path); },
+      observe: async (tap, fault) => {
+        await uploadPack(options({ recordsUrl: tap.url, fault }));
+        return tap.calls.map((c) => c.path);
+      },
       conforming: ['/records'],
       faulty: ['/records/'],
     },
     'sends-under16': {
-      observe: async (tap, fault) => { await uploadPack(options({ recordsUrl: tap.url, fault })); return under16.filter((n) => tap.sent().includes(n)).length; },
+      observe: async (tap, fault) => {
+        await uploadPack(options({ recordsUrl: tap.url, fault }));
+        return under16.filter((n) => tap.sent().includes(n)).length;
+      },
       conforming: 0,
       faulty: under16.length,
     },
     'oversized-batch': {
       pack: big,
-      observe: async (tap, fault) => { await uploadPack(options({ recordsUrl: tap.url, pack: big, fault })); return Math.max(...tap.calls.map((c) => c.body.nhsNumbers.length)); },
+      observe: async (tap, fault) => {
+        await uploadPack(options({ recordsUrl: tap.url, pack: big, fault }));
+        return Math.max(...tap.calls.map((c) => c.body.nhsNumbers.length));
+      },
       conforming: 200,
       faulty: 250,
     },
@@ -294,7 +382,10 @@ describe('upload faults: each makes exactly its observable difference', () => {
   };
 
   it.each(Object.entries(CASES) as Array<[UploadFaultName, UploadFaultCase]>)('%s', async (fault, c) => {
-    for (const [which, expected] of [[undefined, c.conforming], [fault, c.faulty]] as const) {
+    for (const [which, expected] of [
+      [undefined, c.conforming],
+      [fault, c.faulty],
+    ] as const) {
       const tap = await recordsTap([...(c.script ?? [])]);
       try {
         expect(await c.observe(tap, which)).toEqual(expected);
@@ -306,7 +397,9 @@ describe('upload faults: each makes exactly its observable difference', () => {
   });
 
   it('refuses an api fault', async () => {
-    await expect(uploadPack(options({ recordsUrl: 'http://127.0.0.1:9/records', fault: 'slow' }))).rejects.toThrow(/affects the API/);
+    await expect(uploadPack(options({ recordsUrl: 'http://127.0.0.1:9/records', fault: 'slow' }))).rejects.toThrow(
+      /affects the API/,
+    );
   });
 });
 
@@ -315,11 +408,20 @@ describe('uploadPack against the mock Record Service', () => {
   let clientKey: SigningKey;
   beforeAll(async () => {
     const k = await generateSigningKey();
-    clientKey = { ...k.key, kid: 'supplier-upload-key-1', publicJwk: { ...k.key.publicJwk, kid: 'supplier-upload-key-1' } };
+    clientKey = {
+      ...k.key,
+      kid: 'supplier-upload-key-1',
+      publicJwk: { ...k.key.publicJwk, kid: 'supplier-upload-key-1' },
+    };
   });
 
   /** A Record Service on a fixed port and SQLite file, that can be stopped and started again. */
-  async function recordService(file: string, pack: FixturePack, faults?: { errorRates?: Record<string, number>; timeoutRate?: number; seed?: number }, mode: 'strict' | 'int' = 'strict') {
+  async function recordService(
+    file: string,
+    pack: FixturePack,
+    faults?: { errorRates?: Record<string, number>; timeoutRate?: number; seed?: number },
+    mode: 'strict' | 'int' = 'strict',
+  ) {
     const index = new PackIndex(pack);
     const keyRing = new KeyRing();
     let store: RegistrationStore | undefined;
@@ -328,9 +430,23 @@ describe('uploadPack against the mock Record Service', () => {
     const start = async (port = 0) => {
       store = openRegistrationStore(file);
       const app = createRecordServiceApp({
-        clients: [{ clientId: 'pep-01', apiKey: API_KEY, resourceType: 'Appointment', jwks: { keys: [clientKey.publicJwk as unknown as Record<string, unknown>] }, ...(faults ? { faults } : {}) }],
-        mode, profile: 'int', syntheticRanges: DEFAULT_SYNTHETIC_RANGES, tokenUrl: () => tokenUrl, keyRing, store,
-        packLookup: (n) => index.get(n), faults: { timeoutMs: 40 },
+        clients: [
+          {
+            clientId: 'pep-01',
+            apiKey: API_KEY,
+            resourceType: 'Appointment',
+            jwks: { keys: [clientKey.publicJwk as unknown as Record<string, unknown>] },
+            ...(faults ? { faults } : {}),
+          },
+        ],
+        mode,
+        profile: 'int',
+        syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+        tokenUrl: () => tokenUrl,
+        keyRing,
+        store,
+        packLookup: (n) => index.get(n),
+        faults: { timeoutMs: 40 },
       });
       server = await listen(app, port);
       tokenUrl = `${server.url}/oauth2/token`;
@@ -361,18 +477,35 @@ describe('uploadPack against the mock Record Service', () => {
     const eligible = eligibleOf(pack);
     const ineligible = ineligibleOf(pack);
     expect(ineligible.length).toBeGreaterThan(50);
-    const rs = await recordService(path.join(tmp, 'rs-chaos.sqlite'), pack, { errorRates: { 500: 0.1, 503: 0.1 }, timeoutRate: 0.1, seed: 4 });
+    const rs = await recordService(path.join(tmp, 'rs-chaos.sqlite'), pack, {
+      errorRates: { 500: 0.1, 503: 0.1 },
+      timeoutRate: 0.1,
+      seed: 4,
+    });
     const journalFile = path.join(tmp, 'journal-chaos.sqlite');
     let restarted: Promise<void> | undefined;
     try {
       const report = await uploadPack({
-        recordsUrl: rs.url, clientId: 'pep-01', auth: { type: 'api-key', apiKey: API_KEY }, pack, journal: journalFile,
-        retry: { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 60 }, random: seededRandom(2), requestTimeoutMs: 2_000,
-        onProgress: (p) => { if (p.outcome === 'acknowledged' && p.batch === 2 && !restarted) restarted = rs.restart(150); },
+        recordsUrl: rs.url,
+        clientId: 'pep-01',
+        auth: { type: 'api-key', apiKey: API_KEY },
+        pack,
+        journal: journalFile,
+        retry: { maxAttempts: 40, baseDelayMs: 5, maxDelayMs: 60 },
+        random: seededRandom(2),
+        requestTimeoutMs: 2_000,
+        onProgress: (p) => {
+          if (p.outcome === 'acknowledged' && p.batch === 2 && !restarted) restarted = rs.restart(150);
+        },
       });
       await restarted;
       expect(restarted).toBeDefined();
-      expect(report).toMatchObject({ outcome: 'complete', failed: 0, eligible: eligible.length, acknowledged: eligible.length });
+      expect(report).toMatchObject({
+        outcome: 'complete',
+        failed: 0,
+        eligible: eligible.length,
+        acknowledged: eligible.length,
+      });
       expect(report.retries).toBeGreaterThan(0);
 
       const journal = openUploadJournal(journalFile);
@@ -382,18 +515,35 @@ describe('uploadPack against the mock Record Service', () => {
         expect([...counts.values()].every((c) => c === 1)).toBe(true);
         for (const n of ineligible) expect(counts.has(n)).toBe(false);
         // The restart shows as attempts that could not reach the service, then succeeded.
-        expect(journal.attempts('pep-01').some((a) => a.outcome === 'retrying' && /cannot reach|no answer/.test(a.detail ?? ''))).toBe(true);
-        expect(journal.attempts('pep-01').some((a) => a.outcome === 'retrying' && (a.status === 500 || a.status === 503 || a.status === 504))).toBe(true);
+        expect(
+          journal
+            .attempts('pep-01')
+            .some((a) => a.outcome === 'retrying' && /cannot reach|no answer/.test(a.detail ?? '')),
+        ).toBe(true);
+        expect(
+          journal
+            .attempts('pep-01')
+            .some((a) => a.outcome === 'retrying' && (a.status === 500 || a.status === 503 || a.status === 504)),
+        ).toBe(true);
       } finally {
         journal.close();
       }
 
       const store = rs.store();
-      expect(store.registrationsOf('pep-01', { limit: 5_000 }).map((r) => r.nhsNumber).sort()).toEqual([...eligible].sort());
+      expect(
+        store
+          .registrationsOf('pep-01', { limit: 5_000 })
+          .map((r) => r.nhsNumber)
+          .sort(),
+      ).toEqual([...eligible].sort());
       expect(store.countDistinct('pep-01')).toBe(eligible.length);
       const verdicts = store.verdicts({ clientId: 'pep-01', limit: 1_000 });
       expect(verdicts.some((v) => v.outcome === 'faulted')).toBe(true);
-      const refusals = verdicts.flatMap((v) => v.reasons.map((r) => r.code)).filter((c) => ['under-16', 'sensitive', 'excluded-by-trust', 'batch-over-limit', 'trailing-slash'].includes(c));
+      const refusals = verdicts
+        .flatMap((v) => v.reasons.map((r) => r.code))
+        .filter((c) =>
+          ['under-16', 'sensitive', 'excluded-by-trust', 'batch-over-limit', 'trailing-slash'].includes(c),
+        );
       expect(refusals).toEqual([]);
     } finally {
       await restarted?.catch(() => undefined);
@@ -404,7 +554,9 @@ describe('uploadPack against the mock Record Service', () => {
   it('trailing-slash-upload: in int mode the mock answers 200 as INT does, registers nothing, and the report carries its warning', async () => {
     const rs = await recordService(path.join(tmp, 'rs-int-slash.sqlite'), defaultPack, undefined, 'int');
     try {
-      const faulty = await uploadPack(options({ recordsUrl: rs.url, auth: { type: 'api-key', apiKey: API_KEY }, fault: 'trailing-slash-upload' }));
+      const faulty = await uploadPack(
+        options({ recordsUrl: rs.url, auth: { type: 'api-key', apiKey: API_KEY }, fault: 'trailing-slash-upload' }),
+      );
       expect(faulty).toMatchObject({ outcome: 'complete', recordsUrl: `${rs.url}/` });
       expect(faulty.warnings.join(' ')).toMatch(/trailing-slash|trailing slash/);
       expect(rs.store().countDistinct('pep-01')).toBe(0);
@@ -420,7 +572,9 @@ describe('uploadPack against the mock Record Service', () => {
   it('authenticates with signed-JWT client credentials at the OAuth mock', async () => {
     const rs = await recordService(path.join(tmp, 'rs-oauth.sqlite'), defaultPack);
     try {
-      const report = await uploadPack(options({ recordsUrl: rs.url, auth: { type: 'signed-jwt', tokenUrl: rs.tokenUrl(), key: clientKey } }));
+      const report = await uploadPack(
+        options({ recordsUrl: rs.url, auth: { type: 'signed-jwt', tokenUrl: rs.tokenUrl(), key: clientKey } }),
+      );
       expect(report).toMatchObject({ outcome: 'complete', acknowledged: eligibleOf(defaultPack).length });
       expect(rs.store().countDistinct('pep-01')).toBe(eligibleOf(defaultPack).length);
     } finally {
@@ -432,7 +586,9 @@ describe('uploadPack against the mock Record Service', () => {
     const rs = await recordService(path.join(tmp, 'rs-oauth-bad.sqlite'), defaultPack);
     const stranger = (await generateSigningKey()).key;
     try {
-      const report = await uploadPack(options({ recordsUrl: rs.url, auth: { type: 'signed-jwt', tokenUrl: rs.tokenUrl(), key: stranger } }));
+      const report = await uploadPack(
+        options({ recordsUrl: rs.url, auth: { type: 'signed-jwt', tokenUrl: rs.tokenUrl(), key: stranger } }),
+      );
       expect(report.outcome).toBe('unauthorised');
       expect(report.message).toMatch(/token endpoint .* refused the client assertion \(40[01]/);
       expect(rs.store().countDistinct('pep-01')).toBe(0);
@@ -448,7 +604,10 @@ describe('the client assertion', () => {
     const app = express();
     app.use(express.urlencoded({ extended: false }));
     app.post('/oauth2/token', (req, res) => {
-      expect(req.body).toMatchObject({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
+      expect(req.body).toMatchObject({
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      });
       assertions.push(String(req.body.client_assertion));
       // An access token that is already nearly spent, so the second batch needs a new one.
       res.json({ access_token: `at-${assertions.length}`, expires_in: '20', token_type: 'Bearer' });
@@ -458,7 +617,13 @@ describe('the client assertion', () => {
     const key = (await generateSigningKey()).key;
     try {
       const big = generatePack({ count: 300, seed: 8, on });
-      await uploadPack(options({ recordsUrl: tap.url, pack: big, auth: { type: 'signed-jwt', tokenUrl: `${tokenServer.url}/oauth2/token`, key } }));
+      await uploadPack(
+        options({
+          recordsUrl: tap.url,
+          pack: big,
+          auth: { type: 'signed-jwt', tokenUrl: `${tokenServer.url}/oauth2/token`, key },
+        }),
+      );
       expect(tap.calls.map((c) => c.authorization)).toEqual(['Bearer at-1', 'Bearer at-2']);
       expect(assertions).toHaveLength(2);
       const [a, b] = assertions.map((t) => ({ header: decodeProtectedHeader(t), claims: decodeJwt(t) }));
@@ -475,13 +640,22 @@ describe('the client assertion', () => {
   it('gets a fresh access token once when the Record Service refuses a cached one', async () => {
     let issued = 0;
     const app = express();
-    app.post('/oauth2/token', (_req, res) => { issued += 1; res.json({ access_token: `at-${issued}`, expires_in: '599' }); });
+    app.post('/oauth2/token', (_req, res) => {
+      issued += 1;
+      res.json({ access_token: `at-${issued}`, expires_in: '599' });
+    });
     const tokenServer = await listen(app);
     const big = generatePack({ count: 300, seed: 8, on });
     const tap = await recordsTap([200, 401]);
     const key = (await generateSigningKey()).key;
     try {
-      const report = await uploadPack(options({ recordsUrl: tap.url, pack: big, auth: { type: 'signed-jwt', tokenUrl: `${tokenServer.url}/oauth2/token`, key } }));
+      const report = await uploadPack(
+        options({
+          recordsUrl: tap.url,
+          pack: big,
+          auth: { type: 'signed-jwt', tokenUrl: `${tokenServer.url}/oauth2/token`, key },
+        }),
+      );
       expect(report.outcome).toBe('complete');
       expect(tap.calls.map((c) => c.authorization)).toEqual(['Bearer at-1', 'Bearer at-1', 'Bearer at-2']);
     } finally {

@@ -133,9 +133,12 @@ export function normaliseRecordsUrl(raw: string): string {
   try {
     u = new URL(raw);
   } catch {
-    throw new Error(`records URL "${raw}" is not a URL; give the Record Service endpoint, e.g. http://127.0.0.1:7070/records`);
+    throw new Error(
+      `records URL "${raw}" is not a URL; give the Record Service endpoint, e.g. http://127.0.0.1:7070/records`,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`records URL must be http or https, got ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error(`records URL must be http or https, got ${u.protocol}`);
   const p = u.pathname.replace(/\/+$/, '');
   u.pathname = p === '' ? '/records' : p;
   u.username = '';
@@ -146,14 +149,25 @@ export function normaliseRecordsUrl(raw: string): string {
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
-    const done = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(t);
+      resolve();
+    };
     signal?.addEventListener('abort', done, { once: true });
   });
 }
 
 /** Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], but never sooner than the server asked. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number, retryAfterMs?: number): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number,
+  retryAfterMs?: number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * ceiling);
   return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, 60_000));
@@ -168,13 +182,26 @@ function retryAfterMs(h: string | null): number | undefined {
 
 type AttemptResult =
   | { ok: true; warning?: string }
-  | { ok: false; retryable: boolean; fatal?: boolean; status?: number; detail: string; retryAfterMs?: number; reachedServer: boolean };
+  | {
+      ok: false;
+      retryable: boolean;
+      fatal?: boolean;
+      status?: number;
+      detail: string;
+      retryAfterMs?: number;
+      reachedServer: boolean;
+    };
 
 /** Access tokens from the API platform's token endpoint, cached until shortly before they expire. */
 class TokenSource {
   private cached?: { token: string; expiresAt: number };
 
-  constructor(private readonly auth: Extract<UploadAuth, { type: 'signed-jwt' }>, private readonly clientId: string, private readonly clock: Clock, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly auth: Extract<UploadAuth, { type: 'signed-jwt' }>,
+    private readonly clientId: string,
+    private readonly clock: Clock,
+    private readonly timeoutMs: number,
+  ) {}
 
   forget(): void {
     this.cached = undefined;
@@ -186,14 +213,26 @@ class TokenSource {
     if (this.cached && this.cached.expiresAt - 30_000 > now) return { token: this.cached.token, fresh: false };
     const iat = epochSeconds(this.clock);
     const assertion = await signJwt(this.auth.key, {
-      claims: { iss: this.clientId, sub: this.clientId, aud: this.auth.tokenUrl, jti: randomUUID(), iat, exp: iat + ASSERTION_LIFETIME_S },
+      claims: {
+        iss: this.clientId,
+        sub: this.clientId,
+        aud: this.auth.tokenUrl,
+        jti: randomUUID(),
+        iat,
+        exp: iat + ASSERTION_LIFETIME_S,
+      },
     });
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: assertion,
     });
-    const res = await fetchWithTimeout<{ access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown }>(this.auth.tokenUrl, {
+    const res = await fetchWithTimeout<{
+      access_token?: unknown;
+      expires_in?: unknown;
+      error?: unknown;
+      error_description?: unknown;
+    }>(this.auth.tokenUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: body.toString(),
@@ -201,27 +240,41 @@ class TokenSource {
     });
     if (res.status >= 400 && res.status < 500 && res.status !== 429) {
       const e = res.json;
-      throw new UploadAuthError(`the token endpoint ${this.auth.tokenUrl} refused the client assertion (${res.status}${e?.error ? ` ${String(e.error)}` : ''}${e?.error_description ? `: ${String(e.error_description)}` : ''})`);
+      throw new UploadAuthError(
+        `the token endpoint ${this.auth.tokenUrl} refused the client assertion (${res.status}${e?.error ? ` ${String(e.error)}` : ''}${e?.error_description ? `: ${String(e.error_description)}` : ''})`,
+      );
     }
     if (res.status !== 200 || typeof res.json?.access_token !== 'string') {
-      throw new TokenEndpointTransientError(res.status, `the token endpoint answered ${res.status}${res.status === 200 ? ' without an access_token' : ''}`);
+      throw new TokenEndpointTransientError(
+        res.status,
+        `the token endpoint answered ${res.status}${res.status === 200 ? ' without an access_token' : ''}`,
+      );
     }
     // The API platform sends expires_in as a string ("599").
     const expiresIn = Number(res.json.expires_in ?? 300);
-    this.cached = { token: res.json.access_token, expiresAt: now + (Number.isFinite(expiresIn) ? expiresIn : 300) * 1000 };
+    this.cached = {
+      token: res.json.access_token,
+      expiresAt: now + (Number.isFinite(expiresIn) ? expiresIn : 300) * 1000,
+    };
     return { token: this.cached.token, fresh: true };
   }
 }
 
 class TokenEndpointTransientError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 function describeRejection(status: number, json: unknown, text: string): string {
   const j = json as { code?: unknown; data?: unknown } | undefined;
-  const raw = j && typeof j.code === 'string' ? `${j.code}${typeof j.data === 'string' ? `: ${j.data}` : ''}` : text.slice(0, 300);
+  const raw =
+    j && typeof j.code === 'string'
+      ? `${j.code}${typeof j.data === 'string' ? `: ${j.data}` : ''}`
+      : text.slice(0, 300);
   // The Record Service may quote NHS numbers back; reports and logs keep them masked.
   return `${status} ${redactText(raw)}`.trim();
 }
@@ -253,7 +306,11 @@ export async function sendRecordsBatch(batch: RecordsBatch): Promise<BatchResult
   try {
     res = await fetchWithTimeout(batch.url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: batch.authorization, 'X-Request-ID': batch.requestId ?? randomUUID() },
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: batch.authorization,
+        'X-Request-ID': batch.requestId ?? randomUUID(),
+      },
       body: JSON.stringify({ clientId: batch.clientId, nhsNumbers: batch.nhsNumbers }),
       timeoutMs,
     });
@@ -265,12 +322,20 @@ export async function sendRecordsBatch(batch: RecordsBatch): Promise<BatchResult
   const warning = res.headers.get('x-pca-harness-warning') ?? undefined;
   if (res.status === 200) return { kind: 'acknowledged', status: 200, ...(warning ? { warning } : {}) };
   const detail = describeRejection(res.status, res.json, res.text);
-  if (res.status === 429 || res.status >= 500) return { kind: 'refused', status: res.status, retryable: true, detail, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) };
+  if (res.status === 429 || res.status >= 500)
+    return {
+      kind: 'refused',
+      status: res.status,
+      retryable: true,
+      detail,
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    };
   return { kind: 'refused', status: res.status, retryable: false, detail };
 }
 
 export async function uploadPack(opts: UploadOptions): Promise<UploadReport> {
-  if (opts.fault && !isUploadFault(opts.fault)) throw new Error(`fault "${opts.fault}" affects the API, not the upload client`);
+  if (opts.fault && !isUploadFault(opts.fault))
+    throw new Error(`fault "${opts.fault}" affects the API, not the upload client`);
   const behaviour: UploadBehaviour = uploadBehaviour(opts.fault);
   const clock = opts.clock ?? systemClock;
   const log = opts.logger ?? silentLogger();
@@ -285,13 +350,16 @@ export async function uploadPack(opts: UploadOptions): Promise<UploadReport> {
   const batchLimit = behaviour.batchLimit(profile);
   const ownsJournal = typeof opts.journal === 'string';
   const journal = typeof opts.journal === 'string' ? openUploadJournal(opts.journal) : opts.journal;
-  const tokens = opts.auth.type === 'signed-jwt' ? new TokenSource(opts.auth, opts.clientId, clock, timeoutMs) : undefined;
+  const tokens =
+    opts.auth.type === 'signed-jwt' ? new TokenSource(opts.auth, opts.clientId, clock, timeoutMs) : undefined;
 
   try {
     // Who may be sent today: the pack decides, per patient, on the day of the run.
     const on = clock.now();
     const skipped: Partial<Record<SkipReason, number>> = {};
-    const skip = (r: SkipReason) => { skipped[r] = (skipped[r] ?? 0) + 1; };
+    const skip = (r: SkipReason) => {
+      skipped[r] = (skipped[r] ?? 0) + 1;
+    };
     const eligible: string[] = [];
     const seen = new Set<string>();
     for (const p of opts.pack.patients) {
@@ -331,24 +399,36 @@ export async function uploadPack(opts: UploadOptions): Promise<UploadReport> {
           auth = `Bearer ${(opts.auth as { apiKey: string }).apiKey}`;
         }
       } catch (e) {
-        if (e instanceof UploadAuthError) return { ok: false, retryable: false, fatal: true, detail: e.message, reachedServer: true };
-        if (e instanceof TokenEndpointTransientError) return { ok: false, retryable: true, status: e.status, detail: e.message, reachedServer: true };
-        if (e instanceof UnreachableError || e instanceof TimeoutError) return { ok: false, retryable: true, detail: e.message, reachedServer: false };
+        if (e instanceof UploadAuthError)
+          return { ok: false, retryable: false, fatal: true, detail: e.message, reachedServer: true };
+        if (e instanceof TokenEndpointTransientError)
+          return { ok: false, retryable: true, status: e.status, detail: e.message, reachedServer: true };
+        if (e instanceof UnreachableError || e instanceof TimeoutError)
+          return { ok: false, retryable: true, detail: e.message, reachedServer: false };
         throw e;
       }
       requests += 1;
       for (const n of numbers) sent.add(n);
-      const res = await sendRecordsBatch({ url: postUrl, authorization: auth, clientId: opts.clientId, nhsNumbers: numbers, requestId, timeoutMs });
+      const res = await sendRecordsBatch({
+        url: postUrl,
+        authorization: auth,
+        clientId: opts.clientId,
+        nhsNumbers: numbers,
+        requestId,
+        timeoutMs,
+      });
       if (res.kind === 'not-answered') return { ok: false, retryable: true, detail: res.detail, reachedServer: false };
       if (res.kind === 'acknowledged') return { ok: true, ...(res.warning ? { warning: res.warning } : {}) };
       const { status, detail } = res;
-      if (res.retryable) return { ok: false, retryable: true, status, detail, retryAfterMs: res.retryAfterMs, reachedServer: true };
+      if (res.retryable)
+        return { ok: false, retryable: true, status, detail, retryAfterMs: res.retryAfterMs, reachedServer: true };
       if (status === 401 && tokens && !freshToken) {
         // The access token may have been revoked or expired early: one fresh token, then judge again.
         tokens.forget();
         return { ok: false, retryable: true, status: 401, detail, reachedServer: true, retryAfterMs: 0 };
       }
-      if (status === 401 || status === 403) return { ok: false, retryable: false, fatal: true, status, detail, reachedServer: true };
+      if (status === 401 || status === 403)
+        return { ok: false, retryable: false, fatal: true, status, detail, reachedServer: true };
       return { ok: false, retryable: false, status, detail, reachedServer: true };
     };
 
@@ -369,35 +449,100 @@ export async function uploadPack(opts: UploadOptions): Promise<UploadReport> {
         if (result.ok) {
           reachedServer = true;
           journal.recordAcknowledged(opts.clientId, batchId, numbers, at);
-          journal.recordAttempt({ clientId: opts.clientId, batchId, attempt, size: numbers.length, firstIndex, outcome: 'acknowledged', status: 200, at });
+          journal.recordAttempt({
+            clientId: opts.clientId,
+            batchId,
+            attempt,
+            size: numbers.length,
+            firstIndex,
+            outcome: 'acknowledged',
+            status: 200,
+            at,
+          });
           acknowledged += numbers.length;
           if (result.warning) warnings.add(result.warning);
           log.info({ batchId, size: numbers.length, attempt }, 'batch acknowledged');
-          opts.onProgress?.({ batch: b + 1, batches: batches.length, attempt, outcome: 'acknowledged', status: 200, acknowledged, toSend: toSend.length, retries });
+          opts.onProgress?.({
+            batch: b + 1,
+            batches: batches.length,
+            attempt,
+            outcome: 'acknowledged',
+            status: 200,
+            acknowledged,
+            toSend: toSend.length,
+            retries,
+          });
           break;
         }
         reachedServer ||= result.reachedServer;
         const willRetry = result.retryable && !result.fatal && attempt < maxAttempts;
-        journal.recordAttempt({ clientId: opts.clientId, batchId, attempt, size: numbers.length, firstIndex, outcome: willRetry ? 'retrying' : 'failed', status: result.status, detail: result.detail, at });
+        journal.recordAttempt({
+          clientId: opts.clientId,
+          batchId,
+          attempt,
+          size: numbers.length,
+          firstIndex,
+          outcome: willRetry ? 'retrying' : 'failed',
+          status: result.status,
+          detail: result.detail,
+          at,
+        });
         // WF-NFR-RS-04: the failure event names the batch's first index, so its numbers can be found.
-        log.warn({ batchId, firstIndex, size: numbers.length, attempt, status: result.status, detail: result.detail, willRetry }, 'batch not acknowledged');
+        log.warn(
+          {
+            batchId,
+            firstIndex,
+            size: numbers.length,
+            attempt,
+            status: result.status,
+            detail: result.detail,
+            willRetry,
+          },
+          'batch not acknowledged',
+        );
         if (result.fatal) {
           stop = { outcome: 'unauthorised', message: `the Record Service credentials were refused: ${result.detail}` };
         }
         if (!willRetry) {
-          failedBatches.push({ batchId, firstIndex, size: numbers.length, ...(result.status ? { status: result.status } : {}), detail: result.detail });
-          opts.onProgress?.({ batch: b + 1, batches: batches.length, attempt, outcome: 'failed', status: result.status, acknowledged, toSend: toSend.length, retries });
+          failedBatches.push({
+            batchId,
+            firstIndex,
+            size: numbers.length,
+            ...(result.status ? { status: result.status } : {}),
+            detail: result.detail,
+          });
+          opts.onProgress?.({
+            batch: b + 1,
+            batches: batches.length,
+            attempt,
+            outcome: 'failed',
+            status: result.status,
+            acknowledged,
+            toSend: toSend.length,
+            retries,
+          });
           break;
         }
         retries += 1;
         const delayMs = backoffDelay(attempt, policy, random, result.retryAfterMs);
-        opts.onProgress?.({ batch: b + 1, batches: batches.length, attempt, outcome: 'retrying', status: result.status, acknowledged, toSend: toSend.length, retries, delayMs });
+        opts.onProgress?.({
+          batch: b + 1,
+          batches: batches.length,
+          attempt,
+          outcome: 'retrying',
+          status: result.status,
+          acknowledged,
+          toSend: toSend.length,
+          retries,
+          delayMs,
+        });
         await sleep(delayMs, opts.signal);
       }
     }
 
     const failed = toSend.length - acknowledged;
-    if (!stop && opts.signal?.aborted && failed > 0) stop = { outcome: 'aborted', message: 'stopped on request; run again to send the rest' };
+    if (!stop && opts.signal?.aborted && failed > 0)
+      stop = { outcome: 'aborted', message: 'stopped on request; run again to send the rest' };
     let outcome: UploadOutcome;
     let message: string;
     if (stop) ({ outcome, message } = stop);

@@ -24,7 +24,11 @@ function check(id: string): Check {
   return c;
 }
 
-async function verdictOf(id: string, respond: (req: HttpRequest) => HttpResponse, opts: { includeThrottle?: boolean; pack?: FixturePack } = {}): Promise<Verdict> {
+async function verdictOf(
+  id: string,
+  respond: (req: HttpRequest) => HttpResponse,
+  opts: { includeThrottle?: boolean; pack?: FixturePack } = {},
+): Promise<Verdict> {
   const ctx = fakeContext({ pack: opts.pack ?? pack, on, respond, includeThrottle: opts.includeThrottle });
   return check(id).run(ctx);
 }
@@ -44,17 +48,28 @@ function bundles(edit: (b: Bundle, req: HttpRequest) => Bundle) {
 }
 
 function appointments(edit: (a: Appointment) => Appointment) {
-  return bundles((b) => ({ ...b, entry: b.entry?.map((e) => ({ ...e, resource: e.resource.resourceType === 'Appointment' ? edit(e.resource as Appointment) : e.resource })) }));
+  return bundles((b) => ({
+    ...b,
+    entry: b.entry?.map((e) => ({
+      ...e,
+      resource: e.resource.resourceType === 'Appointment' ? edit(e.resource as Appointment) : e.resource,
+    })),
+  }));
 }
 
 /** Answers `status` to requests whose label is `label`, instead of what the conforming supplier would. */
 function answering(label: string, res: HttpResponse) {
-  return (req: HttpRequest): HttpResponse => (req.label === label ? { ...res, headers: { ...res.headers, 'x-correlation-id': req.headers[CORRELATION_HEADER] ?? '' } } : supplier(req));
+  return (req: HttpRequest): HttpResponse =>
+    req.label === label
+      ? { ...res, headers: { ...res.headers, 'x-correlation-id': req.headers[CORRELATION_HEADER] ?? '' } }
+      : supplier(req);
 }
 
 const ok200 = json(200, { resourceType: 'Bundle', type: 'searchset', total: 0 });
 
-const happyPatient = pack.patients.find((p) => p.nhsNumber === fakeContext({ pack, on, respond: supplier }).roster.withData.Appointment!.nhsNumber)!;
+const happyPatient = pack.patients.find(
+  (p) => p.nhsNumber === fakeContext({ pack, on, respond: supplier }).roster.withData.Appointment!.nhsNumber,
+)!;
 
 interface Row {
   id: string;
@@ -66,7 +81,10 @@ interface Row {
 const failing: Row[] = [
   {
     id: 'GA-01',
-    respond: appointments((a) => { const { status: _s, ...rest } = a; return rest as Appointment; }),
+    respond: appointments((a) => {
+      const { status: _s, ...rest } = a;
+      return rest as Appointment;
+    }),
     findings: ['/entry/0/resource/status missing required property "status"'],
   },
   {
@@ -76,7 +94,10 @@ const failing: Row[] = [
   },
   {
     id: 'GA-03',
-    respond: answering('patient with nothing to show', json(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] })),
+    respond: answering(
+      'patient with nothing to show',
+      json(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }),
+    ),
     findings: ['HTTP 404 instead of 200'],
   },
   {
@@ -86,8 +107,15 @@ const failing: Row[] = [
   },
   {
     id: 'GA-05',
-    respond: (req) => { const r = supplier(req); const { 'x-correlation-id': _c, ...headers } = r.headers; return { ...r, headers }; },
-    findings: ['X-Correlation-ID not echoed on the 200 response (patient with appointments)', 'X-Correlation-ID not echoed on the 400 response (missing patient:identifier)'],
+    respond: (req) => {
+      const r = supplier(req);
+      const { 'x-correlation-id': _c, ...headers } = r.headers;
+      return { ...r, headers };
+    },
+    findings: [
+      'X-Correlation-ID not echoed on the 200 response (patient with appointments)',
+      'X-Correlation-ID not echoed on the 400 response (missing patient:identifier)',
+    ],
   },
   { id: 'GA-06', respond: answering('missing patient:identifier', ok200), findings: ['HTTP 200 instead of 400'] },
   { id: 'GA-07', respond: answering('invalid patient:identifier', ok200), findings: ['HTTP 200 instead of 400'] },
@@ -102,7 +130,13 @@ const failing: Row[] = [
   { id: 'GA-16', respond: answering('patient under 16', ok200), findings: ['HTTP 200 instead of 403'] },
   {
     id: 'GA-16',
-    respond: answering('patient under 16', json(403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'too young' }] })),
+    respond: answering(
+      'patient under 16',
+      json(403, {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'too young' }],
+      }),
+    ),
     findings: ['the 403 does not say UNDER_16_DENIED'],
   },
   {
@@ -112,12 +146,22 @@ const failing: Row[] = [
   },
   {
     id: 'GA-17',
-    respond: answering('no bearer token', json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'bad', code: 'processing' }] })),
+    respond: answering(
+      'no bearer token',
+      json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'bad', code: 'processing' }] }),
+    ),
     findings: ['must be one of "fatal", "error", "warning", "information" (no bearer token)'],
   },
   {
     id: 'GA-18',
-    respond: appointments((a) => ({ ...a, participant: a.participant.map((p) => (p.actor?.type === 'Patient' ? { ...p, actor: { ...p.actor, identifier: { ...p.actor.identifier, value: '9990000018' } } } : p)) })),
+    respond: appointments((a) => ({
+      ...a,
+      participant: a.participant.map((p) =>
+        p.actor?.type === 'Patient'
+          ? { ...p, actor: { ...p.actor, identifier: { ...p.actor.identifier, value: '9990000018' } } }
+          : p,
+      ),
+    })),
     findings: ['Appointment/{id} belongs to another NHS number'],
   },
   {
@@ -133,28 +177,60 @@ const failing: Row[] = [
   },
   {
     id: 'GA-21',
-    respond: appointments((a) => ({ ...a, extension: a.extension?.map((e) => (e.url === PCA_URLS.consultationMedium ? { ...e, valueCode: 'VIRTUAL' } : e)) })),
+    respond: appointments((a) => ({
+      ...a,
+      extension: a.extension?.map((e) => (e.url === PCA_URLS.consultationMedium ? { ...e, valueCode: 'VIRTUAL' } : e)),
+    })),
     // The patient with appointments and the one with a cancelled appointment: one each.
-    findings: ['Appointment/{id} has consultation medium "VIRTUAL"', 'Appointment/{id} has consultation medium "VIRTUAL"'],
+    findings: [
+      'Appointment/{id} has consultation medium "VIRTUAL"',
+      'Appointment/{id} has consultation medium "VIRTUAL"',
+    ],
   },
   {
     id: 'GA-22',
-    respond: appointments((a) => ({ ...a, extension: a.extension?.map((e) => (e.url === PCA_URLS.portalLink ? { ...e, valueUrl: 'http://portal.example/appt' } : e)) })),
-    findings: ['Appointment/{id} deep link is not an absolute https URL', 'Appointment/{id} deep link is not an absolute https URL'],
+    respond: appointments((a) => ({
+      ...a,
+      extension: a.extension?.map((e) =>
+        e.url === PCA_URLS.portalLink ? { ...e, valueUrl: 'http://portal.example/appt' } : e,
+      ),
+    })),
+    findings: [
+      'Appointment/{id} deep link is not an absolute https URL',
+      'Appointment/{id} deep link is not an absolute https URL',
+    ],
   },
   {
     id: 'GA-23',
-    respond: bundles((b) => { const entry = (b.entry ?? []).filter((e) => (e.resource as Appointment).status !== 'cancelled'); return { ...b, entry, total: entry.length }; }),
+    respond: bundles((b) => {
+      const entry = (b.entry ?? []).filter((e) => (e.resource as Appointment).status !== 'cancelled');
+      return { ...b, entry, total: entry.length };
+    }),
     findings: ['cancelled appointments are missing'],
   },
   {
     id: 'DR-21',
-    respond: bundles((b) => ({ ...b, entry: b.entry?.map((e) => ({ ...e, resource: { ...(e.resource as DocumentReference), content: [{ attachment: { contentType: 'application/pdf', url: '/letters/1.pdf' } }] } })) })),
+    respond: bundles((b) => ({
+      ...b,
+      entry: b.entry?.map((e) => ({
+        ...e,
+        resource: {
+          ...(e.resource as DocumentReference),
+          content: [{ attachment: { contentType: 'application/pdf', url: '/letters/1.pdf' } }],
+        },
+      })),
+    })),
     findings: ['DocumentReference/{id} link is not an absolute https URL'],
   },
   {
     id: 'TK-21',
-    respond: bundles((b) => ({ ...b, entry: b.entry?.map((e) => ({ ...e, resource: { ...(e.resource as Task), reasonReference: { type: 'Questionnaire', reference: 'Questionnaire/1' } } })) })),
+    respond: bundles((b) => ({
+      ...b,
+      entry: b.entry?.map((e) => ({
+        ...e,
+        resource: { ...(e.resource as Task), reasonReference: { type: 'Questionnaire', reference: 'Questionnaire/1' } },
+      })),
+    })),
     findings: ['Task/{id} questionnaire link is not an absolute https URL'],
   },
 ];
@@ -167,7 +243,10 @@ function normalise(ts: string[]): string[] {
 /** A rate limiter in front of the conforming supplier: what GA-20 wants to see. */
 function limited(limit: number) {
   let n = 0;
-  return (req: HttpRequest): HttpResponse => (req.label === 'throttle burst' && ++n > limit ? json(429, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'throttled' }] }) : supplier(req));
+  return (req: HttpRequest): HttpResponse =>
+    req.label === 'throttle burst' && ++n > limit
+      ? json(429, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'throttled' }] })
+      : supplier(req);
 }
 
 describe('producer checks: a conforming supplier passes', () => {
@@ -189,21 +268,34 @@ describe('producer checks: the supplier bent one way fails with exactly these fi
 
   it('every shared producer check and every family check has a failing row', () => {
     const covered = new Set(failing.map((r) => r.id.replace(/^(DR|TK)-(0\d|1\d|20)$/, 'GA-$2')));
-    const wanted = CATALOGUE.filter((c) => c.family === 'GA' || ((c.family === 'DR' || c.family === 'TK') && Number(c.id.slice(3)) > 20)).map((c) => c.id);
+    const wanted = CATALOGUE.filter(
+      (c) => c.family === 'GA' || ((c.family === 'DR' || c.family === 'TK') && Number(c.id.slice(3)) > 20),
+    ).map((c) => c.id);
     expect(wanted.filter((id) => !covered.has(id))).toEqual([]);
   });
 });
 
 describe('findings do not repeat the PID they report', () => {
   it('GA-19 shows where the name sits, not the name', async () => {
-    const v = await verdictOf('GA-19', appointments((a) => ({ ...a, description: `${a.description} for ${happyPatient.name.given[0]} ${happyPatient.name.family}, born ${happyPatient.birthDate}` })));
+    const v = await verdictOf(
+      'GA-19',
+      appointments((a) => ({
+        ...a,
+        description: `${a.description} for ${happyPatient.name.given[0]} ${happyPatient.name.family}, born ${happyPatient.birthDate}`,
+      })),
+    );
     expect(v.outcome === 'fail' && v.findings[0]!.received).toMatch(/ for \[name\] \[name\], born \[date of birth\]$/);
   });
 
   it('withoutPid covers the spaced NHS number and dd/mm/yyyy dates', () => {
     const [y, m, d] = happyPatient.birthDate.split('-');
     const n = happyPatient.nhsNumber;
-    expect(withoutPid(`Letter ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)} ${d}/${m}/${y} ${happyPatient.name.family.toUpperCase()}`, happyPatient)).toBe('Letter [NHS number] [date of birth] [name]');
+    expect(
+      withoutPid(
+        `Letter ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)} ${d}/${m}/${y} ${happyPatient.name.family.toUpperCase()}`,
+        happyPatient,
+      ),
+    ).toBe('Letter [NHS number] [date of birth] [name]');
   });
 });
 
@@ -215,16 +307,28 @@ describe('skips and guards', () => {
   });
 
   it('checks that judge a Bundle skip (pointing at XX-01) when the patient with data was refused', async () => {
-    const v = await verdictOf('GA-02', answering('patient with appointments', json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing' }] })));
+    const v = await verdictOf(
+      'GA-02',
+      answering(
+        'patient with appointments',
+        json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing' }] }),
+      ),
+    );
     expect(v.outcome).toBe('skip');
-    expect(v.outcome === 'skip' && v.reason).toMatch(/^no Bundle to judge: the request for a patient with data answered 401 .*GA-01 reports it$/);
+    expect(v.outcome === 'skip' && v.reason).toMatch(
+      /^no Bundle to judge: the request for a patient with data answered 401 .*GA-01 reports it$/,
+    );
   });
 
   it('the throttle check, the RS checks and endpoints not offered are guarded outside the checks', () => {
     const ctx = fakeContext({ pack, on, respond: supplier });
     expect(notApplicable(check('GA-20'), ctx)).toBe('opt-in: run with --include-throttle to send the 60 TPS burst');
-    expect(notApplicable(check('RS-01'), ctx)).toBe('needs the platform that saw the uploads: give --platform-url and --client-id');
-    expect(notApplicable(check('DR-01'), { ...ctx, endpoints: { Appointment: ctx.endpoints.Appointment } })).toBe('the supplier offers no DocumentReference endpoint in this run (not in --paths)');
+    expect(notApplicable(check('RS-01'), ctx)).toBe(
+      'needs the platform that saw the uploads: give --platform-url and --client-id',
+    );
+    expect(notApplicable(check('DR-01'), { ...ctx, endpoints: { Appointment: ctx.endpoints.Appointment } })).toBe(
+      'the supplier offers no DocumentReference endpoint in this run (not in --paths)',
+    );
     expect(notApplicable(check('GA-01'), ctx)).toBeUndefined();
   });
 

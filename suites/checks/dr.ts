@@ -19,7 +19,8 @@ const specific: Check[] = [
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',
-    description: 'Each DocumentReference content[].attachment.url is the portal deep link to the document: an absolute https URL.',
+    description:
+      'Each DocumentReference content[].attachment.url is the portal deep link to the document: an absolute https URL.',
     fix: 'Set content[].attachment.url to the full https URL of the document in your portal.',
     async run(ctx) {
       const spec = happySpec(ctx, TYPE);
@@ -27,17 +28,34 @@ const specific: Check[] = [
       const r = await probe(ctx, TYPE, spec);
       if ('unavailable' in r) return skip(r.unavailable);
       const b = asBundle(r.exchange);
-      if (r.exchange.response.status !== 200 || !b) return skip(`no Bundle to judge (${checkId(FAMILY, 1)} reports why)`, [r.exchange]);
+      if (r.exchange.response.status !== 200 || !b)
+        return skip(`no Bundle to judge (${checkId(FAMILY, 1)} reports why)`, [r.exchange]);
       const findings: Finding[] = [];
       let n = 0;
       for (const { resource, pointer } of resourcesOf(b)) {
         if (resource.resourceType !== 'DocumentReference') continue;
-        const content = Array.isArray((resource as DocumentReference).content) ? (resource as DocumentReference).content : [];
-        if (content.length === 0) findings.push({ title: `DocumentReference/${resource.id ?? '?'} has no content`, pointer: `${pointer}/content`, received: '(none)', expected: 'content[0].attachment.url', hint: 'every document needs its deep link' });
+        const content = Array.isArray((resource as DocumentReference).content)
+          ? (resource as DocumentReference).content
+          : [];
+        if (content.length === 0)
+          findings.push({
+            title: `DocumentReference/${resource.id ?? '?'} has no content`,
+            pointer: `${pointer}/content`,
+            received: '(none)',
+            expected: 'content[0].attachment.url',
+            hint: 'every document needs its deep link',
+          });
         content.forEach((c, i) => {
           n++;
           const url = c?.attachment?.url;
-          if (!isAbsoluteHttps(url)) findings.push({ title: `DocumentReference/${resource.id ?? '?'} link is not an absolute https URL`, pointer: `${pointer}/content/${i}/attachment/url`, received: JSON.stringify(url ?? null), expected: 'https://...', hint: 'use the full https URL of the document in your portal' });
+          if (!isAbsoluteHttps(url))
+            findings.push({
+              title: `DocumentReference/${resource.id ?? '?'} link is not an absolute https URL`,
+              pointer: `${pointer}/content/${i}/attachment/url`,
+              received: JSON.stringify(url ?? null),
+              expected: 'https://...',
+              hint: 'use the full https URL of the document in your portal',
+            });
         });
       }
       return judge([r.exchange], findings, `${n} document link(s) judged`);

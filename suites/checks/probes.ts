@@ -7,7 +7,14 @@ import type { ProducerResourceType } from '../../core/fhir';
 import { CORRELATION_HEADER } from '../../core/http';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import type { PackPatient } from '../../fixtures/pack';
-import { type AccessCredential, type CheckContext, type Exchange, type HttpRequest, type IdTokenKind, memo } from '../check';
+import {
+  type AccessCredential,
+  type CheckContext,
+  type Exchange,
+  type HttpRequest,
+  type IdTokenKind,
+  memo,
+} from '../check';
 
 export type IdentifierVariant = 'valid' | 'missing' | 'invalid';
 
@@ -29,9 +36,12 @@ export const INVALID_IDENTIFIER = `${NHS_NUMBER_SYSTEM}|99900000`;
 
 export function identifierValue(spec: Pick<ProbeSpec, 'identifier' | 'patient'>): string | undefined {
   switch (spec.identifier ?? 'valid') {
-    case 'missing': return undefined;
-    case 'invalid': return INVALID_IDENTIFIER;
-    default: return `${NHS_NUMBER_SYSTEM}|${spec.patient.nhsNumber}`;
+    case 'missing':
+      return undefined;
+    case 'invalid':
+      return INVALID_IDENTIFIER;
+    default:
+      return `${NHS_NUMBER_SYSTEM}|${spec.patient.nhsNumber}`;
   }
 }
 
@@ -42,7 +52,11 @@ export function endpointUrl(base: string, identifier: string | undefined): strin
 }
 
 /** Builds the request for a probe: tokens from the run's credentials, a fresh correlation id. */
-export async function buildRequest(ctx: CheckContext, type: ProducerResourceType, spec: ProbeSpec): Promise<HttpRequest | { unavailable: string }> {
+export async function buildRequest(
+  ctx: CheckContext,
+  type: ProducerResourceType,
+  spec: ProbeSpec,
+): Promise<HttpRequest | { unavailable: string }> {
   const base = ctx.endpoints[type];
   if (!base) return { unavailable: `the supplier offers no ${type} endpoint in this run` };
   const access = spec.access ?? 'valid';
@@ -68,7 +82,15 @@ export async function buildRequest(ctx: CheckContext, type: ProducerResourceType
 
 /** Makes (or reuses) the probe's exchange. */
 export function probe(ctx: CheckContext, type: ProducerResourceType, spec: ProbeSpec): Promise<ProbeResult> {
-  const key = ['probe', type, spec.patient.nhsNumber, spec.identifier ?? 'valid', spec.access ?? 'valid', spec.idToken ?? 'valid', spec.other?.nhsNumber ?? ''].join('|');
+  const key = [
+    'probe',
+    type,
+    spec.patient.nhsNumber,
+    spec.identifier ?? 'valid',
+    spec.access ?? 'valid',
+    spec.idToken ?? 'valid',
+    spec.other?.nhsNumber ?? '',
+  ].join('|');
   return memo(ctx, key, async () => {
     const req = await buildRequest(ctx, type, spec);
     if ('unavailable' in req) return req;

@@ -19,7 +19,8 @@ const specific: Check[] = [
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',
-    description: 'Each Task reasonReference.reference is the portal deep link to the questionnaire: an absolute https URL.',
+    description:
+      'Each Task reasonReference.reference is the portal deep link to the questionnaire: an absolute https URL.',
     fix: 'Set reasonReference.reference to the full https URL of the questionnaire in your portal.',
     async run(ctx) {
       const spec = happySpec(ctx, TYPE);
@@ -27,14 +28,22 @@ const specific: Check[] = [
       const r = await probe(ctx, TYPE, spec);
       if ('unavailable' in r) return skip(r.unavailable);
       const b = asBundle(r.exchange);
-      if (r.exchange.response.status !== 200 || !b) return skip(`no Bundle to judge (${checkId(FAMILY, 1)} reports why)`, [r.exchange]);
+      if (r.exchange.response.status !== 200 || !b)
+        return skip(`no Bundle to judge (${checkId(FAMILY, 1)} reports why)`, [r.exchange]);
       const findings: Finding[] = [];
       let n = 0;
       for (const { resource, pointer } of resourcesOf(b)) {
         if (resource.resourceType !== 'Task') continue;
         n++;
         const ref = (resource as Task).reasonReference?.reference;
-        if (!isAbsoluteHttps(ref)) findings.push({ title: `Task/${resource.id ?? '?'} questionnaire link is not an absolute https URL`, pointer: `${pointer}/reasonReference/reference`, received: JSON.stringify(ref ?? null), expected: 'https://...', hint: 'use the full https URL of the questionnaire in your portal' });
+        if (!isAbsoluteHttps(ref))
+          findings.push({
+            title: `Task/${resource.id ?? '?'} questionnaire link is not an absolute https URL`,
+            pointer: `${pointer}/reasonReference/reference`,
+            received: JSON.stringify(ref ?? null),
+            expected: 'https://...',
+            hint: 'use the full https URL of the questionnaire in your portal',
+          });
       }
       return judge([r.exchange], findings, `${n} questionnaire link(s) judged`);
     },

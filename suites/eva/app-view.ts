@@ -46,7 +46,12 @@ function issuesOf(outcome: Obj): AppViewIssue[] {
 }
 
 /** Summarises one `/aggregator/events` response; NHS numbers masked, nothing else of the body kept. */
-export function appViewSample(input: { nhsNumber: string; status?: number; body: unknown; error?: string }): AppViewSample {
+export function appViewSample(input: {
+  nhsNumber: string;
+  status?: number;
+  body: unknown;
+  error?: string;
+}): AppViewSample {
   const sample: AppViewSample = {
     nhsNumberMasked: maskNhsNumber(input.nhsNumber),
     ...(input.status !== undefined ? { status: input.status } : {}),
@@ -54,7 +59,8 @@ export function appViewSample(input: { nhsNumber: string; status?: number; body:
     carePlans: 0,
     issues: [],
   };
-  if (input.status === undefined) return { ...sample, note: redactText(`no response: ${input.error ?? 'the request did not complete'}`) };
+  if (input.status === undefined)
+    return { ...sample, note: redactText(`no response: ${input.error ?? 'the request did not complete'}`) };
   let body = input.body;
   if (typeof body === 'string' && body.trim() !== '') {
     try {
@@ -67,7 +73,8 @@ export function appViewSample(input: { nhsNumber: string; status?: number; body:
   if (body === undefined || body === '') return sample;
   if (!isObj(body)) return { ...sample, note: redactText(`unreadable response: ${describeBody(body)}`) };
   if (body.resourceType === 'OperationOutcome') return { ...sample, issues: issuesOf(body) };
-  if (body.resourceType !== 'Bundle') return { ...sample, note: redactText(`unreadable response: ${describeBody(body)}`) };
+  if (body.resourceType !== 'Bundle')
+    return { ...sample, note: redactText(`unreadable response: ${describeBody(body)}`) };
   for (const entry of Array.isArray(body.entry) ? body.entry : []) {
     const r = isObj(entry) && isObj(entry.resource) ? entry.resource : undefined;
     if (!r) continue;

@@ -2,10 +2,24 @@ import type { Appointment, Bundle, Extension } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { ExitCode, exitCodeFor } from '../../cli/common';
 import {
-  compareBundles, comparePatientResponse, compileCompareOptions, deepEqual, DEFAULT_IGNORE, EvaTally,
-  IgnoreRuleError, instantKey, summarise, type Difference,
+  compareBundles,
+  comparePatientResponse,
+  compileCompareOptions,
+  deepEqual,
+  DEFAULT_IGNORE,
+  EvaTally,
+  IgnoreRuleError,
+  instantKey,
+  summarise,
+  type Difference,
 } from './compare';
-import { sampleAppointment, sampleBundle, sampleDocumentReference, samplePatientBundles, sampleTask } from './sample-bundles';
+import {
+  sampleAppointment,
+  sampleBundle,
+  sampleDocumentReference,
+  samplePatientBundles,
+  sampleTask,
+} from './sample-bundles';
 
 const NHS = '9990000018';
 const clone = <T>(v: T): T => structuredClone(v);
@@ -59,7 +73,12 @@ describe('compareBundles: matching rules', () => {
     appt(actual, 0).start = '2021-06-13T12:30:01Z';
     const diffs = compareBundles(expected, actual);
     expect(diffs).toHaveLength(1);
-    expect(diffs[0]).toMatchObject({ kind: 'changed', path: '/entry[id=a-1]/resource/start', expected: '2021-06-13T12:30:00+00:00', actual: '2021-06-13T12:30:01Z' });
+    expect(diffs[0]).toMatchObject({
+      kind: 'changed',
+      path: '/entry[id=a-1]/resource/start',
+      expected: '2021-06-13T12:30:00+00:00',
+      actual: '2021-06-13T12:30:01Z',
+    });
   });
 
   it('treats null and empty arrays as absent, as FHIR JSON has neither', () => {
@@ -76,15 +95,17 @@ describe('compareBundles: matching rules', () => {
     appt(actual, 1).id = 'supplier-own-id';
     actual.entry!.reverse();
     const diffs = compareBundles(expected, actual);
-    expect(diffs).toEqual([{
-      kind: 'changed',
-      path: '/entry[id=a-2]/resource/id',
-      expectedPointer: '/entry/1/resource/id',
-      actualPointer: '/entry/0/resource/id',
-      expected: 'a-2',
-      actual: 'supplier-own-id',
-      message: 'expected "a-2", got "supplier-own-id"',
-    }]);
+    expect(diffs).toEqual([
+      {
+        kind: 'changed',
+        path: '/entry[id=a-2]/resource/id',
+        expectedPointer: '/entry/1/resource/id',
+        actualPointer: '/entry/0/resource/id',
+        expected: 'a-2',
+        actual: 'supplier-own-id',
+        message: 'expected "a-2", got "supplier-own-id"',
+      },
+    ]);
     expect(compareBundles(expected, actual, { alsoIgnore: ['/entry/*/resource/id'] })).toEqual([]);
   });
 
@@ -95,7 +116,12 @@ describe('compareBundles: matching rules', () => {
     actual.total = 2;
     const diffs = compareBundles(expected, actual);
     expect(diffs).toHaveLength(1);
-    expect(diffs[0]).toMatchObject({ kind: 'missing-resource', path: '/entry[id=a-1]', expectedPointer: '/entry/0', expected: appt(expected, 0) });
+    expect(diffs[0]).toMatchObject({
+      kind: 'missing-resource',
+      path: '/entry[id=a-1]',
+      expectedPointer: '/entry/0',
+      expected: appt(expected, 0),
+    });
     expect(diffs[0].actualPointer).toBeUndefined();
     expect(diffs[0].message).toBe('expected Appointment/a-1 (status booked) is missing from the response');
   });
@@ -107,7 +133,14 @@ describe('compareBundles: matching rules', () => {
     actual.entry!.unshift({ resource: extra });
     actual.total = 2;
     const diffs = compareBundles(expected, actual);
-    expect(diffs).toEqual([expect.objectContaining({ kind: 'unexpected-resource', path: '/entry[id=other]', actualPointer: '/entry/0', actual: extra })]);
+    expect(diffs).toEqual([
+      expect.objectContaining({
+        kind: 'unexpected-resource',
+        path: '/entry[id=other]',
+        actualPointer: '/entry/0',
+        actual: extra,
+      }),
+    ]);
   });
 
   it('reports a changed field with the readable path, both pointers, expected and actual', () => {
@@ -165,8 +198,17 @@ describe('compareBundles: matching rules', () => {
     appt(actual, 1).extension = appt(actual, 1).extension!.filter((x) => x.url !== PCA_URLS.priority);
     const diffs = compareBundles(expected, actual);
     expect(diffs).toEqual([
-      expect.objectContaining({ kind: 'changed', path: '/entry[id=a-1]/resource/extension[url=https://example.org/extra]', actualPointer: '/entry/0/resource/extension/3', actual: { url: 'https://example.org/extra', valueString: 'x' } }),
-      expect.objectContaining({ kind: 'changed', path: `/entry[id=a-2]/resource/extension[url=${PCA_URLS.priority}]`, expectedPointer: '/entry/1/resource/extension/0' }),
+      expect.objectContaining({
+        kind: 'changed',
+        path: '/entry[id=a-1]/resource/extension[url=https://example.org/extra]',
+        actualPointer: '/entry/0/resource/extension/3',
+        actual: { url: 'https://example.org/extra', valueString: 'x' },
+      }),
+      expect.objectContaining({
+        kind: 'changed',
+        path: `/entry[id=a-2]/resource/extension[url=${PCA_URLS.priority}]`,
+        expectedPointer: '/entry/1/resource/extension/0',
+      }),
     ]);
     expect(diffs[0]).not.toHaveProperty('expected');
     expect(diffs[1]).not.toHaveProperty('actual');
@@ -187,11 +229,21 @@ describe('compareBundles: matching rules', () => {
     const expected = twoAppointments();
     const actual = clone(expected);
     actual.total = 5;
-    expect(compareBundles(expected, actual)).toEqual([{
-      kind: 'total', path: '/total', expectedPointer: '/total', actualPointer: '/total', expected: 2, actual: 5, message: 'Bundle.total is 5, expected 2',
-    }]);
+    expect(compareBundles(expected, actual)).toEqual([
+      {
+        kind: 'total',
+        path: '/total',
+        expectedPointer: '/total',
+        actualPointer: '/total',
+        expected: 2,
+        actual: 5,
+        message: 'Bundle.total is 5, expected 2',
+      },
+    ]);
     delete actual.total;
-    expect(compareBundles(expected, actual)).toEqual([expect.objectContaining({ kind: 'total', expected: 2, message: 'Bundle.total is missing; expected 2' })]);
+    expect(compareBundles(expected, actual)).toEqual([
+      expect.objectContaining({ kind: 'total', expected: 2, message: 'Bundle.total is missing; expected 2' }),
+    ]);
   });
 
   it('expects an empty searchset when the pack has no bundle for the type', () => {
@@ -202,17 +254,28 @@ describe('compareBundles: matching rules', () => {
   });
 
   it('says what a response is when it is not a bundle', () => {
-    const oo = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'upstream down' }] };
-    expect(compareBundles(twoAppointments(), oo)).toEqual([{
-      kind: 'not-a-bundle', path: '/', actual: oo, message: 'the response is not a FHIR Bundle: it is an OperationOutcome (exception: upstream down)',
-    }]);
+    const oo = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'exception', diagnostics: 'upstream down' }],
+    };
+    expect(compareBundles(twoAppointments(), oo)).toEqual([
+      {
+        kind: 'not-a-bundle',
+        path: '/',
+        actual: oo,
+        message: 'the response is not a FHIR Bundle: it is an OperationOutcome (exception: upstream down)',
+      },
+    ]);
     expect(compareBundles(twoAppointments(), [])[0].message).toMatch(/a JSON array/);
     expect(compareBundles(twoAppointments(), { entry: [] })[0].message).toMatch(/without a resourceType/);
   });
 
   it('pairs large reordered arrays through hash buckets', () => {
     const expected = twoAppointments();
-    const many = Array.from({ length: 60 }, (_v, i) => ({ url: `https://example.org/e${i % 7}`, valueString: `v${i}` }));
+    const many = Array.from({ length: 60 }, (_v, i) => ({
+      url: `https://example.org/e${i % 7}`,
+      valueString: `v${i}`,
+    }));
     appt(expected, 0).extension = many;
     const actual = clone(expected);
     appt(actual, 0).extension!.reverse();
@@ -220,7 +283,11 @@ describe('compareBundles: matching rules', () => {
     appt(actual, 0).extension![10].valueString = 'changed';
     const diffs = compareBundles(expected, actual);
     expect(diffs).toHaveLength(1);
-    expect(diffs[0]).toMatchObject({ kind: 'changed', path: '/entry[id=a-1]/resource/extension[url=https://example.org/e0]/valueString', actual: 'changed' });
+    expect(diffs[0]).toMatchObject({
+      kind: 'changed',
+      path: '/entry[id=a-1]/resource/extension[url=https://example.org/e0]/valueString',
+      actual: 'changed',
+    });
   });
 });
 
@@ -252,8 +319,14 @@ describe('compareBundles: ignore rules', () => {
     expect(compareBundles(expected, actual)).toHaveLength(2);
     const portal = `/entry/*/resource/extension[url=${PCA_URLS.portalLink}]`;
     expect(compareBundles(expected, actual, { alsoIgnore: ['/entry/*/resource/description', portal] })).toEqual([]);
-    expect(compareBundles(expected, actual, { alsoIgnore: ['description', `extension[url=${PCA_URLS.portalLink}]/valueUrl`] })).toEqual([]);
-    expect(compareBundles(expected, actual, { alsoIgnore: ['/entry[id=a-1]/resource/description', '/**/valueUrl'] })).toEqual([]);
+    expect(
+      compareBundles(expected, actual, {
+        alsoIgnore: ['description', `extension[url=${PCA_URLS.portalLink}]/valueUrl`],
+      }),
+    ).toEqual([]);
+    expect(
+      compareBundles(expected, actual, { alsoIgnore: ['/entry[id=a-1]/resource/description', '/**/valueUrl'] }),
+    ).toEqual([]);
     // A selector naming a different entry leaves the difference in place.
     expect(compareBundles(expected, actual, { alsoIgnore: ['/entry[id=a-2]/resource/description', portal] })).toEqual([
       expect.objectContaining({ path: '/entry[id=a-1]/resource/description' }),
@@ -268,7 +341,9 @@ describe('compareBundles: ignore rules', () => {
 
   it('rejects rules it cannot read, saying which', () => {
     expect(() => compileCompareOptions({ alsoIgnore: ['/entry[id=a'] })).toThrow(IgnoreRuleError);
-    expect(() => compileCompareOptions({ alsoIgnore: ['/entry[id=a'] })).toThrow(/"\/entry\[id=a" has a "\[" without a matching "\]"/);
+    expect(() => compileCompareOptions({ alsoIgnore: ['/entry[id=a'] })).toThrow(
+      /"\/entry\[id=a" has a "\[" without a matching "\]"/,
+    );
     expect(() => compileCompareOptions({ alsoIgnore: ['/'] })).toThrow(/whole document/);
     expect(() => compileCompareOptions({ alsoIgnore: ['/entry//resource'] })).toThrow(/empty segment/);
     expect(() => compileCompareOptions({ alsoIgnore: ['/ent*ry'] })).toThrow(/not a member name/);
@@ -276,7 +351,15 @@ describe('compareBundles: ignore rules', () => {
 
   it('makes an unreadable rule a usage error (exit 2) for the CLI', () => {
     const err: string[] = [];
-    const io = { out: () => undefined, err: (t: string) => { err.push(t); }, isTty: false, env: {}, cwd: '.' };
+    const io = {
+      out: () => undefined,
+      err: (t: string) => {
+        err.push(t);
+      },
+      isTty: false,
+      env: {},
+      cwd: '.',
+    };
     let thrown: unknown;
     try {
       compileCompareOptions({ alsoIgnore: ['/entry]'] });
@@ -301,48 +384,126 @@ describe('comparePatientResponse', () => {
   const bundles = samplePatientBundles(NHS, 3);
 
   it('gives match for an equal response, with the NHS number masked', () => {
-    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Appointment', expected: bundles.Appointment, status: 200, body: clone(bundles.Appointment), patientIndex: 4 });
-    expect(v).toEqual({ nhsNumberMasked: '999******8', resourceType: 'Appointment', verdict: 'match', status: 200, differences: [], patientIndex: 4 });
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Appointment',
+      expected: bundles.Appointment,
+      status: 200,
+      body: clone(bundles.Appointment),
+      patientIndex: 4,
+    });
+    expect(v).toEqual({
+      nhsNumberMasked: '999******8',
+      resourceType: 'Appointment',
+      verdict: 'match',
+      status: 200,
+      differences: [],
+      patientIndex: 4,
+    });
   });
 
   it('parses a JSON text body', () => {
-    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, status: 200, body: JSON.stringify(bundles.Task) });
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      status: 200,
+      body: JSON.stringify(bundles.Task),
+    });
     expect(v.verdict).toBe('match');
   });
 
   it('gives mismatch with masked values when the supplier returns another NHS number', () => {
     const actual = clone(bundles.DocumentReference);
-    (actual.entry![0].resource.subject!.identifier!).value = '9990000026';
-    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'DocumentReference', expected: bundles.DocumentReference, status: 200, body: actual });
+    actual.entry![0].resource.subject!.identifier!.value = '9990000026';
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'DocumentReference',
+      expected: bundles.DocumentReference,
+      status: 200,
+      body: actual,
+    });
     expect(v.verdict).toBe('mismatch');
-    expect(v.differences).toEqual([expect.objectContaining({ path: '/entry[id=doc-3-1]/resource/subject/identifier/value', expected: '999******8', actual: '999******6' })]);
+    expect(v.differences).toEqual([
+      expect.objectContaining({
+        path: '/entry[id=doc-3-1]/resource/subject/identifier/value',
+        expected: '999******8',
+        actual: '999******6',
+      }),
+    ]);
     expect(JSON.stringify(v)).not.toMatch(/9990000018|9990000026/);
   });
 
   it('gives error with the status for a 500 carrying an OperationOutcome', () => {
-    const body = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'lookup failed for 9990000018' }] };
-    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Appointment', expected: bundles.Appointment, status: 500, body });
+    const body = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'exception', diagnostics: 'lookup failed for 9990000018' }],
+    };
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Appointment',
+      expected: bundles.Appointment,
+      status: 500,
+      body,
+    });
     expect(v.verdict).toBe('error');
     expect(v.status).toBe(500);
     expect(v.differences).toHaveLength(1);
-    expect(v.differences[0]).toMatchObject({ kind: 'not-a-bundle', message: 'HTTP 500 (expected 200 with a Bundle): the body is an OperationOutcome (exception: lookup failed for 999******8)' });
+    expect(v.differences[0]).toMatchObject({
+      kind: 'not-a-bundle',
+      message:
+        'HTTP 500 (expected 200 with a Bundle): the body is an OperationOutcome (exception: lookup failed for 999******8)',
+    });
     expect(JSON.stringify(v)).not.toContain('9990000018');
   });
 
   it('gives error for a 200 that is not a bundle, text that is not JSON, and no response', () => {
-    const oo = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, status: 200, body: { resourceType: 'OperationOutcome', issue: [] } });
+    const oo = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      status: 200,
+      body: { resourceType: 'OperationOutcome', issue: [] },
+    });
     expect(oo).toMatchObject({ verdict: 'error', status: 200, differences: [{ kind: 'not-a-bundle' }] });
-    const html = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, status: 200, body: '<html>oops</html>' });
+    const html = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      status: 200,
+      body: '<html>oops</html>',
+    });
     expect(html.differences[0].message).toMatch(/text that is not JSON/);
-    const empty = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, status: 200, body: '' });
+    const empty = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      status: 200,
+      body: '',
+    });
     expect(empty.differences[0].message).toMatch(/it is empty/);
-    const none = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, body: undefined, error: 'timed out after 9000 ms' });
-    expect(none).toMatchObject({ verdict: 'error', differences: [{ kind: 'not-a-bundle', message: 'no response: timed out after 9000 ms' }] });
+    const none = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      body: undefined,
+      error: 'timed out after 9000 ms',
+    });
+    expect(none).toMatchObject({
+      verdict: 'error',
+      differences: [{ kind: 'not-a-bundle', message: 'no response: timed out after 9000 ms' }],
+    });
     expect(none).not.toHaveProperty('status');
   });
 
   it('gives error for a bundle that came with the wrong status', () => {
-    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: bundles.Task, status: 404, body: bundles.Task });
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: bundles.Task,
+      status: 404,
+      body: bundles.Task,
+    });
     expect(v).toMatchObject({ verdict: 'error', status: 404 });
     expect(v.differences[0].message).toMatch(/^HTTP 404 \(expected 200 with a Bundle\): the body is a Bundle resource/);
   });
@@ -355,13 +516,40 @@ describe('summarise and EvaTally', () => {
     changed.entry!.pop();
     changed.total = 2;
     const verdicts = [
-      comparePatientResponse({ nhsNumber: NHS, resourceType: 'Appointment', expected: b.Appointment, status: 200, body: changed, patientIndex: 0 }),
-      comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: b.Task, status: 200, body: b.Task, patientIndex: 0 }),
-      comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected: b.Task, status: 503, body: '', patientIndex: 1 }),
+      comparePatientResponse({
+        nhsNumber: NHS,
+        resourceType: 'Appointment',
+        expected: b.Appointment,
+        status: 200,
+        body: changed,
+        patientIndex: 0,
+      }),
+      comparePatientResponse({
+        nhsNumber: NHS,
+        resourceType: 'Task',
+        expected: b.Task,
+        status: 200,
+        body: b.Task,
+        patientIndex: 0,
+      }),
+      comparePatientResponse({
+        nhsNumber: NHS,
+        resourceType: 'Task',
+        expected: b.Task,
+        status: 503,
+        body: '',
+        patientIndex: 1,
+      }),
     ];
     const t = summarise(verdicts);
     expect(t).toMatchObject({
-      comparisons: 3, patients: 2, match: 1, mismatch: 1, error: 1, differences: 3, passed: false,
+      comparisons: 3,
+      patients: 2,
+      match: 1,
+      mismatch: 1,
+      error: 1,
+      differences: 3,
+      passed: false,
       byKind: { 'missing-resource': 1, total: 1, 'not-a-bundle': 1, changed: 0, 'unexpected-resource': 0 },
       byResourceType: { Appointment: { match: 0, mismatch: 1, error: 0 }, Task: { match: 1, mismatch: 0, error: 1 } },
     });
@@ -393,6 +581,8 @@ describe('value rules', () => {
     (e.entry![0].resource as unknown as { tags: string[] }).tags = ['x', 'y'];
     const a = clone(e);
     (a.entry![0].resource as unknown as { tags: string[] }).tags = ['y', 'z'];
-    expect(compareBundles(e, a)).toEqual([expect.objectContaining({ path: '/entry[id=d]/resource/tags[=x]', expected: 'x', actual: 'z' })]);
+    expect(compareBundles(e, a)).toEqual([
+      expect.objectContaining({ path: '/entry[id=d]/resource/tags[=x]', expected: 'x', actual: 'z' }),
+    ]);
   });
 });

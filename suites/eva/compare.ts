@@ -15,7 +15,13 @@ import { advance, compileRules, ELEMENT, MEMBER, NO_STATES, type CompiledRules }
 export { IgnoreRuleError } from './rules';
 
 export type DifferenceKind = 'missing-resource' | 'unexpected-resource' | 'changed' | 'total' | 'not-a-bundle';
-export const DIFFERENCE_KINDS: readonly DifferenceKind[] = ['missing-resource', 'unexpected-resource', 'changed', 'total', 'not-a-bundle'];
+export const DIFFERENCE_KINDS: readonly DifferenceKind[] = [
+  'missing-resource',
+  'unexpected-resource',
+  'changed',
+  'total',
+  'not-a-bundle',
+];
 
 export interface Difference {
   kind: DifferenceKind;
@@ -37,7 +43,14 @@ export interface Difference {
  * Ignored by default: the parts of a response that a conforming supplier legitimately makes up
  * itself (server metadata, its own base URLs, the search mode bookkeeping).
  */
-export const DEFAULT_IGNORE: readonly string[] = Object.freeze(['meta', 'fullUrl', '/entry/*/search', '/id', '/timestamp', '/link']);
+export const DEFAULT_IGNORE: readonly string[] = Object.freeze([
+  'meta',
+  'fullUrl',
+  '/entry/*/search',
+  '/id',
+  '/timestamp',
+  '/link',
+]);
 
 export interface CompareOptions {
   /** Replaces DEFAULT_IGNORE. */
@@ -89,7 +102,14 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?
 export function instantKey(s: string): string | undefined {
   const m = INSTANT.exec(s);
   if (!m) return undefined;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), m[6] ? Number(m[6]) : 0);
+  const ms = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    m[6] ? Number(m[6]) : 0,
+  );
   if (Number.isNaN(ms)) return undefined;
   const offsetMinutes = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0;
   const seconds = ms / 1000 - offsetMinutes * 60;
@@ -140,7 +160,11 @@ function hashValue(v: unknown, floating: ReadonlySet<string>): number {
 }
 
 /** Deep equality under the EVA rules: unordered arrays, instants as instants, absent == null == []. */
-export function deepEqual(e: unknown, a: unknown, floating: ReadonlySet<string> = DEFAULT_COMPILED.rules.floating): boolean {
+export function deepEqual(
+  e: unknown,
+  a: unknown,
+  floating: ReadonlySet<string> = DEFAULT_COMPILED.rules.floating,
+): boolean {
   if (e === a) return true;
   const eAbs = isAbsent(e);
   const aAbs = isAbsent(a);
@@ -191,7 +215,13 @@ function bucketByHash(a: unknown[], floating: ReadonlySet<string>): Map<number, 
   return m;
 }
 
-function findEqual(v: unknown, a: unknown[], used: Uint8Array, floating: ReadonlySet<string>, buckets?: Map<number, number[]>): number {
+function findEqual(
+  v: unknown,
+  a: unknown[],
+  used: Uint8Array,
+  floating: ReadonlySet<string>,
+  buckets?: Map<number, number[]>,
+): number {
   const candidates = buckets ? (buckets.get(hashValue(v, floating)) ?? []) : undefined;
   if (candidates) {
     for (const j of candidates) if (!used[j] && deepEqual(v, a[j], floating)) return j;
@@ -211,7 +241,8 @@ function str(v: unknown): string | undefined {
 function describeReference(r: JsonObject): string | undefined {
   const type = str(r.type) ?? '';
   const ident = isObject(r.identifier) ? r.identifier : undefined;
-  if (ident && str(ident.system) !== undefined && ident.value !== undefined) return `${type}|${String(ident.system)}|${String(ident.value)}`;
+  if (ident && str(ident.system) !== undefined && ident.value !== undefined)
+    return `${type}|${String(ident.system)}|${String(ident.value)}`;
   const target = str(r.reference) ?? str(r.display);
   return target === undefined ? undefined : `${type}|${target}`;
 }
@@ -249,7 +280,8 @@ export function elementKey(el: unknown): string | undefined {
 function firstIdentifier(resource: JsonObject): string | undefined {
   if (!Array.isArray(resource.identifier)) return undefined;
   for (const i of resource.identifier) {
-    if (isObject(i) && str(i.system) !== undefined && str(i.value) !== undefined) return `${String(i.system)}|${String(i.value)}`;
+    if (isObject(i) && str(i.system) !== undefined && str(i.value) !== undefined)
+      return `${String(i.system)}|${String(i.value)}`;
   }
   return undefined;
 }
@@ -354,9 +386,10 @@ class Differ {
       ...(e.total !== undefined ? { expectedPointer: '/total' } : {}),
       expected: expectedTotal,
       ...(actualTotal !== undefined ? { actual: actualTotal } : {}),
-      message: actualTotal === undefined
-        ? `Bundle.total is missing; expected ${expectedTotal}`
-        : `Bundle.total is ${excerpt(actualTotal)}, expected ${expectedTotal}`,
+      message:
+        actualTotal === undefined
+          ? `Bundle.total is missing; expected ${expectedTotal}`
+          : `Bundle.total is ${excerpt(actualTotal)}, expected ${expectedTotal}`,
     });
   }
 
@@ -396,13 +429,18 @@ class Differ {
       if (str(r.id) !== undefined) push(byId, `${rt}/${String(r.id)}`, j);
       if (Array.isArray(r.identifier)) {
         for (const i of r.identifier) {
-          if (isObject(i) && str(i.system) !== undefined && i.value !== undefined) push(byIdent, `${rt}|${String(i.system)}|${String(i.value)}`, j);
+          if (isObject(i) && str(i.system) !== undefined && i.value !== undefined)
+            push(byIdent, `${rt}|${String(i.system)}|${String(i.value)}`, j);
         }
       }
     });
     const take = (list: number[] | undefined): number => {
       if (!list) return -1;
-      for (const j of list) if (!aUsed[j]) { aUsed[j] = 1; return j; }
+      for (const j of list)
+        if (!aUsed[j]) {
+          aUsed[j] = 1;
+          return j;
+        }
       return -1;
     };
     // Identity first by id, then by any business identifier, then (for entries with neither) by
@@ -418,7 +456,10 @@ class Differ {
       for (const ident of r.identifier) {
         if (!isObject(ident) || str(ident.system) === undefined || ident.value === undefined) continue;
         const j = take(byIdent.get(`${rt}|${String(ident.system)}|${String(ident.value)}`));
-        if (j >= 0) { eTo[i] = j; break; }
+        if (j >= 0) {
+          eTo[i] = j;
+          break;
+        }
       }
     });
     const keyless = (entry: unknown): boolean => {
@@ -533,7 +574,9 @@ class Differ {
       const j = eTo[i];
       if (j >= 0 && exact[i]) continue;
       const el = e[i];
-      const next = states.length ? advance(this.rules, states, ELEMENT, '', () => elementKey(el) ?? String(i)) : NO_STATES;
+      const next = states.length
+        ? advance(this.rules, states, ELEMENT, '', () => elementKey(el) ?? String(i))
+        : NO_STATES;
       if (next === null) continue;
       this.segs.push({ el, idx: i, entry: false });
       this.ePtr.push(String(i));
@@ -550,7 +593,9 @@ class Differ {
     for (let j = 0; j < a.length; j++) {
       if (aUsed[j]) continue;
       const el = a[j];
-      const next = states.length ? advance(this.rules, states, ELEMENT, '', () => elementKey(el) ?? String(j)) : NO_STATES;
+      const next = states.length
+        ? advance(this.rules, states, ELEMENT, '', () => elementKey(el) ?? String(j))
+        : NO_STATES;
       if (next === null) continue;
       this.segs.push({ el, idx: j, entry: false });
       this.aPtr.push(String(j));
@@ -591,7 +636,11 @@ class Differ {
  * with the same natural key, then (among what is left) the pairs with the most equal leaf values,
  * so a one-field change is reported as that field, not as a removed and an added element.
  */
-function pairElements(e: unknown[], a: unknown[], floating: ReadonlySet<string>): { eTo: Int32Array; exact: Uint8Array; aUsed: Uint8Array } {
+function pairElements(
+  e: unknown[],
+  a: unknown[],
+  floating: ReadonlySet<string>,
+): { eTo: Int32Array; exact: Uint8Array; aUsed: Uint8Array } {
   const n = e.length;
   const m = a.length;
   const eTo = new Int32Array(n).fill(-1);
@@ -631,7 +680,13 @@ function pairElements(e: unknown[], a: unknown[], floating: ReadonlySet<string>)
   for (let i = 0; i < n; i++) if (eTo[i] < 0) eLeft.push(i);
   for (let j = 0; j < m; j++) if (!aUsed[j]) aLeft.push(j);
   if (eLeft.length === 0 || aLeft.length === 0) return { eTo, exact, aUsed };
-  if (eLeft.length === 1 && aLeft.length === 1 && !isObject(e[eLeft[0]]) && !isObject(a[aLeft[0]]) && !Array.isArray(e[eLeft[0]])) {
+  if (
+    eLeft.length === 1 &&
+    aLeft.length === 1 &&
+    !isObject(e[eLeft[0]]) &&
+    !isObject(a[aLeft[0]]) &&
+    !Array.isArray(e[eLeft[0]])
+  ) {
     // One value swapped for another in a set of primitives: one change, not a removal and an addition.
     eTo[eLeft[0]] = aLeft[0];
     aUsed[aLeft[0]] = 1;
@@ -691,9 +746,20 @@ const EMPTY_SEARCHSET: Bundle = Object.freeze({ resourceType: 'Bundle', type: 's
  * `expected` undefined means the pack expects nothing: an empty searchset with total 0. Values in
  * the result are the documents' own (not copied, not masked); `comparePatientResponse` masks.
  */
-export function compareBundles(expected: Bundle | undefined, actual: unknown, opts?: CompareOptions | CompiledCompareOptions): Difference[] {
+export function compareBundles(
+  expected: Bundle | undefined,
+  actual: unknown,
+  opts?: CompareOptions | CompiledCompareOptions,
+): Difference[] {
   if (!isBundle(actual)) {
-    return [{ kind: 'not-a-bundle', path: '/', actual, message: `the response is not a FHIR Bundle: it is ${describeBody(actual)}` }];
+    return [
+      {
+        kind: 'not-a-bundle',
+        path: '/',
+        actual,
+        message: `the response is not a FHIR Bundle: it is ${describeBody(actual)}`,
+      },
+    ];
   }
   const d = new Differ(compiledOf(opts).rules);
   d.bundle((expected ?? EMPTY_SEARCHSET) as unknown as JsonObject, actual);
@@ -735,7 +801,10 @@ export interface PatientVerdict {
   durationMs?: number;
 }
 
-export function comparePatientResponse(r: PatientResponse, opts?: CompareOptions | CompiledCompareOptions): PatientVerdict {
+export function comparePatientResponse(
+  r: PatientResponse,
+  opts?: CompareOptions | CompiledCompareOptions,
+): PatientVerdict {
   const base: PatientVerdict = {
     nhsNumberMasked: maskNhsNumber(r.nhsNumber),
     resourceType: r.resourceType,
@@ -760,7 +829,11 @@ export function comparePatientResponse(r: PatientResponse, opts?: CompareOptions
       // Kept as text: describeBody says it is not JSON.
     }
   }
-  if (r.status !== 200) return fail(`HTTP ${r.status} (expected 200 with a Bundle): the body is ${describeBody(body)}`, isObject(body) ? body : undefined);
+  if (r.status !== 200)
+    return fail(
+      `HTTP ${r.status} (expected 200 with a Bundle): the body is ${describeBody(body)}`,
+      isObject(body) ? body : undefined,
+    );
   const differences = compareBundles(r.expected, body, opts);
   if (differences.length === 0) return base;
   const verdict: Verdict = differences.some((d) => d.kind === 'not-a-bundle') ? 'error' : 'mismatch';
@@ -788,7 +861,11 @@ export interface EvaTotals extends VerdictCounts {
 /** Running totals, so replay can count as verdicts arrive without keeping a second list. */
 export class EvaTally {
   private readonly t: Omit<EvaTotals, 'passed' | 'patients'> = {
-    comparisons: 0, match: 0, mismatch: 0, error: 0, differences: 0,
+    comparisons: 0,
+    match: 0,
+    mismatch: 0,
+    error: 0,
+    differences: 0,
     byKind: Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, 0])) as Record<DifferenceKind, number>,
     byResourceType: {},
   };

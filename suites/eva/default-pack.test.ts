@@ -9,7 +9,11 @@ import { advance, ELEMENT, MEMBER } from './rules';
 
 const pack = buildDefaultPack(new Date('2025-06-01T00:00:00Z'));
 const bundles: Array<{ label: string; bundle: Bundle }> = pack.patients.flatMap((p, i) =>
-  Object.entries(p.expected).map(([type, bundle]) => ({ label: `patient ${i} (${p.scenario ?? ''}) ${type}`, bundle: bundle as Bundle })));
+  Object.entries(p.expected).map(([type, bundle]) => ({
+    label: `patient ${i} (${p.scenario ?? ''}) ${type}`,
+    bundle: bundle as Bundle,
+  })),
+);
 
 type Leaf = { path: Array<string | number>; value: string | number | boolean };
 
@@ -35,7 +39,10 @@ function ignoredByDefault(path: Array<string | number>): boolean {
   let states: readonly number[] | null = rules.initial;
   for (const k of path) {
     if (typeof k === 'string' && rules.floating.has(k)) return true;
-    states = typeof k === 'number' ? advance(rules, states, ELEMENT, '', () => String(k)) : advance(rules, states, MEMBER, k, () => '');
+    states =
+      typeof k === 'number'
+        ? advance(rules, states, ELEMENT, '', () => String(k))
+        : advance(rules, states, MEMBER, k, () => '');
     if (states === null) return true;
   }
   return false;
@@ -50,7 +57,8 @@ describe('default pack', () => {
   });
 
   it('every bundle matches a copy of itself', () => {
-    for (const { label, bundle } of bundles) expect([label, compareBundles(bundle, structuredClone(bundle))]).toEqual([label, []]);
+    for (const { label, bundle } of bundles)
+      expect([label, compareBundles(bundle, structuredClone(bundle))]).toEqual([label, []]);
   });
 
   it('every bundle with any one value changed gives exactly one difference at that value', () => {
@@ -66,7 +74,8 @@ describe('default pack', () => {
           expect([where, diffs]).toEqual([where, []]);
           continue;
         }
-        const isResourceId = leaf.path.length === 4 && leaf.path[0] === 'entry' && leaf.path[2] === 'resource' && leaf.path[3] === 'id';
+        const isResourceId =
+          leaf.path.length === 4 && leaf.path[0] === 'entry' && leaf.path[2] === 'resource' && leaf.path[3] === 'id';
         const resource = bundle.entry?.[leaf.path[1] as number]?.resource as { identifier?: unknown[] } | undefined;
         if (isResourceId && !resource?.identifier?.length) {
           // Nothing else identifies it, so the changed resource is another resource.

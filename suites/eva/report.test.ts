@@ -34,19 +34,56 @@ function buildRun(): EvaRun {
   const verdicts: PatientVerdict[] = [];
   NHS.forEach((nhs, i) => {
     const b = samplePatientBundles(nhs, i);
-    verdicts.push(comparePatientResponse({ nhsNumber: nhs, resourceType: 'Task', expected: b.Task, status: 200, body: clone(b.Task), patientIndex: i }));
+    verdicts.push(
+      comparePatientResponse({
+        nhsNumber: nhs,
+        resourceType: 'Task',
+        expected: b.Task,
+        status: 200,
+        body: clone(b.Task),
+        patientIndex: i,
+      }),
+    );
     if (i === 1) {
       const actual = clone(b.Appointment);
       (actual.entry![0].resource as Appointment).status = 'cancelled';
       (actual.entry![0].resource as Appointment).participant[0].actor!.identifier!.value = '9990000042';
-      verdicts.push(comparePatientResponse({ nhsNumber: nhs, resourceType: 'Appointment', expected: b.Appointment, status: 200, body: actual, patientIndex: i, scenario: 'cancelled outpatient' }));
+      verdicts.push(
+        comparePatientResponse({
+          nhsNumber: nhs,
+          resourceType: 'Appointment',
+          expected: b.Appointment,
+          status: 200,
+          body: actual,
+          patientIndex: i,
+          scenario: 'cancelled outpatient',
+        }),
+      );
     } else if (i === 2) {
-      verdicts.push(comparePatientResponse({
-        nhsNumber: nhs, resourceType: 'Appointment', expected: b.Appointment, status: 500, patientIndex: i,
-        body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: `no record for ${nhs}` }] },
-      }));
+      verdicts.push(
+        comparePatientResponse({
+          nhsNumber: nhs,
+          resourceType: 'Appointment',
+          expected: b.Appointment,
+          status: 500,
+          patientIndex: i,
+          body: {
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'exception', diagnostics: `no record for ${nhs}` }],
+          },
+        }),
+      );
     } else {
-      verdicts.push(comparePatientResponse({ nhsNumber: nhs, resourceType: 'Appointment', expected: b.Appointment, status: 200, body: clone(b.Appointment), patientIndex: i }));
+      verdicts.push(
+        comparePatientResponse({
+          nhsNumber: nhs,
+          resourceType: 'Appointment',
+          expected: b.Appointment,
+          status: 200,
+          body: clone(b.Appointment),
+          patientIndex: i,
+        }),
+      );
     }
   });
   return {
@@ -65,18 +102,29 @@ function buildRun(): EvaRun {
 }
 
 function carePlanBundle(activities: number, withIssue = false): unknown {
-  const entry: unknown[] = [{
-    resource: {
-      resourceType: 'CarePlan', status: 'active', intent: 'order',
-      subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS[0] } },
-      activity: Array.from({ length: activities }, () => ({ reference: { type: 'Appointment' } })),
+  const entry: unknown[] = [
+    {
+      resource: {
+        resourceType: 'CarePlan',
+        status: 'active',
+        intent: 'order',
+        subject: { identifier: { system: 'https://fhir.nhs.uk/Id/nhs-number', value: NHS[0] } },
+        activity: Array.from({ length: activities }, () => ({ reference: { type: 'Appointment' } })),
+      },
     },
-  }];
+  ];
   if (withIssue) {
     entry.push({
       resource: {
         resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'timeout', diagnostics: `supplier timed out for ${NHS[2]}`, extension: [{ url: PCA_URLS.errorSource, valueCode: 'myportal-02' }] }],
+        issue: [
+          {
+            severity: 'error',
+            code: 'timeout',
+            diagnostics: `supplier timed out for ${NHS[2]}`,
+            extension: [{ url: PCA_URLS.errorSource, valueCode: 'myportal-02' }],
+          },
+        ],
       },
     });
   }
@@ -88,7 +136,14 @@ describe('EVA reports', () => {
   const files = renderEvaReports(run);
 
   it('orders mismatches first, then errors, then matches', () => {
-    expect(orderForReport(run.verdicts).map((v) => v.verdict)).toEqual(['mismatch', 'error', 'match', 'match', 'match', 'match']);
+    expect(orderForReport(run.verdicts).map((v) => v.verdict)).toEqual([
+      'mismatch',
+      'error',
+      'match',
+      'match',
+      'match',
+      'match',
+    ]);
   });
 
   it('writes well-formed JUnit XML with one testcase per patient and resource type', () => {
@@ -99,11 +154,18 @@ describe('EVA reports', () => {
     expect(names.filter((n) => n === 'testsuite')).toHaveLength(2);
     expect(files['junit.xml']).toMatch(/<testsuites name="pca-harness eva" tests="6" failures="1" errors="1"/);
     expect(files['junit.xml']).toContain('name="patient 1 999******6 (cancelled outpatient) Appointment"');
-    expect(files['junit.xml']).toContain('changed             /entry[id=appt-1-1]/resource/status  expected &quot;booked&quot;, got &quot;cancelled&quot;');
+    expect(files['junit.xml']).toContain(
+      'changed             /entry[id=appt-1-1]/resource/status  expected &quot;booked&quot;, got &quot;cancelled&quot;',
+    );
   });
 
   it('writes eva.json with totals and every verdict, failing first', () => {
-    const json = JSON.parse(files['eva.json']) as { report: string; totals: { comparisons: number; passed: boolean }; verdicts: PatientVerdict[]; appView: unknown[] };
+    const json = JSON.parse(files['eva.json']) as {
+      report: string;
+      totals: { comparisons: number; passed: boolean };
+      verdicts: PatientVerdict[];
+      appView: unknown[];
+    };
     expect(json.report).toBe('eva');
     expect(json.totals).toMatchObject({ comparisons: 6, passed: false });
     expect(json.verdicts.map((v) => v.verdict)[0]).toBe('mismatch');
@@ -112,7 +174,9 @@ describe('EVA reports', () => {
 
   it('shows each difference side by side in the HTML, failing comparisons before matches', () => {
     const html = files['eva.html'];
-    expect(html).toMatch(/<div class="side"><div><h4>expected<\/h4><pre class="exp">&quot;booked&quot;<\/pre><\/div><div><h4>actual<\/h4><pre class="act">&quot;cancelled&quot;<\/pre><\/div><\/div>/);
+    expect(html).toMatch(
+      /<div class="side"><div><h4>expected<\/h4><pre class="exp">&quot;booked&quot;<\/pre><\/div><div><h4>actual<\/h4><pre class="act">&quot;cancelled&quot;<\/pre><\/div><\/div>/,
+    );
     expect(html).toContain('<code>/entry[id=appt-1-1]/resource/status</code>');
     expect(html).toContain('<span class="badge fail">FAIL</span> Expected versus actual');
     expect(html.indexOf('MISMATCH')).toBeLessThan(html.indexOf('Matched (4)'));
@@ -130,11 +194,26 @@ describe('EVA reports', () => {
 
   it('masks NHS numbers even in a run built by hand with raw values', () => {
     const raw: EvaRun = {
-      verdicts: [{
-        nhsNumberMasked: '9990000018', resourceType: 'Appointment', verdict: 'mismatch', status: 200,
-        differences: [{ kind: 'changed', path: '/entry[identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018]/resource/x', expected: { value: '9990000018' }, actual: '999 000 0026', message: 'expected 9990000018' }],
-      }],
-      appView: [{ nhsNumberMasked: '9990000034', activities: 0, carePlans: 0, issues: [{ diagnostics: 'for 9990000034' }] }],
+      verdicts: [
+        {
+          nhsNumberMasked: '9990000018',
+          resourceType: 'Appointment',
+          verdict: 'mismatch',
+          status: 200,
+          differences: [
+            {
+              kind: 'changed',
+              path: '/entry[identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018]/resource/x',
+              expected: { value: '9990000018' },
+              actual: '999 000 0026',
+              message: 'expected 9990000018',
+            },
+          ],
+        },
+      ],
+      appView: [
+        { nhsNumberMasked: '9990000034', activities: 0, carePlans: 0, issues: [{ diagnostics: 'for 9990000034' }] },
+      ],
     };
     const out = renderEvaReports(raw);
     for (const text of [...Object.values(out), consoleSummary(raw)]) {
@@ -149,10 +228,14 @@ describe('EVA reports', () => {
     const error = lines.findIndex((l) => l.startsWith('ERROR'));
     expect(mismatch).toBeGreaterThan(0);
     expect(error).toBeGreaterThan(mismatch);
-    expect(lines[mismatch]).toBe('MISMATCH patient 1 999******6 (cancelled outpatient) Appointment HTTP 200: 2 differences');
+    expect(lines[mismatch]).toBe(
+      'MISMATCH patient 1 999******6 (cancelled outpatient) Appointment HTTP 200: 2 differences',
+    );
     expect(lines.slice(mismatch + 1, error)).toEqual([
       '  changed             /entry[id=appt-1-1]/resource/status  expected "booked", got "cancelled"',
-      expect.stringMatching(/^ {2}changed {13}\/entry\[id=appt-1-1\]\/resource\/participant\[actor=Patient\|https:\/\/fhir.nhs.uk\/Id\/nhs-number\|999\*{6}6\]\/actor\/identifier\/value {2}expected "999\*{6}6", got "999\*{6}2"$/),
+      expect.stringMatching(
+        /^ {2}changed {13}\/entry\[id=appt-1-1\]\/resource\/participant\[actor=Patient\|https:\/\/fhir.nhs.uk\/Id\/nhs-number\|999\*{6}6\]\/actor\/identifier\/value {2}expected "999\*{6}6", got "999\*{6}2"$/,
+      ),
     ]);
     expect(lines[error]).toMatch(/^ERROR {4}patient 2 999\*{6}4 Appointment HTTP 500: 1 difference$/);
     expect(lines).toContain('  999******8 HTTP 200: 3 activities');
@@ -160,34 +243,57 @@ describe('EVA reports', () => {
 
   it('says PASS and lists nothing when every comparison matched', () => {
     const passing: EvaRun = { verdicts: run.verdicts.filter((v) => v.verdict === 'match') };
-    expect(consoleSummary(passing)).toBe('EVA PASS: 4 comparisons (3 patients): 4 match, 0 mismatch, 0 error; 0 differences\n  Task               3 match, 0 mismatch, 0 error\n  Appointment        1 match, 0 mismatch, 0 error\n');
+    expect(consoleSummary(passing)).toBe(
+      'EVA PASS: 4 comparisons (3 patients): 4 match, 0 mismatch, 0 error; 0 differences\n  Task               3 match, 0 mismatch, 0 error\n  Appointment        1 match, 0 mismatch, 0 error\n',
+    );
     const out = renderEvaReports(passing);
     expect(out['eva.html']).toContain('<span class="badge pass">PASS</span>');
     expect(xmlElements(out['junit.xml']).filter((n) => n === 'failure' || n === 'error')).toEqual([]);
   });
 
   it('caps the detail it prints and says how much is left out', () => {
-    const many: EvaRun = { verdicts: Array.from({ length: 30 }, () => run.verdicts.find((v) => v.verdict === 'mismatch')!) };
+    const many: EvaRun = {
+      verdicts: Array.from({ length: 30 }, () => run.verdicts.find((v) => v.verdict === 'mismatch')!),
+    };
     const text = consoleSummary(many, { maxDetailed: 2, maxDifferences: 1 });
     expect(text).toContain('... and 28 more failing comparisons (see eva.html / eva.json)');
     expect(text).toContain('  ... and 1 more differences');
-    expect(renderEvaReports(many, { maxDetailed: 3 })['eva.html']).toContain('and 27 more failing comparisons in eva.json');
+    expect(renderEvaReports(many, { maxDetailed: 3 })['eva.html']).toContain(
+      'and 27 more failing comparisons in eva.json',
+    );
   });
 });
 
 describe('appViewSample', () => {
   it('counts CarePlan activities and lists OperationOutcome issues with their source', () => {
     expect(appViewSample({ nhsNumber: NHS[2], status: 207, body: carePlanBundle(2, true) })).toEqual({
-      nhsNumberMasked: '999******4', status: 207, activities: 2, carePlans: 1,
-      issues: [{ severity: 'error', code: 'timeout', source: 'myportal-02', diagnostics: 'supplier timed out for 999******4' }],
+      nhsNumberMasked: '999******4',
+      status: 207,
+      activities: 2,
+      carePlans: 1,
+      issues: [
+        { severity: 'error', code: 'timeout', source: 'myportal-02', diagnostics: 'supplier timed out for 999******4' },
+      ],
     });
   });
 
   it('reads an empty 200, a bare OperationOutcome, text and no response', () => {
     expect(appViewSample({ nhsNumber: NHS[0], status: 200, body: '' })).toMatchObject({ activities: 0, issues: [] });
-    expect(appViewSample({ nhsNumber: NHS[0], status: 403, body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }] }) }))
-      .toMatchObject({ status: 403, issues: [{ code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }] });
-    expect(appViewSample({ nhsNumber: NHS[0], status: 502, body: '<html>' }).note).toMatch(/^unreadable response: text that is not JSON/);
-    expect(appViewSample({ nhsNumber: NHS[0], body: undefined, error: 'connect ECONNREFUSED' })).toMatchObject({ note: 'no response: connect ECONNREFUSED' });
+    expect(
+      appViewSample({
+        nhsNumber: NHS[0],
+        status: 403,
+        body: JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }],
+        }),
+      }),
+    ).toMatchObject({ status: 403, issues: [{ code: 'forbidden', diagnostics: 'UNDER_16_DENIED' }] });
+    expect(appViewSample({ nhsNumber: NHS[0], status: 502, body: '<html>' }).note).toMatch(
+      /^unreadable response: text that is not JSON/,
+    );
+    expect(appViewSample({ nhsNumber: NHS[0], body: undefined, error: 'connect ECONNREFUSED' })).toMatchObject({
+      note: 'no response: connect ECONNREFUSED',
+    });
   });
 });

@@ -91,11 +91,15 @@ export function consoleSummary(run: EvaRun, limits: EvaReportLimits = {}): strin
   const failing = orderForReport(r.verdicts).filter((v) => v.verdict !== 'match');
   for (const v of failing.slice(0, lim.maxDetailed)) {
     const status = v.status !== undefined ? ` HTTP ${v.status}` : '';
-    lines.push(`${v.verdict.toUpperCase().padEnd(8)} ${who(v)} ${v.resourceType}${status}: ${plural(v.differences.length, 'difference')}`);
+    lines.push(
+      `${v.verdict.toUpperCase().padEnd(8)} ${who(v)} ${v.resourceType}${status}: ${plural(v.differences.length, 'difference')}`,
+    );
     for (const d of v.differences.slice(0, lim.maxDifferences)) lines.push(`  ${differenceLine(d)}`);
-    if (v.differences.length > lim.maxDifferences) lines.push(`  ... and ${v.differences.length - lim.maxDifferences} more differences`);
+    if (v.differences.length > lim.maxDifferences)
+      lines.push(`  ... and ${v.differences.length - lim.maxDifferences} more differences`);
   }
-  if (failing.length > lim.maxDetailed) lines.push(`... and ${failing.length - lim.maxDetailed} more failing comparisons (see eva.html / eva.json)`);
+  if (failing.length > lim.maxDetailed)
+    lines.push(`... and ${failing.length - lim.maxDetailed} more failing comparisons (see eva.html / eva.json)`);
   if (r.appView?.length) {
     lines.push(`What the NHS App would see (${r.appView.length} sampled):`);
     for (const s of r.appView) lines.push(`  ${appViewLine(s)}`);
@@ -123,7 +127,12 @@ function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
   for (const v of r.verdicts) {
     let suite = suites.get(v.resourceType);
     if (!suite) {
-      suite = { name: `eva.${v.resourceType}`, cases: [], ...(r.startedAt ? { timestamp: r.startedAt } : {}), properties };
+      suite = {
+        name: `eva.${v.resourceType}`,
+        cases: [],
+        ...(r.startedAt ? { timestamp: r.startedAt } : {}),
+        properties,
+      };
       suites.set(v.resourceType, suite);
     }
     const c: JUnitCase = {
@@ -133,8 +142,10 @@ function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
     };
     const body = v.differences.map(differenceLine).join('\n');
     const count = plural(v.differences.length, 'difference');
-    if (v.verdict === 'mismatch') c.failure = { message: `${count}: ${v.differences[0]?.message ?? ''}`, type: 'eva-mismatch', body };
-    if (v.verdict === 'error') c.error = { message: v.differences[0]?.message ?? `HTTP ${v.status ?? '-'}`, type: 'eva-error', body };
+    if (v.verdict === 'mismatch')
+      c.failure = { message: `${count}: ${v.differences[0]?.message ?? ''}`, type: 'eva-mismatch', body };
+    if (v.verdict === 'error')
+      c.error = { message: v.differences[0]?.message ?? `HTTP ${v.status ?? '-'}`, type: 'eva-error', body };
     suite.cases.push(c);
   }
   return renderJUnit([...suites.values()], 'pca-harness eva');
@@ -156,7 +167,9 @@ function differenceHtml(d: Difference): string {
   const pointers = [
     d.expectedPointer !== undefined ? `expected at <code>${escapeHtml(d.expectedPointer || '/')}</code>` : '',
     d.actualPointer !== undefined ? `actual at <code>${escapeHtml(d.actualPointer || '/')}</code>` : '',
-  ].filter(Boolean).join(' &middot; ');
+  ]
+    .filter(Boolean)
+    .join(' &middot; ');
   return `<div class="diff">
 <p>${badge(d.kind, d.kind === 'not-a-bundle' ? 'error' : 'fail')} <code>${escapeHtml(d.path)}</code> &mdash; ${escapeHtml(d.message)}${pointers ? `<br><span class="muted">${pointers}</span>` : ''}</p>
 <div class="side"><div><h4>expected</h4><pre class="exp">${escapeHtml(pretty(d.expected))}</pre></div><div><h4>actual</h4><pre class="act">${escapeHtml(pretty(d.actual))}</pre></div></div>
@@ -165,8 +178,10 @@ function differenceHtml(d: Difference): string {
 
 function verdictHtml(v: PatientVerdict, maxDifferences: number): string {
   const status = v.status !== undefined ? ` &middot; HTTP ${escapeHtml(v.status)}` : '';
-  const more = v.differences.length > maxDifferences
-    ? `<p class="muted">&hellip; and ${v.differences.length - maxDifferences} more differences in eva.json</p>` : '';
+  const more =
+    v.differences.length > maxDifferences
+      ? `<p class="muted">&hellip; and ${v.differences.length - maxDifferences} more differences in eva.json</p>`
+      : '';
   return `<section class="verdict ${escapeHtml(v.verdict)}">
 <h3>${badge(v.verdict.toUpperCase(), TONE[v.verdict])} ${escapeHtml(who(v))} &middot; ${escapeHtml(v.resourceType)}${status} &middot; ${plural(v.differences.length, 'difference')}</h3>
 ${v.differences.slice(0, maxDifferences).map(differenceHtml).join('\n')}
@@ -174,7 +189,10 @@ ${more}</section>`;
 }
 
 function appViewHtml(samples: AppViewSample[]): string {
-  const rows = samples.map((s) => `<tr class="${s.issues.length || s.note || (s.status !== 200 && s.status !== 207) ? 'fail' : 'pass'}"><td>${escapeHtml(s.nhsNumberMasked)}</td><td>${escapeHtml(s.status ?? '-')}</td><td>${s.carePlans}</td><td>${s.activities}</td><td>${s.issues.map((i) => escapeHtml([i.severity, i.code, i.source, i.diagnostics].filter(Boolean).join(' · '))).join('<br>')}${s.note ? `<span class="muted">${escapeHtml(s.note)}</span>` : ''}</td></tr>`);
+  const rows = samples.map(
+    (s) =>
+      `<tr class="${s.issues.length || s.note || (s.status !== 200 && s.status !== 207) ? 'fail' : 'pass'}"><td>${escapeHtml(s.nhsNumberMasked)}</td><td>${escapeHtml(s.status ?? '-')}</td><td>${s.carePlans}</td><td>${s.activities}</td><td>${s.issues.map((i) => escapeHtml([i.severity, i.code, i.source, i.diagnostics].filter(Boolean).join(' · '))).join('<br>')}${s.note ? `<span class="muted">${escapeHtml(s.note)}</span>` : ''}</td></tr>`,
+  );
   return `<section><h2>What the NHS App would see</h2>
 <p class="muted">A sample of <code>/aggregator/events</code> responses for the replayed patients.</p>
 <table><thead><tr><th>patient</th><th>status</th><th>care plans</th><th>activities</th><th>issues</th></tr></thead><tbody>
@@ -188,30 +206,51 @@ function renderHtml(r: EvaRun & { totals: EvaTotals }, lim: Required<EvaReportLi
   const failing = ordered.filter((v) => v.verdict !== 'match');
   const matching = ordered.filter((v) => v.verdict === 'match');
   const meta: Array<[string, string | undefined]> = [
-    ['supplier', r.supplier], ['pack', r.pack], ['started', r.startedAt], ['finished', r.finishedAt],
+    ['supplier', r.supplier],
+    ['pack', r.pack],
+    ['started', r.startedAt],
+    ['finished', r.finishedAt],
     ['duration', r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : undefined],
   ];
-  const metaRows = meta.filter(([, v]) => v !== undefined).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const metaRows = meta
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    .join('');
   const parts: string[] = [];
   parts.push(`<section><h2>${badge(t.passed ? 'PASS' : 'FAIL', t.passed ? 'pass' : 'fail')} Expected versus actual</h2>
 ${tiles([
-    { label: 'comparisons', value: t.comparisons, tone: 'info' },
-    ...(t.patients !== undefined ? [{ label: 'patients', value: t.patients, tone: 'info' as const }] : []),
-    { label: 'match', value: t.match, tone: 'pass' },
-    { label: 'mismatch', value: t.mismatch, tone: t.mismatch ? 'fail' : 'pass' },
-    { label: 'error', value: t.error, tone: t.error ? 'fail' : 'pass' },
-    { label: 'differences', value: t.differences, tone: t.differences ? 'fail' : 'pass' },
-  ])}
+  { label: 'comparisons', value: t.comparisons, tone: 'info' },
+  ...(t.patients !== undefined ? [{ label: 'patients', value: t.patients, tone: 'info' as const }] : []),
+  { label: 'match', value: t.match, tone: 'pass' },
+  { label: 'mismatch', value: t.mismatch, tone: t.mismatch ? 'fail' : 'pass' },
+  { label: 'error', value: t.error, tone: t.error ? 'fail' : 'pass' },
+  { label: 'differences', value: t.differences, tone: t.differences ? 'fail' : 'pass' },
+])}
 ${metaRows ? `<table>${metaRows}</table>` : ''}
 </section>`);
   parts.push(`<section><h2>By resource type</h2><table><thead><tr><th>resource type</th><th>match</th><th>mismatch</th><th>error</th></tr></thead><tbody>
-${Object.entries(t.byResourceType).map(([type, c]) => `<tr class="${c.mismatch || c.error ? 'fail' : 'pass'}"><td>${escapeHtml(type)}</td><td>${c.match}</td><td>${c.mismatch}</td><td>${c.error}</td></tr>`).join('\n')}
+${Object.entries(t.byResourceType)
+  .map(
+    ([type, c]) =>
+      `<tr class="${c.mismatch || c.error ? 'fail' : 'pass'}"><td>${escapeHtml(type)}</td><td>${c.match}</td><td>${c.mismatch}</td><td>${c.error}</td></tr>`,
+  )
+  .join('\n')}
 </tbody></table>
-<p class="muted">Differences by kind: ${Object.entries(t.byKind).map(([k, n]) => `${escapeHtml(k)} ${n}`).join(' &middot; ')}</p></section>`);
+<p class="muted">Differences by kind: ${Object.entries(t.byKind)
+    .map(([k, n]) => `${escapeHtml(k)} ${n}`)
+    .join(' &middot; ')}</p></section>`);
   if (failing.length) {
     parts.push(`<h2>Mismatches and errors (${failing.length})</h2>`);
-    parts.push(failing.slice(0, lim.maxDetailed).map((v) => verdictHtml(v, lim.maxDifferences)).join('\n'));
-    if (failing.length > lim.maxDetailed) parts.push(`<p class="muted">&hellip; and ${failing.length - lim.maxDetailed} more failing comparisons in eva.json</p>`);
+    parts.push(
+      failing
+        .slice(0, lim.maxDetailed)
+        .map((v) => verdictHtml(v, lim.maxDifferences))
+        .join('\n'),
+    );
+    if (failing.length > lim.maxDetailed)
+      parts.push(
+        `<p class="muted">&hellip; and ${failing.length - lim.maxDetailed} more failing comparisons in eva.json</p>`,
+      );
   }
   if (r.appView?.length) parts.push(appViewHtml(r.appView));
   if (matching.length) {
@@ -221,7 +260,9 @@ ${listed.map((v) => `<tr class="pass"><td>${escapeHtml(who(v))}</td><td>${escape
 </tbody></table>${matching.length > listed.length ? `<p class="muted">&hellip; and ${matching.length - listed.length} more in eva.json</p>` : ''}</details></section>`);
   }
   if (r.ignore?.length) {
-    parts.push(`<section><h2>Ignore rules in effect</h2><p>${r.ignore.map((i) => `<code>${escapeHtml(i)}</code>`).join(' ')}</p><p class="muted">Path notation and matching rules: docs/eva.md.</p></section>`);
+    parts.push(
+      `<section><h2>Ignore rules in effect</h2><p>${r.ignore.map((i) => `<code>${escapeHtml(i)}</code>`).join(' ')}</p><p class="muted">Path notation and matching rules: docs/eva.md.</p></section>`,
+    );
   }
   return renderHtmlPage({
     title: r.title ?? 'pca-harness EVA: expected versus actual',

@@ -71,7 +71,9 @@ function parseSegment(seg: string, rule: string): PatternStep[] {
   const steps: PatternStep[] = [];
   if (name !== '') {
     if (name.includes('*') || name.includes(']')) {
-      throw new IgnoreRuleError(`ignore rule "${rule}": "${name}" is not a member name; use "*" alone for any member or element`);
+      throw new IgnoreRuleError(
+        `ignore rule "${rule}": "${name}" is not a member name; use "*" alone for any member or element`,
+      );
     }
     steps.push({ t: 'member', name });
   }
@@ -82,10 +84,15 @@ function parseSegment(seg: string, rule: string): PatternStep[] {
     let end = -1;
     for (let i = 0; i < rest.length; i++) {
       if (rest[i] === '[') depth++;
-      else if (rest[i] === ']' && --depth === 0) { end = i; break; }
+      else if (rest[i] === ']' && --depth === 0) {
+        end = i;
+        break;
+      }
     }
     if (!rest.startsWith('[') || end < 0) {
-      throw new IgnoreRuleError(`ignore rule "${rule}": cannot read "${seg}"; write member[selector], e.g. extension[url=https://...]`);
+      throw new IgnoreRuleError(
+        `ignore rule "${rule}": cannot read "${seg}"; write member[selector], e.g. extension[url=https://...]`,
+      );
     }
     const sel = rest.slice(1, end);
     if (sel === '') throw new IgnoreRuleError(`ignore rule "${rule}": empty selector "[]"; use [*] for any element`);
@@ -114,7 +121,8 @@ export function compileRules(rules: readonly string[]): CompiledRules {
     const anchored = rule.startsWith('/');
     const steps: PatternStep[] = anchored ? [] : [{ t: 'deep' }];
     for (const seg of splitSegments(anchored ? rule.slice(1) : rule, rule)) steps.push(...parseSegment(seg, rule));
-    if (steps.every((s) => s.t === 'deep')) throw new IgnoreRuleError(`ignore rule "${raw}" would ignore the whole document`);
+    if (steps.every((s) => s.t === 'deep'))
+      throw new IgnoreRuleError(`ignore rule "${raw}" would ignore the whole document`);
     if (steps.length > MAX_STEPS) throw new IgnoreRuleError(`ignore rule "${raw}" is longer than ${MAX_STEPS} steps`);
     patterns.push(steps);
   }

@@ -74,7 +74,10 @@ export interface PlatformAccess {
 const REGISTRATION_PAGE = 10_000;
 
 export function inProcessAccess(platform: Platform): PlatformAccess {
-  const directory = { client: (id: string) => platform.clients.get(id), contractPassed: (id: string) => platform.passes.has(id) };
+  const directory = {
+    client: (id: string) => platform.clients.get(id),
+    contractPassed: (id: string) => platform.passes.has(id),
+  };
   const state = (c: ClientConfig): ClientState => {
     const t = pullTarget(directory, c.clientId);
     return {
@@ -82,7 +85,15 @@ export function inProcessAccess(platform: Platform): PlatformAccess {
       resourceType: c.resourceType,
       config: structuredClone(c),
       hasApiKey: Boolean(c.apiKey),
-      ...(c.endpoint ? { endpoint: { url: c.endpoint.url, ...(c.endpoint.path ? { path: c.endpoint.path } : {}), authType: c.endpoint.auth.type } } : {}),
+      ...(c.endpoint
+        ? {
+            endpoint: {
+              url: c.endpoint.url,
+              ...(c.endpoint.path ? { path: c.endpoint.path } : {}),
+              authType: c.endpoint.auth.type,
+            },
+          }
+        : {}),
       requireContractPass: Boolean(c.requireContractPass),
       pulls: t.ok ? { enabled: true } : { enabled: false, reason: t.reason, message: t.message },
     };
@@ -95,7 +106,11 @@ export function inProcessAccess(platform: Platform): PlatformAccess {
     masked: false,
     async info() {
       const health = await fetchWithTimeout<{ mode?: string; profile?: string }>(platform.urls().health);
-      return { mode: health.json?.mode ?? 'strict', profile: health.json?.profile === 'prod' ? 'prod' : 'int', rate: platform.scheduler.rate };
+      return {
+        mode: health.json?.mode ?? 'strict',
+        profile: health.json?.profile === 'prod' ? 'prod' : 'int',
+        rate: platform.scheduler.rate,
+      };
     },
     async listClients() {
       return platform.clients.list().map(state);
@@ -108,7 +123,8 @@ export function inProcessAccess(platform: Platform): PlatformAccess {
       try {
         return state(platform.clients.upsert(client));
       } catch (e) {
-        if (e instanceof ClientValidationError) throw new ConfigError(`the platform refused client ${client.clientId}: ${e.message}`);
+        if (e instanceof ClientValidationError)
+          throw new ConfigError(`the platform refused client ${client.clientId}: ${e.message}`);
         throw e;
       }
     },
@@ -116,7 +132,11 @@ export function inProcessAccess(platform: Platform): PlatformAccess {
       const out: string[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = platform.store.registrationsOf(clientId, { after, limit: REGISTRATION_PAGE, ...(until ? { until } : {}) });
+        const page = platform.store.registrationsOf(clientId, {
+          after,
+          limit: REGISTRATION_PAGE,
+          ...(until ? { until } : {}),
+        });
         for (const r of page) out.push(r.nhsNumber);
         if (page.length < REGISTRATION_PAGE) return out;
         after = page[page.length - 1]!.nhsNumber;
@@ -164,7 +184,15 @@ function fromView(v: ClientView): ClientState {
     clientId: v.clientId,
     resourceType: v.resourceType,
     hasApiKey: v.apiKey !== undefined,
-    ...(v.endpoint ? { endpoint: { url: v.endpoint.url, ...(v.endpoint.path ? { path: v.endpoint.path } : {}), authType: v.endpoint.auth } } : {}),
+    ...(v.endpoint
+      ? {
+          endpoint: {
+            url: v.endpoint.url,
+            ...(v.endpoint.path ? { path: v.endpoint.path } : {}),
+            authType: v.endpoint.auth,
+          },
+        }
+      : {}),
     requireContractPass: Boolean(v.requireContractPass),
     pulls: v.pulls,
   };
@@ -176,16 +204,30 @@ const SCHEDULE_CHUNK = 1000;
 
 export function remoteAccess(baseUrl: string): PlatformAccess {
   const urls = platformUrls(baseUrl);
-  const fail = (what: string, url: string, status: number, body: { message?: unknown; error?: unknown } | undefined, text: string): never => {
+  const fail = (
+    what: string,
+    url: string,
+    status: number,
+    body: { message?: unknown; error?: unknown } | undefined,
+    text: string,
+  ): never => {
     const why = typeof body?.message === 'string' ? body.message : text.slice(0, 200);
     throw new PlatformResponseError(`${what}: ${url} answered ${status}${why ? `: ${why}` : ''}`, status);
   };
   const getJson = async <T>(url: string, what: string): Promise<T> => {
-    const res = await fetchWithTimeout<T & { message?: unknown; error?: unknown }>(url, { timeoutMs: 30_000, headers: { accept: 'application/json' } });
+    const res = await fetchWithTimeout<T & { message?: unknown; error?: unknown }>(url, {
+      timeoutMs: 30_000,
+      headers: { accept: 'application/json' },
+    });
     if (res.status !== 200 || !res.json) return fail(what, url, res.status, res.json, res.text);
     return res.json;
   };
-  const sendJson = async <T>(method: string, url: string, body: unknown, what: string): Promise<{ status: number; json?: T & { message?: unknown; error?: unknown }; text: string }> => {
+  const sendJson = async <T>(
+    method: string,
+    url: string,
+    body: unknown,
+    what: string,
+  ): Promise<{ status: number; json?: T & { message?: unknown; error?: unknown }; text: string }> => {
     const res = await fetchWithTimeout<T & { message?: unknown; error?: unknown }>(url, {
       method,
       headers: { 'Content-Type': 'application/json', accept: 'application/json' },
@@ -202,28 +244,48 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
     inProcess: false,
     masked: true,
     async info() {
-      const health = await getJson<{ service?: string; mode?: string; profile?: string }>(urls.health, 'reading the platform health');
+      const health = await getJson<{ service?: string; mode?: string; profile?: string }>(
+        urls.health,
+        'reading the platform health',
+      );
       if (typeof health.service !== 'string' || !health.service.includes('pca-harness')) {
-        throw new ConfigError(`${urls.health} is not a pca-harness platform; give --platform-url the base URL of \`pca-harness serve\` (e.g. http://127.0.0.1:7070)`);
+        throw new ConfigError(
+          `${urls.health} is not a pca-harness platform; give --platform-url the base URL of \`pca-harness serve\` (e.g. http://127.0.0.1:7070)`,
+        );
       }
       const summary = await getJson<{ rate?: number }>(urls.pullSummary, 'reading the pull rate');
-      return { mode: health.mode ?? 'strict', profile: health.profile === 'prod' ? 'prod' : 'int', rate: summary.rate ?? 0 };
+      return {
+        mode: health.mode ?? 'strict',
+        profile: health.profile === 'prod' ? 'prod' : 'int',
+        rate: summary.rate ?? 0,
+      };
     },
     async listClients() {
-      const body = await getJson<{ clients: ClientView[] }>(urls.clients, 'listing the platform\'s clients');
+      const body = await getJson<{ clients: ClientView[] }>(urls.clients, "listing the platform's clients");
       return body.clients.map(fromView);
     },
     async client(clientId) {
-      const res = await fetchWithTimeout<{ client?: ClientView; message?: unknown }>(clientUrl(clientId), { timeoutMs: 30_000, headers: { accept: 'application/json' } });
+      const res = await fetchWithTimeout<{ client?: ClientView; message?: unknown }>(clientUrl(clientId), {
+        timeoutMs: 30_000,
+        headers: { accept: 'application/json' },
+      });
       if (res.status === 404) return undefined;
-      if (res.status !== 200 || !res.json?.client) return fail(`reading client ${clientId}`, clientUrl(clientId), res.status, res.json, res.text);
+      if (res.status !== 200 || !res.json?.client)
+        return fail(`reading client ${clientId}`, clientUrl(clientId), res.status, res.json, res.text);
       return fromView(res.json.client);
     },
     async putClient(client) {
       const { clientId, ...rest } = client;
-      const res = await sendJson<{ client?: ClientView }>('PUT', clientUrl(clientId), rest, `onboarding client ${clientId}`);
+      const res = await sendJson<{ client?: ClientView }>(
+        'PUT',
+        clientUrl(clientId),
+        rest,
+        `onboarding client ${clientId}`,
+      );
       if ((res.status !== 200 && res.status !== 201) || !res.json?.client) {
-        throw new ConfigError(`the platform refused client ${clientId} (HTTP ${res.status}): ${typeof res.json?.message === 'string' ? res.json.message : res.text.slice(0, 200)}`);
+        throw new ConfigError(
+          `the platform refused client ${clientId} (HTTP ${res.status}): ${typeof res.json?.message === 'string' ? res.json.message : res.text.slice(0, 200)}`,
+        );
       }
       return fromView(res.json.client);
     },
@@ -232,13 +294,21 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
     },
     async schedule(clientId, nhsNumbers) {
       for (let i = 0; i < nhsNumbers.length; i += SCHEDULE_CHUNK) {
-        const res = await sendJson('POST', urls.pulls, { clientId, nhsNumbers: nhsNumbers.slice(i, i + SCHEDULE_CHUNK) }, `scheduling pulls for ${clientId}`);
+        const res = await sendJson(
+          'POST',
+          urls.pulls,
+          { clientId, nhsNumbers: nhsNumbers.slice(i, i + SCHEDULE_CHUNK) },
+          `scheduling pulls for ${clientId}`,
+        );
         if (res.status !== 202) fail(`scheduling pulls for ${clientId}`, urls.pulls, res.status, res.json, res.text);
       }
     },
     async progress(clientId, since) {
       const q = new URLSearchParams({ clientId, since });
-      const s = await getJson<{ pending: number; total: number; failed: number }>(`${urls.pullSummary}?${q.toString()}`, 'reading pull progress');
+      const s = await getJson<{ pending: number; total: number; failed: number }>(
+        `${urls.pullSummary}?${q.toString()}`,
+        'reading pull progress',
+      );
       return { pending: s.pending, total: s.total, failed: s.failed };
     },
     async latestPulls(clientId, nhsNumbers, since) {
@@ -248,7 +318,9 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
         while (next < nhsNumbers.length) {
           const n = nhsNumbers[next++]!;
           const q = new URLSearchParams({ clientId, nhsNumber: n, since, limit: '1', include: 'body' });
-          const body = await getJson<{ pulls: Array<Omit<PulledResponse, 'schemaValid'> & { schema?: { valid: boolean } }> }>(`${urls.pulls}?${q.toString()}`, 'reading pull results');
+          const body = await getJson<{
+            pulls: Array<Omit<PulledResponse, 'schemaValid'> & { schema?: { valid: boolean } }>;
+          }>(`${urls.pulls}?${q.toString()}`, 'reading pull results');
           const p = body.pulls[0];
           if (!p) continue;
           out.set(n, {

@@ -7,11 +7,13 @@
 import { fetchWithTimeout } from '../../core/http';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { ineligibility, type FixturePack, type PackPatient } from '../../fixtures/pack';
+import type { Bundle } from '../../core/fhir';
 import { type AppViewSample, appViewSample } from '../eva/app-view';
 
 export const DEFAULT_APP_VIEW_SAMPLES = 5;
 
-const dataTypes = (p: PackPatient): number => Object.values(p.expected).filter((b) => (b?.entry?.length ?? 0) > 0).length;
+const dataTypes = (p: PackPatient): number =>
+  (Object.values(p.expected) as Array<Bundle | undefined>).filter((b) => (b?.entry?.length ?? 0) > 0).length;
 
 /**
  * Who is sampled: the first under-16 patient, then eligible patients with data in the most resource
@@ -36,16 +38,30 @@ export function appViewPatients(pack: FixturePack, on: Date, size = DEFAULT_APP_
 }
 
 /** One consumer-API call for the patient, summarised; never throws (a failure becomes the sample's note). */
-export async function sampleAppView(urls: { issuer: string; events: string }, patient: PackPatient): Promise<AppViewSample> {
+export async function sampleAppView(
+  urls: { issuer: string; events: string },
+  patient: PackPatient,
+): Promise<AppViewSample> {
   let token: string;
   try {
-    const minted = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(`${urls.issuer}/_harness/id-token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ nhsNumber: patient.nhsNumber, birthDate: patient.birthDate, familyName: patient.name?.family }),
-    });
+    const minted = await fetchWithTimeout<{ id_token?: unknown; error_description?: unknown }>(
+      `${urls.issuer}/_harness/id-token`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          nhsNumber: patient.nhsNumber,
+          birthDate: patient.birthDate,
+          familyName: patient.name?.family,
+        }),
+      },
+    );
     if (minted.status !== 200 || typeof minted.json?.id_token !== 'string') {
-      return appViewSample({ nhsNumber: patient.nhsNumber, body: undefined, error: `the NHS login mock did not mint an ID token (HTTP ${minted.status})` });
+      return appViewSample({
+        nhsNumber: patient.nhsNumber,
+        body: undefined,
+        error: `the NHS login mock did not mint an ID token (HTTP ${minted.status})`,
+      });
     }
     token = minted.json.id_token;
   } catch (e) {
@@ -54,7 +70,10 @@ export async function sampleAppView(urls: { issuer: string; events: string }, pa
   const q = new URLSearchParams({ 'patient:identifier': `${NHS_NUMBER_SYSTEM}|${patient.nhsNumber}` });
   try {
     // The consumer API's own deadline is 10 s; allow it to answer 504 itself.
-    const res = await fetchWithTimeout(`${urls.events}?${q.toString()}`, { headers: { 'NHSD-ID-Token': token, accept: 'application/fhir+json' }, timeoutMs: 15_000 });
+    const res = await fetchWithTimeout(`${urls.events}?${q.toString()}`, {
+      headers: { 'NHSD-ID-Token': token, accept: 'application/fhir+json' },
+      timeoutMs: 15_000,
+    });
     return appViewSample({ nhsNumber: patient.nhsNumber, status: res.status, body: res.text });
   } catch (e) {
     return appViewSample({ nhsNumber: patient.nhsNumber, body: undefined, error: (e as Error).message });

@@ -20,7 +20,11 @@ export const REPLAY_CLIENT_IDS: Record<ProducerResourceType, string> = {
 };
 
 /** The `--paths` / `--clients` keys, as `check` spells them. */
-export const TYPE_KEYS: Record<ProducerResourceType, string> = { Appointment: 'appointments', DocumentReference: 'documents', Task: 'tasks' };
+export const TYPE_KEYS: Record<ProducerResourceType, string> = {
+  Appointment: 'appointments',
+  DocumentReference: 'documents',
+  Task: 'tasks',
+};
 
 export interface PlannedClient {
   clientId: string;
@@ -49,7 +53,12 @@ function sameEndpoint(state: ClientState, endpoint: SupplierEndpoint, type: Prod
   const e = state.endpoint;
   if (!e) return false;
   const path = (p: string | undefined) => p ?? DEFAULT_PATHS[type];
-  if (e.url.replace(/\/+$/, '') !== endpoint.url.replace(/\/+$/, '') || path(e.path) !== path(endpoint.path) || e.authType !== endpoint.auth.type) return false;
+  if (
+    e.url.replace(/\/+$/, '') !== endpoint.url.replace(/\/+$/, '') ||
+    path(e.path) !== path(endpoint.path) ||
+    e.authType !== endpoint.auth.type
+  )
+    return false;
   // The secrets are not visible remotely; in process, compare them too.
   return !state.config?.endpoint || JSON.stringify(state.config.endpoint.auth) === JSON.stringify(endpoint.auth);
 }
@@ -74,22 +83,36 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
       else {
         // The config's client when the platform has it, else the platform's own (never one replay made for itself).
         const ofType = onPlatform.filter((c) => c.resourceType === type && c.clientId !== REPLAY_CLIENT_IDS[type]);
-        clientId = ofType.find((c) => known.has(c.clientId))?.clientId ?? ofType[0]?.clientId ?? input.knownClients?.find((c) => c.resourceType === type)?.clientId;
+        clientId =
+          ofType.find((c) => known.has(c.clientId))?.clientId ??
+          ofType[0]?.clientId ??
+          input.knownClients?.find((c) => c.resourceType === type)?.clientId;
         if (!clientId) {
-          throw new ConfigError(`--upload supplier: no Record Service client for ${type} is configured, so your upload client has nothing to register under. `
-            + `Add it to platform.clients in the config (clientId, resourceType "${type}", and apiKey or jwks: see docs/platform.md), `
-            + `name it with --clients ${TYPE_KEYS[type]}=ID, or leave ${TYPE_KEYS[type]} out of --paths.`);
+          throw new ConfigError(
+            `--upload supplier: no Record Service client for ${type} is configured, so your upload client has nothing to register under. ` +
+              `Add it to platform.clients in the config (clientId, resourceType "${type}", and apiKey or jwks: see docs/platform.md), ` +
+              `name it with --clients ${TYPE_KEYS[type]}=ID, or leave ${TYPE_KEYS[type]} out of --paths.`,
+          );
         }
       }
     }
-    if (used.has(clientId)) throw new ConfigError(`--clients: clientId "${clientId}" is given for two resource types; each Record Service needs its own clientId`);
+    if (used.has(clientId))
+      throw new ConfigError(
+        `--clients: clientId "${clientId}" is given for two resource types; each Record Service needs its own clientId`,
+      );
     used.add(clientId);
 
     const existing = onPlatform.find((c) => c.clientId === clientId);
     if (existing && existing.resourceType !== type) {
-      throw new ConfigError(`clientId "${clientId}" feeds the ${existing.resourceType} Record Service on the platform, not ${type}; name another one with --clients ${TYPE_KEYS[type]}=ID`);
+      throw new ConfigError(
+        `clientId "${clientId}" feeds the ${existing.resourceType} Record Service on the platform, not ${type}; name another one with --clients ${TYPE_KEYS[type]}=ID`,
+      );
     }
-    const endpoint: SupplierEndpoint = { url: input.supplierUrl, ...(path !== DEFAULT_PATHS[type] ? { path } : {}), auth: input.auth };
+    const endpoint: SupplierEndpoint = {
+      url: input.supplierUrl,
+      ...(path !== DEFAULT_PATHS[type] ? { path } : {}),
+      auth: input.auth,
+    };
     // The whole configuration, secrets included: in process from the platform, remotely from our config.
     const base: ClientConfig | undefined = existing?.config ?? known.get(clientId);
     const ownClient = clientId === REPLAY_CLIENT_IDS[type];
@@ -97,8 +120,10 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
     if (input.upload === 'self') {
       // Replacing a client whose configuration we cannot see would drop its credentials.
       if (existing && !base && !ownClient) {
-        throw new ConfigError(`--upload self cannot post /records as clientId "${clientId}": the platform holds its configuration (and API key), but this config does not. `
-          + 'Run replay with the config the platform was started with (--config), or leave out --clients to let replay use its own clients.');
+        throw new ConfigError(
+          `--upload self cannot post /records as clientId "${clientId}": the platform holds its configuration (and API key), but this config does not. ` +
+            'Run replay with the config the platform was started with (--config), or leave out --clients to let replay use its own clients.',
+        );
       }
       const apiKey = base?.apiKey ?? newApiKey();
       const config: ClientConfig = { ...(base ?? {}), clientId, resourceType: type, apiKey, endpoint };
@@ -109,16 +134,20 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
     }
 
     if (!existing) {
-      throw new ConfigError(`--upload supplier: clientId "${clientId}" is not configured on the platform ${input.access.urls.base}, so the Record Service would refuse your upload client. `
-        + 'Add it to platform.clients in the config the platform runs with (see docs/platform.md).');
+      throw new ConfigError(
+        `--upload supplier: clientId "${clientId}" is not configured on the platform ${input.access.urls.base}, so the Record Service would refuse your upload client. ` +
+          'Add it to platform.clients in the config the platform runs with (see docs/platform.md).',
+      );
     }
     if (sameEndpoint(existing, endpoint, type)) {
       planned.push({ clientId, resourceType: type, path, endpointChanged: false });
       continue;
     }
     if (!base) {
-      throw new ConfigError(`clientId "${clientId}" on the platform ${input.access.urls.base} does not pull from ${input.supplierUrl}${path}, and replay cannot re-point it without its credentials. `
-        + 'Run replay with the config the platform was started with (--config), or set the endpoint in that config (platform.clients[].endpoint).');
+      throw new ConfigError(
+        `clientId "${clientId}" on the platform ${input.access.urls.base} does not pull from ${input.supplierUrl}${path}, and replay cannot re-point it without its credentials. ` +
+          'Run replay with the config the platform was started with (--config), or set the endpoint in that config (platform.clients[].endpoint).',
+      );
     }
     await input.access.putClient({ ...base, clientId, resourceType: type, endpoint });
     planned.push({ clientId, resourceType: type, path, endpointChanged: true });
@@ -127,7 +156,9 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
   for (const p of planned) {
     const state = await input.access.client(p.clientId);
     if (!state?.pulls.enabled) {
-      throw new ConfigError(`the platform will not pull for clientId "${p.clientId}": ${state?.pulls.message ?? 'it is not configured'}`);
+      throw new ConfigError(
+        `the platform will not pull for clientId "${p.clientId}": ${state?.pulls.message ?? 'it is not configured'}`,
+      );
     }
   }
   return planned;

@@ -42,10 +42,19 @@ interface Stack {
   close(): Promise<void>;
 }
 
-async function startStack(o: { fault?: FaultName; clients?: ClientConfig[]; supplierPack?: FixturePack } = {}): Promise<Stack> {
+async function startStack(
+  o: { fault?: FaultName; clients?: ClientConfig[]; supplierPack?: FixturePack } = {},
+): Promise<Stack> {
   const platform = createPlatform({ config: config(o.clients), pack, stateDir: ':memory:' });
   await platform.start(0);
-  const supplier = await listen(createSupplierApp({ pack: o.supplierPack ?? pack, nhsLoginIssuer: platform.urls().issuer, ...SUPPLIER_CLIENT, ...(o.fault ? { fault: o.fault } : {}) }));
+  const supplier = await listen(
+    createSupplierApp({
+      pack: o.supplierPack ?? pack,
+      nhsLoginIssuer: platform.urls().issuer,
+      ...SUPPLIER_CLIENT,
+      ...(o.fault ? { fault: o.fault } : {}),
+    }),
+  );
   return {
     platform,
     supplier,
@@ -72,19 +81,47 @@ describe('runReplay against the reference supplier', () => {
     reportDir = mkdtempSync(path.join(tmpdir(), 'replay-lib-'));
     const progress: ReplayProgress[] = [];
     const result = await runReplay(
-      { supplierUrl: stack.supplier.url, auth: stack.auth, pack, platform: { kind: 'in-process', platform: stack.platform }, reportDir },
+      {
+        supplierUrl: stack.supplier.url,
+        auth: stack.auth,
+        pack,
+        platform: { kind: 'in-process', platform: stack.platform },
+        reportDir,
+      },
       { onProgress: (p) => progress.push(p) },
     );
     expect(result.outcome).toBe('passed');
-    expect(result.run.totals).toMatchObject({ comparisons: eligible.length * 3, match: eligible.length * 3, mismatch: 0, error: 0, differences: 0, passed: true });
-    expect(result.registration).toMatchObject({ patients: pack.patients.length, eligible: eligible.length, missing: 0, nothingArrived: false, skipped: { 'under-16': 2, sensitive: 1, 'excluded-by-trust': 1 } });
-    expect(result.clients.map((c) => [c.clientId, c.registered])).toEqual(Object.values(REPLAY_CLIENT_IDS).map((id) => [id, eligible.length]));
-    expect(result.pulls).toMatchObject({ expected: eligible.length * 3, finished: eligible.length * 3, failed: 0, stalled: false });
+    expect(result.run.totals).toMatchObject({
+      comparisons: eligible.length * 3,
+      match: eligible.length * 3,
+      mismatch: 0,
+      error: 0,
+      differences: 0,
+      passed: true,
+    });
+    expect(result.registration).toMatchObject({
+      patients: pack.patients.length,
+      eligible: eligible.length,
+      missing: 0,
+      nothingArrived: false,
+      skipped: { 'under-16': 2, sensitive: 1, 'excluded-by-trust': 1 },
+    });
+    expect(result.clients.map((c) => [c.clientId, c.registered])).toEqual(
+      Object.values(REPLAY_CLIENT_IDS).map((id) => [id, eligible.length]),
+    );
+    expect(result.pulls).toMatchObject({
+      expected: eligible.length * 3,
+      finished: eligible.length * 3,
+      failed: 0,
+      stalled: false,
+    });
     // Replay registered the patients itself, through the real Record Service.
     expect(result.registration.uploads?.map((u) => u.outcome)).toEqual(['complete', 'complete', 'complete']);
 
     const under16 = pack.patients.find((p) => p.scenario === 'under 16')!;
-    expect(result.run.appView?.find((s) => s.nhsNumberMasked === maskNhsNumber(under16.nhsNumber))).toMatchObject({ status: 403 });
+    expect(result.run.appView?.find((s) => s.nhsNumberMasked === maskNhsNumber(under16.nhsNumber))).toMatchObject({
+      status: 403,
+    });
     expect(result.run.appView?.some((s) => s.status === 200 && s.activities > 0)).toBe(true);
     expect(progress.some((p) => p.phase === 'pulling' && p.done === p.total)).toBe(true);
 
@@ -100,12 +137,21 @@ describe('runReplay against the reference supplier', () => {
 
   it('with --fault drops-cancelled, reports exactly the missing cancelled appointment (and the total one lower) per patient with one, and nothing else', async () => {
     stack = await startStack({ fault: 'drops-cancelled' });
-    const result = await runReplay({ supplierUrl: stack.supplier.url, auth: stack.auth, pack, platform: { kind: 'in-process', platform: stack.platform } });
-    const cancelled = eligible.filter((p) => (p.expected.Appointment?.entry ?? []).some((e) => (e.resource as Appointment).status === 'cancelled'));
+    const result = await runReplay({
+      supplierUrl: stack.supplier.url,
+      auth: stack.auth,
+      pack,
+      platform: { kind: 'in-process', platform: stack.platform },
+    });
+    const cancelled = eligible.filter((p) =>
+      (p.expected.Appointment?.entry ?? []).some((e) => (e.resource as Appointment).status === 'cancelled'),
+    );
     expect(cancelled.length).toBeGreaterThanOrEqual(2);
     expect(result.outcome).toBe('failed');
     const failing = result.run.verdicts.filter((v) => v.verdict !== 'match');
-    expect(failing.map((v) => [v.nhsNumberMasked, v.resourceType, v.verdict]).sort()).toEqual(cancelled.map((p) => [maskNhsNumber(p.nhsNumber), 'Appointment', 'mismatch']).sort());
+    expect(failing.map((v) => [v.nhsNumberMasked, v.resourceType, v.verdict]).sort()).toEqual(
+      cancelled.map((p) => [maskNhsNumber(p.nhsNumber), 'Appointment', 'mismatch']).sort(),
+    );
     for (const v of failing) {
       // The missing appointment, and the Bundle.total one lower that follows from it (EVA reports both).
       expect(v.differences.map((d) => d.kind).sort()).toEqual(['missing-resource', 'total']);
@@ -115,47 +161,89 @@ describe('runReplay against the reference supplier', () => {
       expect(total.actual).toBe((total.expected as number) - 1);
     }
     expect(result.run.totals).toMatchObject({ mismatch: cancelled.length, error: 0 });
-    expect(result.run.totals.byKind).toMatchObject({ 'missing-resource': cancelled.length, total: cancelled.length, changed: 0, 'unexpected-resource': 0, 'not-a-bundle': 0 });
+    expect(result.run.totals.byKind).toMatchObject({
+      'missing-resource': cancelled.length,
+      total: cancelled.length,
+      changed: 0,
+      'unexpected-resource': 0,
+      'not-a-bundle': 0,
+    });
   });
 
-  it('--upload supplier: waits while the supplier\'s own upload client registers the patients, then compares', async () => {
+  it("--upload supplier: waits while the supplier's own upload client registers the patients, then compares", async () => {
     stack = await startStack({ clients: SUPPLIER_CLIENTS });
     const s = stack;
     const uploads: Array<Promise<unknown>> = [];
     const notices: string[] = [];
     const result = await runReplay(
-      { supplierUrl: s.supplier.url, auth: s.auth, pack, upload: 'supplier', timeoutMs: 15_000, platform: { kind: 'in-process', platform: s.platform } },
+      {
+        supplierUrl: s.supplier.url,
+        auth: s.auth,
+        pack,
+        upload: 'supplier',
+        timeoutMs: 15_000,
+        platform: { kind: 'in-process', platform: s.platform },
+      },
       {
         onNotice: (m) => {
           notices.push(m);
           if (!m.startsWith('waiting')) return;
           // The supplier's upload starts only once replay is waiting for it.
           for (const c of SUPPLIER_CLIENTS) {
-            uploads.push(uploadPack({ recordsUrl: s.platform.urls().records, clientId: c.clientId, auth: { type: 'api-key', apiKey: c.apiKey! }, pack, journal: ':memory:' }));
+            uploads.push(
+              uploadPack({
+                recordsUrl: s.platform.urls().records,
+                clientId: c.clientId,
+                auth: { type: 'api-key', apiKey: c.apiKey! },
+                pack,
+                journal: ':memory:',
+              }),
+            );
           }
         },
       },
     );
     await Promise.all(uploads);
     expect(uploads).toHaveLength(3);
-    expect(notices.find((m) => m.startsWith('waiting'))).toContain('acme-appointments (Appointment), acme-documents (DocumentReference), acme-tasks (Task)');
+    expect(notices.find((m) => m.startsWith('waiting'))).toContain(
+      'acme-appointments (Appointment), acme-documents (DocumentReference), acme-tasks (Task)',
+    );
     expect(result.outcome).toBe('passed');
     expect(result.registration.uploads).toBeUndefined();
-    expect(result.clients.map((c) => [c.clientId, c.registered])).toEqual(SUPPLIER_CLIENTS.map((c) => [c.clientId, eligible.length]));
+    expect(result.clients.map((c) => [c.clientId, c.registered])).toEqual(
+      SUPPLIER_CLIENTS.map((c) => [c.clientId, eligible.length]),
+    );
     expect(result.run.totals).toMatchObject({ comparisons: eligible.length * 3, match: eligible.length * 3 });
   });
 
-  it('--upload supplier: when nothing is registered within the timeout, says so with the Record Service\'s explanation', async () => {
+  it("--upload supplier: when nothing is registered within the timeout, says so with the Record Service's explanation", async () => {
     stack = await startStack({ clients: SUPPLIER_CLIENTS });
     const s = stack;
     const uploads: Array<Promise<unknown>> = [];
     const result = await runReplay(
-      { supplierUrl: s.supplier.url, auth: s.auth, pack, upload: 'supplier', paths: { Appointment: '/Appointment' }, timeoutMs: 1_500, platform: { kind: 'in-process', platform: s.platform } },
+      {
+        supplierUrl: s.supplier.url,
+        auth: s.auth,
+        pack,
+        upload: 'supplier',
+        paths: { Appointment: '/Appointment' },
+        timeoutMs: 1_500,
+        platform: { kind: 'in-process', platform: s.platform },
+      },
       {
         onNotice: (m) => {
           if (!m.startsWith('waiting')) return;
           // An upload client that posts to /records/ registers nothing.
-          uploads.push(uploadPack({ recordsUrl: s.platform.urls().records, clientId: 'acme-appointments', auth: { type: 'api-key', apiKey: 'acme-appointments-key-0001' }, pack, journal: ':memory:', fault: 'trailing-slash-upload' }));
+          uploads.push(
+            uploadPack({
+              recordsUrl: s.platform.urls().records,
+              clientId: 'acme-appointments',
+              auth: { type: 'api-key', apiKey: 'acme-appointments-key-0001' },
+              pack,
+              journal: ':memory:',
+              fault: 'trailing-slash-upload',
+            }),
+          );
         },
       },
     );
@@ -174,21 +262,48 @@ describe('runReplay against the reference supplier', () => {
 
   it('replays through a platform reached over HTTP (--platform-url), comparing the masked bodies it lists', async () => {
     stack = await startStack({ fault: 'drops-cancelled' });
-    const result = await runReplay({ supplierUrl: stack.supplier.url, auth: stack.auth, pack, rate: 500, platform: { kind: 'remote', url: stack.platform.url } });
+    const result = await runReplay({
+      supplierUrl: stack.supplier.url,
+      auth: stack.auth,
+      pack,
+      rate: 500,
+      platform: { kind: 'remote', url: stack.platform.url },
+    });
     expect(result.platform).toMatchObject({ startedByReplay: false, rate: 200 });
     expect(result.notices.some((n) => n.includes('pulls at its own rate of 200/s'))).toBe(true);
-    const cancelled = eligible.filter((p) => (p.expected.Appointment?.entry ?? []).some((e) => (e.resource as Appointment).status === 'cancelled'));
-    expect(result.run.totals).toMatchObject({ comparisons: eligible.length * 3, mismatch: cancelled.length, error: 0, differences: cancelled.length * 2 });
-    expect(result.run.totals.byKind).toMatchObject({ 'missing-resource': cancelled.length, total: cancelled.length, changed: 0, 'unexpected-resource': 0 });
+    const cancelled = eligible.filter((p) =>
+      (p.expected.Appointment?.entry ?? []).some((e) => (e.resource as Appointment).status === 'cancelled'),
+    );
+    expect(result.run.totals).toMatchObject({
+      comparisons: eligible.length * 3,
+      mismatch: cancelled.length,
+      error: 0,
+      differences: cancelled.length * 2,
+    });
+    expect(result.run.totals.byKind).toMatchObject({
+      'missing-resource': cancelled.length,
+      total: cancelled.length,
+      changed: 0,
+      'unexpected-resource': 0,
+    });
   });
 
   it('refuses to start when the supplier is not there', async () => {
-    const closed = await listen((_req: IncomingMessage, res: ServerResponse) => { res.end(); });
+    const closed = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.end();
+    });
     const url = closed.url;
     await closed.close();
     const platform = createPlatform({ config: config(), pack, stateDir: ':memory:' });
     try {
-      await expect(runReplay({ supplierUrl: url, auth: { type: 'static', token: 'x' }, pack, platform: { kind: 'in-process', platform } })).rejects.toBeInstanceOf(UnreachableError);
+      await expect(
+        runReplay({
+          supplierUrl: url,
+          auth: { type: 'static', token: 'x' },
+          pack,
+          platform: { kind: 'in-process', platform },
+        }),
+      ).rejects.toBeInstanceOf(UnreachableError);
     } finally {
       await platform.stop();
     }

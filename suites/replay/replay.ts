@@ -12,13 +12,25 @@ import { PRODUCER_RESOURCE_TYPES, type ProducerResourceType } from '../../core/f
 import { fetchWithTimeout } from '../../core/http';
 import { type Logger, silentLogger } from '../../core/logger';
 import { redact } from '../../core/redact';
-import { type FixturePack, ineligibility, type IneligibleReason, PackIndex, type PackPatient } from '../../fixtures/pack';
+import {
+  type FixturePack,
+  ineligibility,
+  type IneligibleReason,
+  PackIndex,
+  type PackPatient,
+} from '../../fixtures/pack';
 import { DEFAULT_PATHS } from '../../mocks/aggregator/upstream';
 import { createPlatform, type Platform } from '../../mocks/platform';
 import { fetchVerdicts, renderVerdicts } from '../../mocks/record-service/remote';
 import { type UploadReport, uploadPack } from '../../mocks/supplier/upload';
 import { fetchAccessToken } from '../credentials';
-import { compileCompareOptions, comparePatientResponse, EvaTally, type EvaTotals, type PatientVerdict } from '../eva/compare';
+import {
+  compileCompareOptions,
+  comparePatientResponse,
+  EvaTally,
+  type EvaTotals,
+  type PatientVerdict,
+} from '../eva/compare';
 import { type EvaRun, renderEvaReports } from '../eva/report';
 import { writeReportFiles } from '../report/files';
 import { inProcessAccess, type PlatformAccess, type PulledResponse, remoteAccess } from './access';
@@ -146,15 +158,26 @@ interface OpenedPlatform {
   close(): Promise<void>;
 }
 
-async function openPlatform(p: ReplayPlatform, opts: ReplayOptions, logger: Logger, notice: (m: string) => void): Promise<OpenedPlatform> {
+async function openPlatform(
+  p: ReplayPlatform,
+  opts: ReplayOptions,
+  logger: Logger,
+  notice: (m: string) => void,
+): Promise<OpenedPlatform> {
   if (p.kind === 'in-process') {
-    if (opts.rate !== undefined && opts.rate !== p.platform.scheduler.rate) notice(`the platform pulls at its own rate of ${p.platform.scheduler.rate}/s (the requested ${opts.rate}/s applies only to a platform replay starts)`);
+    if (opts.rate !== undefined && opts.rate !== p.platform.scheduler.rate)
+      notice(
+        `the platform pulls at its own rate of ${p.platform.scheduler.rate}/s (the requested ${opts.rate}/s applies only to a platform replay starts)`,
+      );
     return { access: inProcessAccess(p.platform), startedByReplay: false, close: async () => undefined };
   }
   if (p.kind === 'remote') {
     const access = remoteAccess(httpUrl('--platform-url', p.url));
     const info = await access.info();
-    if (opts.rate !== undefined && opts.rate !== info.rate) notice(`the platform at ${access.urls.base} pulls at its own rate of ${info.rate}/s (set it with \`pca-harness serve --pull-rate\`; --rate applies only to a platform replay starts)`);
+    if (opts.rate !== undefined && opts.rate !== info.rate)
+      notice(
+        `the platform at ${access.urls.base} pulls at its own rate of ${info.rate}/s (set it with \`pca-harness serve --pull-rate\`; --rate applies only to a platform replay starts)`,
+      );
     return { access, startedByReplay: false, close: async () => undefined };
   }
   const rate = opts.rate ?? p.config.platform.pullRate;
@@ -171,7 +194,9 @@ async function openPlatform(p: ReplayPlatform, opts: ReplayOptions, logger: Logg
     }
     if (publicUrl) {
       await platform.stop();
-      throw new ConfigError(`${host}:${port} is in use, and platform.publicUrl (${publicUrl}) says the platform is reached there; free the port, or replay through the platform that holds it with --platform-url`);
+      throw new ConfigError(
+        `${host}:${port} is in use, and platform.publicUrl (${publicUrl}) says the platform is reached there; free the port, or replay through the platform that holds it with --platform-url`,
+      );
     }
     try {
       await platform.start(0, host);
@@ -179,8 +204,10 @@ async function openPlatform(p: ReplayPlatform, opts: ReplayOptions, logger: Logg
       await platform.stop();
       throw again;
     }
-    notice(`WARNING: port ${port} is in use, so the platform runs on ${platform.url} instead. The supplier must trust the NHS login issuer ${platform.urls().issuer} `
-      + `for this run, or it will refuse every pull's ID token. (Free port ${port}, or, if a pca-harness platform holds it, replay through it with --platform-url http://${host}:${port}.)`);
+    notice(
+      `WARNING: port ${port} is in use, so the platform runs on ${platform.url} instead. The supplier must trust the NHS login issuer ${platform.urls().issuer} ` +
+        `for this run, or it will refuse every pull's ID token. (Free port ${port}, or, if a pca-harness platform holds it, replay through it with --platform-url http://${host}:${port}.)`,
+    );
     return { access: inProcessAccess(platform), startedByReplay: true, fellBack: true, close: () => platform.stop() };
   }
   return { access: inProcessAccess(platform), startedByReplay: true, close: () => platform.stop() };
@@ -200,11 +227,13 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
   const upload: UploadMode = opts.upload ?? 'self';
   const timeoutMs = opts.timeoutMs ?? DEFAULT_REPLAY_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new ConfigError('the timeout must be more than zero');
-  if (opts.rate !== undefined && !(opts.rate > 0)) throw new ConfigError('the pull rate must be more than zero pulls a second');
+  if (opts.rate !== undefined && !(opts.rate > 0))
+    throw new ConfigError('the pull rate must be more than zero pulls a second');
   const supplierUrl = httpUrl('--supplier', opts.supplierUrl);
   const paths = opts.paths ?? { ...DEFAULT_PATHS };
   const types = PRODUCER_RESOURCE_TYPES.filter((t) => paths[t] !== undefined);
-  if (types.length === 0) throw new ConfigError('replay needs at least one supplier endpoint (appointments, documents or tasks)');
+  if (types.length === 0)
+    throw new ConfigError('replay needs at least one supplier endpoint (appointments, documents or tasks)');
   // Compiled first: a rule that cannot be read is a usage error before anything starts.
   const compare = compileCompareOptions({ alsoIgnore: opts.ignore ?? [] });
 
@@ -221,7 +250,10 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     if (why) skipped[why] = (skipped[why] ?? 0) + 1;
   }
   const eligible = index.eligible(started);
-  if (eligible.length === 0) throw new ConfigError(`the pack "${opts.pack.name}" has no patient the Record Service may be sent today (16 or over, not sensitive, not excluded): nothing to replay`);
+  if (eligible.length === 0)
+    throw new ConfigError(
+      `the pack "${opts.pack.name}" has no patient the Record Service may be sent today (16 or over, not sensitive, not excluded): nothing to replay`,
+    );
   const eligibleSet = new Set(eligible.map((p) => p.nhsNumber));
 
   await preflight(supplierUrl, paths[types[0]!]!, opts.auth);
@@ -231,9 +263,12 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
   try {
     const urls = access.urls;
     const info = await access.info();
-    if (opened.startedByReplay) notice(`mock platform at ${urls.base} (NHS login issuer ${urls.issuer}), pulling at ${info.rate}/s`);
+    if (opened.startedByReplay)
+      notice(`mock platform at ${urls.base} (NHS login issuer ${urls.issuer}), pulling at ${info.rate}/s`);
     if (!opened.fellBack && opts.supplierIssuer && opts.supplierIssuer.replace(/\/+$/, '') !== urls.issuer) {
-      notice(`the supplier is configured to trust the NHS login issuer ${opts.supplierIssuer}, but this platform's is ${urls.issuer}: the supplier must trust ${urls.issuer} (and its JWKS ${urls.jwks}) for this run`);
+      notice(
+        `the supplier is configured to trust the NHS login issuer ${opts.supplierIssuer}, but this platform's is ${urls.issuer}: the supplier must trust ${urls.issuer} (and its JWKS ${urls.jwks}) for this run`,
+      );
     }
     const pollMs = opts.pollMs ?? (access.inProcess ? 100 : 500);
     // Pulls requested from here on belong to this run.
@@ -252,7 +287,8 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     const clientList = plan.map((c) => `${c.clientId} (${c.resourceType})`).join(', ');
 
     // 1. Registration.
-    const registeredOf = async (c: PlannedClient): Promise<Set<string>> => new Set((await access.registered(c.clientId)).filter((n) => eligibleSet.has(n)));
+    const registeredOf = async (c: PlannedClient): Promise<Set<string>> =>
+      new Set((await access.registered(c.clientId)).filter((n) => eligibleSet.has(n)));
     let registered = new Map<string, Set<string>>();
     let uploads: ReplayResult['registration']['uploads'];
     let nothingArrived = false;
@@ -261,31 +297,56 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     const emit = (phase: ReplayPhase, done: number, total: number, errors = 0) => {
       const elapsedMs = Date.now() - phaseStart.at;
       const ratePerSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-      hooks.onProgress?.({ phase, done, total, errors, ratePerSecond, ...(ratePerSecond > 0 && done < total ? { etaMs: ((total - done) / ratePerSecond) * 1000 } : {}), elapsedMs });
+      hooks.onProgress?.({
+        phase,
+        done,
+        total,
+        errors,
+        ratePerSecond,
+        ...(ratePerSecond > 0 && done < total ? { etaMs: ((total - done) / ratePerSecond) * 1000 } : {}),
+        elapsedMs,
+      });
     };
 
     if (upload === 'self') {
       const acknowledged = new Map<string, number>();
       emit('registering', 0, totalPairs);
-      const reports = await Promise.all(plan.map((c) => uploadPack({
-        recordsUrl: urls.records,
-        clientId: c.clientId,
-        auth: { type: 'api-key', apiKey: c.apiKey! },
-        pack: opts.pack,
-        journal: ':memory:',
-        profile: info.profile,
-        clock,
-        logger,
-        onProgress: (p) => {
-          acknowledged.set(c.clientId, p.acknowledged);
-          emit('registering', [...acknowledged.values()].reduce((a, b) => a + b, 0), totalPairs);
-        },
-      })));
-      uploads = reports.map((r) => ({ clientId: r.clientId, outcome: r.outcome, message: r.message, acknowledged: r.acknowledged, toSend: r.toSend }));
-      for (const r of reports) if (r.outcome !== 'complete') notice(`replay's upload for ${r.clientId} is ${r.outcome}: ${r.message}`);
+      const reports = await Promise.all(
+        plan.map((c) =>
+          uploadPack({
+            recordsUrl: urls.records,
+            clientId: c.clientId,
+            auth: { type: 'api-key', apiKey: c.apiKey! },
+            pack: opts.pack,
+            journal: ':memory:',
+            profile: info.profile,
+            clock,
+            logger,
+            onProgress: (p) => {
+              acknowledged.set(c.clientId, p.acknowledged);
+              emit(
+                'registering',
+                [...acknowledged.values()].reduce((a, b) => a + b, 0),
+                totalPairs,
+              );
+            },
+          }),
+        ),
+      );
+      uploads = reports.map((r) => ({
+        clientId: r.clientId,
+        outcome: r.outcome,
+        message: r.message,
+        acknowledged: r.acknowledged,
+        toSend: r.toSend,
+      }));
+      for (const r of reports)
+        if (r.outcome !== 'complete') notice(`replay's upload for ${r.clientId} is ${r.outcome}: ${r.message}`);
       for (const c of plan) registered.set(c.clientId, await registeredOf(c));
     } else {
-      notice(`waiting up to ${seconds(timeoutMs)} for your Record Service client to register ${eligible.length} patients at ${urls.records} as ${clientList}`);
+      notice(
+        `waiting up to ${seconds(timeoutMs)} for your Record Service client to register ${eligible.length} patients at ${urls.records} as ${clientList}`,
+      );
       const deadline = Date.now() + timeoutMs;
       let last = -1;
       let lastChange = Date.now();
@@ -315,9 +376,11 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     if (missing > 0) {
       const verdicts = await fetchVerdicts(urls.base, { since: runStart, limit: 20 }).catch(() => undefined);
       explain = verdicts ? renderVerdicts(verdicts, { url: urls.base, since: runStart }) : undefined;
-      notice(nothingArrived
-        ? `no registrations arrived at ${urls.records} within ${seconds(timeoutMs)} for ${clientList}; what the Record Service saw during the run is below (pca-harness explain)`
-        : `${missing} of ${totalPairs} patient registrations are missing for ${clientList}; their comparisons are errors. What the Record Service saw during the run is below (pca-harness explain)`);
+      notice(
+        nothingArrived
+          ? `no registrations arrived at ${urls.records} within ${seconds(timeoutMs)} for ${clientList}; what the Record Service saw during the run is below (pca-harness explain)`
+          : `${missing} of ${totalPairs} patient registrations are missing for ${clientList}; their comparisons are errors. What the Record Service saw during the run is below (pca-harness explain)`,
+      );
     }
 
     // 2. Pulls.
@@ -342,7 +405,9 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
           lastChange = now;
         } else if (now - lastChange >= timeoutMs) {
           stalled = true;
-          notice(`the pulls made no progress for ${seconds(timeoutMs)} (${pending} still pending); the patients not pulled are reported as errors`);
+          notice(
+            `the pulls made no progress for ${seconds(timeoutMs)} (${pending} still pending); the patients not pulled are reported as errors`,
+          );
           break;
         }
         await sleep(pollMs);
@@ -352,7 +417,8 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     // 3. EVA.
     phaseStart.at = Date.now();
     const pulled = new Map<string, Map<string, PulledResponse>>();
-    for (const c of plan) pulled.set(c.clientId, await access.latestPulls(c.clientId, [...registered.get(c.clientId)!], since));
+    for (const c of plan)
+      pulled.set(c.clientId, await access.latestPulls(c.clientId, [...registered.get(c.clientId)!], since));
     const tally = new EvaTally();
     const verdicts: PatientVerdict[] = [];
     let schemaInvalid = 0;
@@ -366,37 +432,72 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     opts.pack.patients.forEach((patient: PackPatient, patientIndex: number) => {
       if (!eligibleSet.has(patient.nhsNumber)) return;
       for (const c of plan) {
-        const base = { nhsNumber: patient.nhsNumber, resourceType: c.resourceType, patientIndex, ...(patient.scenario ? { scenario: patient.scenario } : {}) };
+        const base = {
+          nhsNumber: patient.nhsNumber,
+          resourceType: c.resourceType,
+          patientIndex,
+          ...(patient.scenario ? { scenario: patient.scenario } : {}),
+        };
         const expectedRaw = index.expected(patient.nhsNumber, c.resourceType);
         // Remote pull bodies come back masked; masking the pack the same way keeps the comparison fair.
         const expected = access.masked && expectedRaw ? redact(expectedRaw) : expectedRaw;
         if (!registered.get(c.clientId)!.has(patient.nhsNumber)) {
-          add(comparePatientResponse({ ...base, expected, body: undefined, error: `not registered for clientId ${c.clientId}, so the aggregator never asked the supplier` }, compare));
+          add(
+            comparePatientResponse(
+              {
+                ...base,
+                expected,
+                body: undefined,
+                error: `not registered for clientId ${c.clientId}, so the aggregator never asked the supplier`,
+              },
+              compare,
+            ),
+          );
           continue;
         }
         const r = pulled.get(c.clientId)!.get(patient.nhsNumber);
         if (!r) {
-          add(comparePatientResponse({ ...base, expected, body: undefined, error: `registered for clientId ${c.clientId}, but not pulled${stalled ? ` (the pulls stalled for ${seconds(timeoutMs)})` : ''}` }, compare));
+          add(
+            comparePatientResponse(
+              {
+                ...base,
+                expected,
+                body: undefined,
+                error: `registered for clientId ${c.clientId}, but not pulled${stalled ? ` (the pulls stalled for ${seconds(timeoutMs)})` : ''}`,
+              },
+              compare,
+            ),
+          );
           continue;
         }
         pulls += 1;
         if (r.status !== undefined) withStatus += 1;
         if (r.status === 401) unauthorised += 1;
         if (r.schemaValid === false) schemaInvalid += 1;
-        add(comparePatientResponse({
-          ...base,
-          expected,
-          ...(r.status !== undefined ? { status: r.status } : {}),
-          body: r.body ?? r.bodyText,
-          ...(r.status === undefined ? { error: r.message ?? r.outcome } : {}),
-          durationMs: r.latencyMs,
-        }, compare));
+        add(
+          comparePatientResponse(
+            {
+              ...base,
+              expected,
+              ...(r.status !== undefined ? { status: r.status } : {}),
+              body: r.body ?? r.bodyText,
+              ...(r.status === undefined ? { error: r.message ?? r.outcome } : {}),
+              durationMs: r.latencyMs,
+            },
+            compare,
+          ),
+        );
       }
       emit('comparing', verdicts.length, totalPairs);
     });
-    if (schemaInvalid > 0) notice(`${schemaInvalid} pull(s) answered 200 with a body that fails the producer schema; \`pca-harness check\` names the rule each breaks`);
+    if (schemaInvalid > 0)
+      notice(
+        `${schemaInvalid} pull(s) answered 200 with a body that fails the producer schema; \`pca-harness check\` names the rule each breaks`,
+      );
     if (pulls > 0 && unauthorised === pulls) {
-      notice(`the supplier answered 401 to every pull: check that it trusts the NHS login issuer ${urls.issuer} and accepts the access tokens from ${opts.auth.type === 'client_credentials' ? opts.auth.tokenUrl : 'the --bearer token'}`);
+      notice(
+        `the supplier answered 401 to every pull: check that it trusts the NHS login issuer ${urls.issuer} and accepts the access tokens from ${opts.auth.type === 'client_credentials' ? opts.auth.tokenUrl : 'the --bearer token'}`,
+      );
     }
     const unreachable = pulls > 0 && withStatus === 0;
     if (unreachable) notice(`no pull got an HTTP answer from the supplier at ${supplierUrl}: is it still running?`);
@@ -424,13 +525,26 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
       totals,
       appView,
     };
-    const reportFiles = opts.reportDir ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(run) }) : undefined;
+    const reportFiles = opts.reportDir
+      ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(run) })
+      : undefined;
     return {
       outcome: unreachable ? 'unreachable' : totals.passed ? 'passed' : 'failed',
       run,
-      platform: { url: urls.base, issuer: urls.issuer, records: urls.records, startedByReplay: opened.startedByReplay, rate: info.rate },
+      platform: {
+        url: urls.base,
+        issuer: urls.issuer,
+        records: urls.records,
+        startedByReplay: opened.startedByReplay,
+        rate: info.rate,
+      },
       upload,
-      clients: plan.map((c) => ({ clientId: c.clientId, resourceType: c.resourceType, path: c.path, registered: registered.get(c.clientId)!.size })),
+      clients: plan.map((c) => ({
+        clientId: c.clientId,
+        resourceType: c.resourceType,
+        path: c.path,
+        registered: registered.get(c.clientId)!.size,
+      })),
       registration: {
         patients: opts.pack.patients.length,
         eligible: eligible.length,

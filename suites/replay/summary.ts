@@ -7,18 +7,33 @@ import { redactText } from '../../core/redact';
 import { consoleSummary } from '../eva/report';
 import type { ReplayResult } from './replay';
 
-const REASON_TEXT: Record<string, string> = { 'under-16': 'under 16', sensitive: 'sensitive', 'excluded-by-trust': 'excluded by the trust' };
+const REASON_TEXT: Record<string, string> = {
+  'under-16': 'under 16',
+  sensitive: 'sensitive',
+  'excluded-by-trust': 'excluded by the trust',
+};
 
 export function renderReplaySummary(r: ReplayResult): string {
   const lines: string[] = [];
   const where = r.platform.startedByReplay ? 'started by replay' : 'already running';
   lines.push(`Replay of pack "${r.run.pack ?? ''}" against ${r.run.supplier ?? ''}`);
-  lines.push(`  platform   ${r.platform.url} (${where}), NHS login issuer ${r.platform.issuer}, ${r.platform.rate} pulls/s`);
-  const skipped = Object.entries(r.registration.skipped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${n} ${REASON_TEXT[k] ?? k}`);
+  lines.push(
+    `  platform   ${r.platform.url} (${where}), NHS login issuer ${r.platform.issuer}, ${r.platform.rate} pulls/s`,
+  );
+  const skipped = Object.entries(r.registration.skipped)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([k, n]) => `${n} ${REASON_TEXT[k] ?? k}`);
   const who = r.upload === 'self' ? 'by replay' : 'by your upload client';
-  lines.push(`  patients   ${r.registration.eligible} of ${r.registration.patients} eligible${skipped.length ? ` (not sent: ${skipped.join(', ')})` : ''}, registered ${who}:`);
-  for (const c of r.clients) lines.push(`             ${c.clientId} (${c.resourceType}, pulled from ${c.path}): ${c.registered} of ${r.registration.eligible}`);
-  lines.push(`  pulls      ${r.pulls.finished} of ${r.pulls.expected} finished, ${r.pulls.failed} failed${r.pulls.schemaInvalid ? `, ${r.pulls.schemaInvalid} failed the producer schema` : ''}${r.pulls.stalled ? ', stalled' : ''}`);
+  lines.push(
+    `  patients   ${r.registration.eligible} of ${r.registration.patients} eligible${skipped.length ? ` (not sent: ${skipped.join(', ')})` : ''}, registered ${who}:`,
+  );
+  for (const c of r.clients)
+    lines.push(
+      `             ${c.clientId} (${c.resourceType}, pulled from ${c.path}): ${c.registered} of ${r.registration.eligible}`,
+    );
+  lines.push(
+    `  pulls      ${r.pulls.finished} of ${r.pulls.expected} finished, ${r.pulls.failed} failed${r.pulls.schemaInvalid ? `, ${r.pulls.schemaInvalid} failed the producer schema` : ''}${r.pulls.stalled ? ', stalled' : ''}`,
+  );
   if (r.notices.length) {
     lines.push('');
     for (const n of r.notices) lines.push(`note: ${redactText(n)}`);
@@ -37,10 +52,12 @@ export function renderReplaySummary(r: ReplayResult): string {
     for (const f of Object.values(r.reportFiles)) lines.push(`  ${f}`);
   }
   lines.push('');
-  lines.push(r.outcome === 'passed'
-    ? 'REPLAY PASS: every patient\'s pulls match what the pack expects.'
-    : r.outcome === 'unreachable'
-      ? 'REPLAY FAIL: the supplier did not answer the pulls.'
-      : 'REPLAY FAIL: see the differences and errors above.');
+  lines.push(
+    r.outcome === 'passed'
+      ? "REPLAY PASS: every patient's pulls match what the pack expects."
+      : r.outcome === 'unreachable'
+        ? 'REPLAY FAIL: the supplier did not answer the pulls.'
+        : 'REPLAY FAIL: see the differences and errors above.',
+  );
   return `${lines.join('\n')}\n`;
 }

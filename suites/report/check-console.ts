@@ -10,11 +10,16 @@ const RANK: Record<ReportCheck['outcome'], number> = { fail: 0, error: 1, skip: 
 
 function indent(s: string, n: number): string {
   const pad = ' '.repeat(n);
-  return s.split('\n').map((l) => pad + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
 }
 
 function renderFailure(c: ReportCheck, showCurl: boolean): string[] {
-  const lines = [`  ${c.outcome === 'fail' ? 'FAIL ' : 'ERROR'} ${c.id} [${c.level}] ${c.title}  (${c.requirements.join(', ')})`];
+  const lines = [
+    `  ${c.outcome === 'fail' ? 'FAIL ' : 'ERROR'} ${c.id} [${c.level}] ${c.title}  (${c.requirements.join(', ')})`,
+  ];
   if (c.outcome === 'error') lines.push(`        ${c.message}`);
   for (const f of c.findings.slice(0, 5)) {
     lines.push(`        - ${f.title}${f.pointer ? ` at ${f.pointer}` : ''}`);
@@ -37,7 +42,9 @@ export interface ConsoleOptions {
 export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}): string {
   const s = r.summary;
   const out: string[] = [];
-  out.push(`pca-harness check ${r.target.supplierUrl}: ${s.total} checks, ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors (${(r.durationMs / 1000).toFixed(1)} s)`);
+  out.push(
+    `pca-harness check ${r.target.supplierUrl}: ${s.total} checks, ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors (${(r.durationMs / 1000).toFixed(1)} s)`,
+  );
   for (const n of r.notices) out.push(`note: ${n}`);
   // Families with failures first; otherwise catalogue order.
   const families = [...FAMILIES].sort((a, b) => failing(r, a) - failing(r, b));
@@ -45,8 +52,12 @@ export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}):
     const mine = r.checks.filter((c) => c.family === f).sort((a, b) => RANK[a.outcome] - RANK[b.outcome]);
     if (mine.length === 0) continue;
     const n = (o: ReportCheck['outcome']) => mine.filter((c) => c.outcome === o).length;
-    out.push('', `${f}  ${FAMILY_NAMES[f as Family]}: ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped, ${n('error')} errors`);
-    for (const c of mine.filter((x) => x.outcome === 'fail' || x.outcome === 'error')) out.push(...renderFailure(c, opts.curl ?? true));
+    out.push(
+      '',
+      `${f}  ${FAMILY_NAMES[f as Family]}: ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped, ${n('error')} errors`,
+    );
+    for (const c of mine.filter((x) => x.outcome === 'fail' || x.outcome === 'error'))
+      out.push(...renderFailure(c, opts.curl ?? true));
     const skipped = mine.filter((c) => c.outcome === 'skip');
     // Skips that share a reason print once.
     const byReason = new Map<string, string[]>();
@@ -59,14 +70,18 @@ export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}):
   out.push('');
   if (uncovered.length) out.push(`requirements not met: ${uncovered.join(', ')}`);
   if (r.contractPass) {
-    out.push(r.contractPass.recorded
-      ? `contract pass recorded for clientId "${r.contractPass.clientId}" at ${r.contractPass.where}`
-      : `contract pass not recorded: ${r.contractPass.reason}`);
+    out.push(
+      r.contractPass.recorded
+        ? `contract pass recorded for clientId "${r.contractPass.clientId}" at ${r.contractPass.where}`
+        : `contract pass not recorded: ${r.contractPass.reason}`,
+    );
   }
   if (opts.reportFiles) out.push(`reports: ${Object.values(opts.reportFiles).join(', ')}`);
-  out.push(s.passed
-    ? `PASSED: every MUST check that ran passed${s.shouldFailed.length ? ` (SHOULD failures: ${s.shouldFailed.join(', ')})` : ''}${s.skip ? `; ${s.skip} skipped (see above)` : ''}`
-    : `FAILED: ${s.mustFailed.length} MUST check(s) failed: ${s.mustFailed.join(', ')}`);
+  out.push(
+    s.passed
+      ? `PASSED: every MUST check that ran passed${s.shouldFailed.length ? ` (SHOULD failures: ${s.shouldFailed.join(', ')})` : ''}${s.skip ? `; ${s.skip} skipped (see above)` : ''}`
+      : `FAILED: ${s.mustFailed.length} MUST check(s) failed: ${s.mustFailed.join(', ')}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

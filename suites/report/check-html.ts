@@ -11,7 +11,13 @@ import { badge, escapeHtml as e, renderHtmlPage, tiles, type Tone } from './html
 
 const COLOURS: Record<Outcome, string> = { pass: '#007f3b', fail: '#d5281b', skip: '#768692', error: '#8a1538' };
 const OUTCOME_TONE: Record<Outcome, Tone> = { pass: 'pass', fail: 'fail', skip: 'skip', error: 'error' };
-const COVERAGE_TONE: Record<string, Tone> = { verified: 'pass', 'partly-verified': 'warn', failed: 'fail', 'not-verified': 'skip', 'not-covered': 'info' };
+const COVERAGE_TONE: Record<string, Tone> = {
+  verified: 'pass',
+  'partly-verified': 'warn',
+  failed: 'fail',
+  'not-verified': 'skip',
+  'not-covered': 'info',
+};
 
 function anchor(id: string): string {
   return `check-${id}`;
@@ -23,7 +29,9 @@ function reqLinks(ids: string[]): string {
 
 /** One stacked bar per family: widths proportional to outcomes, labelled with counts. */
 function familyBars(r: CheckReport): string {
-  const rows = FAMILIES.map((f) => ({ f, checks: r.checks.filter((c) => c.family === f) })).filter((x) => x.checks.length);
+  const rows = FAMILIES.map((f) => ({ f, checks: r.checks.filter((c) => c.family === f) })).filter(
+    (x) => x.checks.length,
+  );
   const width = 640;
   const labelW = 260;
   const barW = width - labelW - 10;
@@ -31,37 +39,64 @@ function familyBars(r: CheckReport): string {
   const parts: string[] = [];
   rows.forEach(({ f, checks }, i) => {
     const y = i * rowH + 6;
-    parts.push(`<text x="0" y="${y + 15}" font-size="13" fill="#212b32">${e(`${f} ${FAMILY_NAMES[f].split(' (')[0]}`)}</text>`);
+    parts.push(
+      `<text x="0" y="${y + 15}" font-size="13" fill="#212b32">${e(`${f} ${FAMILY_NAMES[f].split(' (')[0]}`)}</text>`,
+    );
     let x = labelW;
     for (const o of ['pass', 'fail', 'error', 'skip'] as Outcome[]) {
       const n = checks.filter((c) => c.outcome === o).length;
       if (!n) continue;
       const w = (n / checks.length) * barW;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="20" fill="${COLOURS[o]}"><title>${n} ${o}</title></rect>`);
-      if (w > 22) parts.push(`<text x="${(x + w / 2).toFixed(1)}" y="${y + 14}" font-size="12" fill="#fff" text-anchor="middle">${n}</text>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="20" fill="${COLOURS[o]}"><title>${n} ${o}</title></rect>`,
+      );
+      if (w > 22)
+        parts.push(
+          `<text x="${(x + w / 2).toFixed(1)}" y="${y + 14}" font-size="12" fill="#fff" text-anchor="middle">${n}</text>`,
+        );
       x += w;
     }
   });
-  const legend = (['pass', 'fail', 'error', 'skip'] as Outcome[]).map((o, i) => `<rect x="${labelW + i * 90}" y="${rows.length * rowH + 10}" width="12" height="12" fill="${COLOURS[o]}"/><text x="${labelW + i * 90 + 16}" y="${rows.length * rowH + 20}" font-size="12" fill="#4c6272">${o}</text>`).join('');
+  const legend = (['pass', 'fail', 'error', 'skip'] as Outcome[])
+    .map(
+      (o, i) =>
+        `<rect x="${labelW + i * 90}" y="${rows.length * rowH + 10}" width="12" height="12" fill="${COLOURS[o]}"/><text x="${labelW + i * 90 + 16}" y="${rows.length * rowH + 20}" font-size="12" fill="#4c6272">${o}</text>`,
+    )
+    .join('');
   const h = rows.length * rowH + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Outcomes per family" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}">${parts.join('')}${legend}</svg>`;
 }
 
 function findingsTable(c: ReportCheck): string {
   if (!c.findings.length) return '';
-  const rows = c.findings.map((f) => `<tr><td>${e(f.title)}${f.pointer !== undefined ? `<br><code>${e(f.pointer || '/')}</code>` : ''}</td><td>${f.received !== undefined ? `<code>${e(f.received)}</code>` : ''}</td><td>${f.expected !== undefined ? `<code>${e(f.expected)}</code>` : ''}</td><td>${e(f.hint)}</td></tr>`).join('');
+  const rows = c.findings
+    .map(
+      (f) =>
+        `<tr><td>${e(f.title)}${f.pointer !== undefined ? `<br><code>${e(f.pointer || '/')}</code>` : ''}</td><td>${f.received !== undefined ? `<code>${e(f.received)}</code>` : ''}</td><td>${f.expected !== undefined ? `<code>${e(f.expected)}</code>` : ''}</td><td>${e(f.hint)}</td></tr>`,
+    )
+    .join('');
   return `<table><thead><tr><th>finding</th><th>received</th><th>expected</th><th>hint</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function evidenceBlock(c: ReportCheck, open: boolean): string {
   if (!c.evidence.length) return '';
-  const items = c.evidence.map((ev) => {
-    const req = [`${ev.request.method} ${ev.request.url}`, ...Object.entries(ev.request.headers).map(([k, v]) => `${k}: ${v}`)].join('\n');
-    const res = [`HTTP ${ev.status} (${ev.latencyMs} ms)`, ...Object.entries(ev.headers).map(([k, v]) => `${k}: ${v}`), '', ev.body].join('\n');
-    return `<h3>${e(ev.label)}</h3><p class="muted">${ev.credentials.map(e).join(' &middot; ')}</p>
+  const items = c.evidence
+    .map((ev) => {
+      const req = [
+        `${ev.request.method} ${ev.request.url}`,
+        ...Object.entries(ev.request.headers).map(([k, v]) => `${k}: ${v}`),
+      ].join('\n');
+      const res = [
+        `HTTP ${ev.status} (${ev.latencyMs} ms)`,
+        ...Object.entries(ev.headers).map(([k, v]) => `${k}: ${v}`),
+        '',
+        ev.body,
+      ].join('\n');
+      return `<h3>${e(ev.label)}</h3><p class="muted">${ev.credentials.map(e).join(' &middot; ')}</p>
 <div class="side"><div><strong>request</strong><pre>${e(req)}</pre></div><div><strong>response</strong><pre>${e(res)}</pre></div></div>
 <strong>reproduce</strong><pre>${e(ev.curl)}</pre>`;
-  }).join('');
+    })
+    .join('');
   return `<details${open ? ' open' : ''}><summary>Evidence (${c.evidence.length} exchange${c.evidence.length === 1 ? '' : 's'}) and curl</summary>${items}</details>`;
 }
 
@@ -78,7 +113,14 @@ ${evidenceBlock(c, false)}
 }
 
 function checkRow(c: ReportCheck): string {
-  const detail = c.outcome === 'pass' ? c.note ?? '' : c.outcome === 'skip' ? c.reason ?? '' : c.outcome === 'error' ? c.message ?? '' : c.findings.map((f) => f.title).join('; ');
+  const detail =
+    c.outcome === 'pass'
+      ? (c.note ?? '')
+      : c.outcome === 'skip'
+        ? (c.reason ?? '')
+        : c.outcome === 'error'
+          ? (c.message ?? '')
+          : c.findings.map((f) => f.title).join('; ');
   const idCell = c.outcome === 'fail' || c.outcome === 'error' ? `<a href="#${anchor(c.id)}">${e(c.id)}</a>` : e(c.id);
   return `<tr class="${c.outcome}"><td style="white-space:nowrap">${idCell}</td><td>${badge(c.outcome.toUpperCase(), OUTCOME_TONE[c.outcome])}</td><td>${e(c.level)}</td><td>${e(c.title)}</td><td>${reqLinks(c.requirements)}</td><td class="muted">${e(detail)}</td></tr>`;
 }
@@ -92,12 +134,20 @@ function checksTables(r: CheckReport): string {
 }
 
 function coverageTable(r: CheckReport): string {
-  const rows = r.coverage.map((row) => {
-    const checks = row.checks.length
-      ? row.checks.map((c) => (c.outcome ? `${badge(c.id, OUTCOME_TONE[c.outcome])}` : `<span class="badge skip" title="not run">${e(c.id)}</span>`)).join(' ')
-      : '<span class="muted">none</span>';
-    return `<tr id="req-${e(row.id)}"><td style="white-space:nowrap"><a href="${e(row.url)}">${e(row.id)}</a></td><td>${badge(row.status.replace('-', ' '), COVERAGE_TONE[row.status] ?? 'info')}</td><td>${e(row.level)}</td><td><strong>${e(row.title)}</strong><br><span class="muted">${e(row.summary)}</span><br><span class="muted">${e(SOURCE_NAMES[row.source as RequirementSource] ?? row.source)}: ${e(row.section)}</span></td><td>${checks}</td><td class="muted">${e(row.reason ?? '')}</td></tr>`;
-  }).join('');
+  const rows = r.coverage
+    .map((row) => {
+      const checks = row.checks.length
+        ? row.checks
+            .map((c) =>
+              c.outcome
+                ? `${badge(c.id, OUTCOME_TONE[c.outcome])}`
+                : `<span class="badge skip" title="not run">${e(c.id)}</span>`,
+            )
+            .join(' ')
+        : '<span class="muted">none</span>';
+      return `<tr id="req-${e(row.id)}"><td style="white-space:nowrap"><a href="${e(row.url)}">${e(row.id)}</a></td><td>${badge(row.status.replace('-', ' '), COVERAGE_TONE[row.status] ?? 'info')}</td><td>${e(row.level)}</td><td><strong>${e(row.title)}</strong><br><span class="muted">${e(row.summary)}</span><br><span class="muted">${e(SOURCE_NAMES[row.source as RequirementSource] ?? row.source)}: ${e(row.section)}</span></td><td>${checks}</td><td class="muted">${e(row.reason ?? '')}</td></tr>`;
+    })
+    .join('');
   return `<table><thead><tr><th>requirement</th><th>status</th><th>level</th><th>what it says</th><th>checks</th><th>why not verified</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -112,15 +162,15 @@ export function renderCheckHtml(r: CheckReport): string {
 <section id="summary">
 <h2 style="font-size:22px">${verdict}</h2>
 ${tiles([
-    { label: 'checks passed', value: s.pass, tone: 'pass' },
-    { label: 'checks failed', value: s.fail, tone: s.fail ? 'fail' : undefined },
-    { label: 'errors', value: s.error, tone: s.error ? 'fail' : undefined },
-    { label: 'skipped', value: s.skip },
-    { label: 'requirements verified', value: `${cov('verified')} / ${r.coverage.length}` },
-  ])}
+  { label: 'checks passed', value: s.pass, tone: 'pass' },
+  { label: 'checks failed', value: s.fail, tone: s.fail ? 'fail' : undefined },
+  { label: 'errors', value: s.error, tone: s.error ? 'fail' : undefined },
+  { label: 'skipped', value: s.skip },
+  { label: 'requirements verified', value: `${cov('verified')} / ${r.coverage.length}` },
+])}
 <div style="margin-top:14px">${familyBars(r)}</div>
 ${r.notices.length ? `<ul>${r.notices.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : ''}
-${r.contractPass ? `<p>${r.contractPass.recorded ? badge('CONTRACT PASS RECORDED', 'pass') : badge('NO CONTRACT PASS', 'warn')} ${e(r.contractPass.recorded ? `for clientId "${r.contractPass.clientId}" at ${r.contractPass.where}` : r.contractPass.reason ?? '')}</p>` : ''}
+${r.contractPass ? `<p>${r.contractPass.recorded ? badge('CONTRACT PASS RECORDED', 'pass') : badge('NO CONTRACT PASS', 'warn')} ${e(r.contractPass.recorded ? `for clientId "${r.contractPass.clientId}" at ${r.contractPass.where}` : (r.contractPass.reason ?? ''))}</p>` : ''}
 </section>
 ${failures.length ? `<h2>Failures</h2>${failures.map(failureCard).join('\n')}` : ''}
 <section id="checks"><h2>All checks</h2>${checksTables(r)}</section>
@@ -130,7 +180,9 @@ ${coverageTable(r)}</section>
 <section id="run"><h2>This run</h2>
 <table><tbody>
 <tr><th>supplier</th><td><code>${e(r.target.supplierUrl)}</code></td></tr>
-${Object.entries(r.target.endpoints).map(([k, v]) => `<tr><th>${e(k)}</th><td><code>${e(v ?? 'not offered')}</code></td></tr>`).join('')}
+${Object.entries(r.target.endpoints)
+  .map(([k, v]) => `<tr><th>${e(k)}</th><td><code>${e(v ?? 'not offered')}</code></td></tr>`)
+  .join('')}
 <tr><th>NHS login</th><td><code>${e(r.target.nhsLogin)}</code></td></tr>
 ${r.target.platformUrl ? `<tr><th>platform</th><td><code>${e(r.target.platformUrl)}</code> clientId <code>${e(r.target.clientId ?? '-')}</code></td></tr>` : ''}
 <tr><th>suites</th><td>${e(r.options.suites.join(', '))}${r.options.only ? ` &middot; only ${e(r.options.only.join(', '))}` : ''}${r.options.includeThrottle ? ' &middot; with throttle burst' : ''}</td></tr>

@@ -8,14 +8,22 @@ import type { CheckReport, ReportCheck } from './check-report';
 import { type JUnitCase, renderJUnit } from './junit';
 
 function evidenceText(c: ReportCheck): string {
-  return c.evidence.map((e) => [
-    `--- ${e.label}: ${e.request.method} ${e.request.url} -> ${e.status} (${e.latencyMs} ms)`,
-    ...e.credentials.map((x) => `    ${x}`),
-    ...Object.entries(e.headers).map(([k, v]) => `    < ${k}: ${v}`),
-    e.body.split('\n').slice(0, 40).map((l) => `    ${l}`).join('\n'),
-    'reproduce:',
-    e.curl,
-  ].join('\n')).join('\n\n');
+  return c.evidence
+    .map((e) =>
+      [
+        `--- ${e.label}: ${e.request.method} ${e.request.url} -> ${e.status} (${e.latencyMs} ms)`,
+        ...e.credentials.map((x) => `    ${x}`),
+        ...Object.entries(e.headers).map(([k, v]) => `    < ${k}: ${v}`),
+        e.body
+          .split('\n')
+          .slice(0, 40)
+          .map((l) => `    ${l}`)
+          .join('\n'),
+        'reproduce:',
+        e.curl,
+      ].join('\n'),
+    )
+    .join('\n\n');
 }
 
 function failureBody(c: ReportCheck): string {
@@ -32,10 +40,21 @@ function failureBody(c: ReportCheck): string {
 }
 
 export function toJUnitCase(c: ReportCheck): JUnitCase {
-  const base: JUnitCase = { name: `${c.id} ${c.title}`, classname: `pca-harness.check.${c.family}`, timeSeconds: c.durationMs / 1000 };
+  const base: JUnitCase = {
+    name: `${c.id} ${c.title}`,
+    classname: `pca-harness.check.${c.family}`,
+    timeSeconds: c.durationMs / 1000,
+  };
   switch (c.outcome) {
     case 'fail':
-      return { ...base, failure: { message: `[${c.level}] ${c.findings.map((f) => f.title).join('; ')}`, type: c.level, body: failureBody(c) } };
+      return {
+        ...base,
+        failure: {
+          message: `[${c.level}] ${c.findings.map((f) => f.title).join('; ')}`,
+          type: c.level,
+          body: failureBody(c),
+        },
+      };
     case 'error':
       return { ...base, error: { message: c.message ?? 'error', type: 'error', body: failureBody(c) } };
     case 'skip':

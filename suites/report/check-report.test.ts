@@ -31,12 +31,25 @@ let tmp: string;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'check-report-'));
   nhsLogin = await startNhsLogin({ issuer: 'http://127.0.0.1:0/nhs-login', pack, keyRing: new KeyRing() });
-  const server = await listen(createSupplierApp({ pack, fault: 'leaks-other-patient', nhsLoginIssuer: nhsLogin.issuer, clientId: 'pca', clientSecret: 'report-test-secret' }));
+  const server = await listen(
+    createSupplierApp({
+      pack,
+      fault: 'leaks-other-patient',
+      nhsLoginIssuer: nhsLogin.issuer,
+      clientId: 'pca',
+      clientSecret: 'report-test-secret',
+    }),
+  );
   try {
     ({ report } = await runCheck({
       supplierUrl: server.url,
       paths: DEFAULT_PATHS,
-      access: { kind: 'client-credentials', tokenUrl: `${server.url}/oauth2/token`, clientId: 'pca', clientSecret: 'report-test-secret' },
+      access: {
+        kind: 'client-credentials',
+        tokenUrl: `${server.url}/oauth2/token`,
+        clientId: 'pca',
+        clientSecret: 'report-test-secret',
+      },
       nhsLogin,
       pack,
     }));
@@ -55,7 +68,9 @@ describe('report.json', () => {
     expect(report.summary.passed).toBe(false);
     expect([...report.summary.mustFailed].sort()).toEqual(['DR-03', 'DR-18', 'GA-03', 'GA-18', 'TK-03', 'TK-18']);
     expect(report.summary.total).toBe(report.checks.length);
-    expect(report.summary.pass + report.summary.fail + report.summary.skip + report.summary.error).toBe(report.summary.total);
+    expect(report.summary.pass + report.summary.fail + report.summary.skip + report.summary.error).toBe(
+      report.summary.total,
+    );
   });
 
   it('carries no NHS number and no token, only masks and placeholders', () => {
@@ -73,7 +88,9 @@ describe('report.json', () => {
       expect(c.findings.length).toBeGreaterThan(0);
       expect(c.evidence.length).toBeGreaterThan(0);
       const curl = c.evidence[0]!.curl;
-      expect(curl).toMatch(/^curl -sS -i -X GET "http:\/\/127\.0\.0\.1:\d+\/(Appointment|DocumentReference|Task)\?patient:identifier=https%3A%2F%2Ffhir\.nhs\.uk%2FId%2Fnhs-number%7C\$NHS_NUMBER"/m);
+      expect(curl).toMatch(
+        /^curl -sS -i -X GET "http:\/\/127\.0\.0\.1:\d+\/(Appointment|DocumentReference|Task)\?patient:identifier=https%3A%2F%2Ffhir\.nhs\.uk%2FId%2Fnhs-number%7C\$NHS_NUMBER"/m,
+      );
       expect(curl).toContain('-H "Authorization: Bearer $ACCESS_TOKEN"');
       expect(curl).toContain('-H "NHSD-ID-Token: $NHSD_ID_TOKEN"');
       expect(curl).toMatch(/^# NHS_NUMBER: the NHS number of pack patient 999\*{6}\d/m);
@@ -83,10 +100,17 @@ describe('report.json', () => {
   it('carries a requirement coverage matrix: every requirement, its checks and their verdicts', () => {
     const row = (id: string) => report.coverage.find((r) => r.id === id)!;
     expect(row('PS-PATIENT-SCOPE').status).toBe('failed');
-    expect(row('PS-PATIENT-SCOPE').checks).toEqual([{ id: 'GA-18', outcome: 'fail' }, { id: 'DR-18', outcome: 'fail' }, { id: 'TK-18', outcome: 'fail' }]);
+    expect(row('PS-PATIENT-SCOPE').checks).toEqual([
+      { id: 'GA-18', outcome: 'fail' },
+      { id: 'DR-18', outcome: 'fail' },
+      { id: 'TK-18', outcome: 'fail' },
+    ]);
     expect(row('PS-CORRELATION-ID').status).toBe('verified');
     expect(row('WF-NFR-03').status).toBe('not-verified');
-    expect(row('WF-NFR-18')).toMatchObject({ status: 'not-covered', reason: 'front-end behaviour of the portal, not testable through the API' });
+    expect(row('WF-NFR-18')).toMatchObject({
+      status: 'not-covered',
+      reason: 'front-end behaviour of the portal, not testable through the API',
+    });
   });
 });
 
@@ -95,12 +119,23 @@ describe('exit semantics', () => {
     const base = CATALOGUE.find((c) => c.id === 'GA-05')!;
     const should = { ...base, id: 'GA-05', level: 'SHOULD' as const };
     const must = CATALOGUE.find((c) => c.id === 'GA-06')!;
-    const build = (results: CheckResult[]) => buildCheckReport({
-      results, version: '0', generatedAt: new Date(), durationMs: 1, target: { supplierUrl: 'http://s', endpoints: {}, nhsLogin: 'http://n' },
-      options: { suites: ['schema', 'rules'], includeThrottle: false }, packName: 'p', roster: { withData: {}, other: () => undefined }, curl: {},
-    });
+    const build = (results: CheckResult[]) =>
+      buildCheckReport({
+        results,
+        version: '0',
+        generatedAt: new Date(),
+        durationMs: 1,
+        target: { supplierUrl: 'http://s', endpoints: {}, nhsLogin: 'http://n' },
+        options: { suites: ['schema', 'rules'], includeThrottle: false },
+        packName: 'p',
+        roster: { withData: {}, other: () => undefined },
+        curl: {},
+      });
     const failed = { outcome: 'fail' as const, exchanges: [], findings: [{ title: 'x', hint: 'y' }] };
-    const r1 = build([{ check: should, verdict: failed, durationMs: 1 }, { check: must, verdict: { outcome: 'pass', exchanges: [] }, durationMs: 1 }]);
+    const r1 = build([
+      { check: should, verdict: failed, durationMs: 1 },
+      { check: must, verdict: { outcome: 'pass', exchanges: [] }, durationMs: 1 },
+    ]);
     expect(r1.summary).toMatchObject({ passed: true, mustFailed: [], shouldFailed: ['GA-05'], fail: 1 });
     const r2 = build([{ check: must, verdict: { outcome: 'error', exchanges: [], message: 'boom' }, durationMs: 1 }]);
     expect(r2.summary).toMatchObject({ passed: false, mustFailed: ['GA-06'], error: 1 });
@@ -110,7 +145,11 @@ describe('exit semantics', () => {
 describe('the cross-suite index row', () => {
   it('reduces the run to a SuiteSummary the index page and merged JUnit use', () => {
     const row = checkSuiteSummary(report);
-    expect(row).toMatchObject({ key: 'check', verdict: 'fail', files: { 'report.html': 'check/report.html', 'junit.xml': 'check/junit.xml', 'report.json': 'check/report.json' } });
+    expect(row).toMatchObject({
+      key: 'check',
+      verdict: 'fail',
+      files: { 'report.html': 'check/report.html', 'junit.xml': 'check/junit.xml', 'report.json': 'check/report.json' },
+    });
     expect(row.headline).toMatch(/^\d+ of \d+ MUST checks passed, 12 skipped$/);
     expect(row.highlights).toHaveLength(6);
     expect(row.highlights![0]).toMatch(/^GA-03 A patient with no appointments gets 200 and a Bundle with total 0: /);
@@ -133,7 +172,12 @@ describe('console summary', () => {
 /** A small structural reader for JUnit XML: well-formed tags, escapes, and the counts CI systems read. */
 function parseXml(xml: string): Array<{ name: string; attrs: Record<string, string>; children: unknown[] }> {
   expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
-  interface El { name: string; attrs: Record<string, string>; children: El[]; text: string }
+  interface El {
+    name: string;
+    attrs: Record<string, string>;
+    children: El[];
+    text: string;
+  }
   const root: El = { name: '#root', attrs: {}, children: [], text: '' };
   const stack: El[] = [root];
   const body = xml.replace(/^<\?xml[^>]*\?>\n/, '');
@@ -171,7 +215,15 @@ function parseXml(xml: string): Array<{ name: string; attrs: Record<string, stri
 describe('junit.xml', () => {
   it('is JUnit: one testsuites root, a testsuite per family with matching counts, a testcase per check', () => {
     const xml = renderCheckJUnit(report);
-    const roots = parseXml(xml) as Array<{ name: string; attrs: Record<string, string>; children: Array<{ name: string; attrs: Record<string, string>; children: Array<{ name: string; attrs: Record<string, string> }> }> }>;
+    const roots = parseXml(xml) as Array<{
+      name: string;
+      attrs: Record<string, string>;
+      children: Array<{
+        name: string;
+        attrs: Record<string, string>;
+        children: Array<{ name: string; attrs: Record<string, string> }>;
+      }>;
+    }>;
     expect(roots).toHaveLength(1);
     const suites = roots[0]!;
     expect(suites.name).toBe('testsuites');
@@ -184,7 +236,11 @@ describe('junit.xml', () => {
       const tcs = s.children.filter((c) => c.name === 'testcase');
       cases += tcs.length;
       expect(Number(s.attrs.tests)).toBe(tcs.length);
-      expect(Number(s.attrs.failures)).toBe(tcs.filter((t) => (t as unknown as { children: Array<{ name: string }> }).children.some((c) => c.name === 'failure')).length);
+      expect(Number(s.attrs.failures)).toBe(
+        tcs.filter((t) =>
+          (t as unknown as { children: Array<{ name: string }> }).children.some((c) => c.name === 'failure'),
+        ).length,
+      );
       for (const t of tcs) {
         expect(t.attrs.name).toMatch(/^(GA|DR|TK|RS)-\d\d /);
         expect(t.attrs.classname).toMatch(/^pca-harness\.check\.(GA|DR|TK|RS)$/);
@@ -234,10 +290,18 @@ function decodePng(buf: Buffer): { width: number; height: number; channels: numb
       const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels]! : 0;
       let v: number;
       switch (filter) {
-        case 0: v = cur; break;
-        case 1: v = cur + a; break;
-        case 2: v = cur + b; break;
-        case 3: v = cur + ((a + b) >> 1); break;
+        case 0:
+          v = cur;
+          break;
+        case 1:
+          v = cur + a;
+          break;
+        case 2:
+          v = cur + b;
+          break;
+        case 3:
+          v = cur + ((a + b) >> 1);
+          break;
         default: {
           const p = a + b - c;
           const pa = Math.abs(p - a);
@@ -254,11 +318,22 @@ function decodePng(buf: Buffer): { width: number; height: number; channels: numb
 
 function runChromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr })));
+    execFile(CHROMIUM, args, { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(Object.assign(err as Error, { stderr })) : resolve({ stdout, stderr }),
+    );
   });
 }
 
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('report.html in headless Chromium', () => {
   it('is self-contained: no script, no external stylesheet, image or font', () => {
@@ -272,18 +347,30 @@ describe('report.html in headless Chromium', () => {
 
   it('renders to a page that is not empty, with the summary, failures and coverage in the DOM', async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_BIN; this test renders report.html`);
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_BIN; this test renders report.html`,
+      );
     }
     const file = path.join(tmp, 'report.html');
     writeFileSync(file, renderCheckHtml(report));
     const png = path.join(tmp, 'report.png');
     const url = `file://${file}`;
-    await runChromium([...CHROMIUM_FLAGS, `--user-data-dir=${path.join(tmp, 'profile-shot')}`, `--screenshot=${png}`, '--window-size=1280,2000', url]);
+    await runChromium([
+      ...CHROMIUM_FLAGS,
+      `--user-data-dir=${path.join(tmp, 'profile-shot')}`,
+      `--screenshot=${png}`,
+      '--window-size=1280,2000',
+      url,
+    ]);
     const img = decodePng(readFileSync(png));
     expect([img.width, img.height]).toEqual([1280, 2000]);
     // The header band and the text: a blank page would be one colour.
     let inked = 0;
-    const bg = [img.pixels[img.pixels.length - img.channels]!, img.pixels[img.pixels.length - img.channels + 1]!, img.pixels[img.pixels.length - img.channels + 2]!];
+    const bg = [
+      img.pixels[img.pixels.length - img.channels]!,
+      img.pixels[img.pixels.length - img.channels + 1]!,
+      img.pixels[img.pixels.length - img.channels + 2]!,
+    ];
     const colours = new Set<number>();
     for (let i = 0; i < img.pixels.length; i += img.channels) {
       const [r, g, b] = [img.pixels[i]!, img.pixels[i + 1]!, img.pixels[i + 2]!];
@@ -295,7 +382,12 @@ describe('report.html in headless Chromium', () => {
     // NHS blue header at the top left.
     expect([img.pixels[0], img.pixels[1], img.pixels[2]]).toEqual([0x00, 0x5e, 0xb8]);
 
-    const { stdout: dom } = await runChromium([...CHROMIUM_FLAGS, `--user-data-dir=${path.join(tmp, 'profile-dom')}`, '--dump-dom', url]);
+    const { stdout: dom } = await runChromium([
+      ...CHROMIUM_FLAGS,
+      `--user-data-dir=${path.join(tmp, 'profile-dom')}`,
+      '--dump-dom',
+      url,
+    ]);
     expect(dom).toContain('pca-harness check: FAILED');
     expect(dom).toContain(`${report.summary.pass} passed, ${report.summary.fail} failed`);
     expect(dom).toMatch(/id="check-GA-18"/);

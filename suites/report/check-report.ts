@@ -74,7 +74,16 @@ export interface CheckReport {
   pack: { name: string; patients: Array<{ role: string; patient: string }> };
   summary: ReportSummary;
   checks: ReportCheck[];
-  coverage: Array<Omit<CoverageRow, 'requirement'> & { id: string; title: string; source: string; section: string; level: RequirementLevel; summary: string }>;
+  coverage: Array<
+    Omit<CoverageRow, 'requirement'> & {
+      id: string;
+      title: string;
+      source: string;
+      section: string;
+      level: RequirementLevel;
+      summary: string;
+    }
+  >;
   contractPass?: ContractPassRecord;
   /** Things the person running the check should know (fallbacks taken, opt-ins not used). */
   notices: string[];
@@ -82,7 +91,13 @@ export interface CheckReport {
 
 function maskFinding(f: Finding): ReportFinding {
   const m = (s?: string) => (s === undefined ? undefined : redactText(s));
-  return { title: redactText(f.title), hint: redactText(f.hint), ...(f.pointer !== undefined ? { pointer: f.pointer } : {}), ...(f.received !== undefined ? { received: m(f.received) } : {}), ...(f.expected !== undefined ? { expected: m(f.expected) } : {}) };
+  return {
+    title: redactText(f.title),
+    hint: redactText(f.hint),
+    ...(f.pointer !== undefined ? { pointer: f.pointer } : {}),
+    ...(f.received !== undefined ? { received: m(f.received) } : {}),
+    ...(f.expected !== undefined ? { expected: m(f.expected) } : {}),
+  };
 }
 
 export interface BuildReportInput {
@@ -149,9 +164,21 @@ export function buildCheckReport(input: BuildReportInput): CheckReport {
     options: input.options,
     pack: {
       name: input.packName,
-      patients: describeRoster(input.roster).map((r) => ({ role: r.role, patient: r.patient ? patientLabel(r.patient) : 'none in the pack' })),
+      patients: describeRoster(input.roster).map((r) => ({
+        role: r.role,
+        patient: r.patient ? patientLabel(r.patient) : 'none in the pack',
+      })),
     },
-    summary: { total: checks.length, pass: count('pass'), fail: count('fail'), skip: count('skip'), error: count('error'), mustFailed, shouldFailed, passed: mustFailed.length === 0 },
+    summary: {
+      total: checks.length,
+      pass: count('pass'),
+      fail: count('fail'),
+      skip: count('skip'),
+      error: count('error'),
+      mustFailed,
+      shouldFailed,
+      passed: mustFailed.length === 0,
+    },
     checks,
     coverage: cov,
     notices: input.notices ?? [],
@@ -172,8 +199,14 @@ export function checkSuiteSummary(r: CheckReport, dir = 'check'): SuiteSummary {
     verdict: !ran ? 'skipped' : r.summary.passed ? 'pass' : 'fail',
     headline: `${mustPassed} of ${must.length} MUST checks passed${r.summary.skip ? `, ${r.summary.skip} skipped` : ''}`,
     counts: { passed: r.summary.pass, failed: r.summary.fail, skipped: r.summary.skip, errors: r.summary.error },
-    files: { 'report.html': `${dir}/report.html`, 'report.json': `${dir}/report.json`, 'junit.xml': `${dir}/junit.xml` },
-    highlights: r.checks.filter((c) => c.outcome === 'fail' || c.outcome === 'error').map((c) => `${c.id} ${c.title}: ${c.findings[0]?.title ?? c.message ?? ''}`),
+    files: {
+      'report.html': `${dir}/report.html`,
+      'report.json': `${dir}/report.json`,
+      'junit.xml': `${dir}/junit.xml`,
+    },
+    highlights: r.checks
+      .filter((c) => c.outcome === 'fail' || c.outcome === 'error')
+      .map((c) => `${c.id} ${c.title}: ${c.findings[0]?.title ?? c.message ?? ''}`),
     durationMs: r.durationMs,
   };
 }

@@ -22,14 +22,16 @@ export interface JUnitSuite {
 
 /** Escapes text for XML and removes characters XML 1.0 cannot carry. */
 export function escapeXml(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 function attrs(a: Record<string, string | number | undefined>): string {
@@ -41,8 +43,14 @@ function attrs(a: Record<string, string | number | undefined>): string {
 
 function renderCase(c: JUnitCase): string {
   const inner: string[] = [];
-  if (c.failure) inner.push(`      <failure${attrs({ message: c.failure.message, type: c.failure.type ?? 'failure' })}>${escapeXml(c.failure.body ?? c.failure.message)}</failure>`);
-  if (c.error) inner.push(`      <error${attrs({ message: c.error.message, type: c.error.type ?? 'error' })}>${escapeXml(c.error.body ?? c.error.message)}</error>`);
+  if (c.failure)
+    inner.push(
+      `      <failure${attrs({ message: c.failure.message, type: c.failure.type ?? 'failure' })}>${escapeXml(c.failure.body ?? c.failure.message)}</failure>`,
+    );
+  if (c.error)
+    inner.push(
+      `      <error${attrs({ message: c.error.message, type: c.error.type ?? 'error' })}>${escapeXml(c.error.body ?? c.error.message)}</error>`,
+    );
   if (c.skipped) inner.push(`      <skipped${attrs({ message: c.skipped.message })}/>`);
   if (c.systemOut) inner.push(`      <system-out>${escapeXml(c.systemOut)}</system-out>`);
   const open = `    <testcase${attrs({ name: c.name, classname: c.classname, time: (c.timeSeconds ?? 0).toFixed(3) })}`;
@@ -65,9 +73,12 @@ export function renderJUnit(suites: JUnitSuite[], name = 'pca-harness'): string 
   const body = suites.map((s) => {
     const n = junitCounts(s.cases);
     const t = s.cases.reduce((acc, c) => acc + (c.timeSeconds ?? 0), 0);
-    const props = s.properties && Object.keys(s.properties).length
-      ? `    <properties>\n${Object.entries(s.properties).map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`).join('\n')}\n    </properties>\n`
-      : '';
+    const props =
+      s.properties && Object.keys(s.properties).length
+        ? `    <properties>\n${Object.entries(s.properties)
+            .map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`)
+            .join('\n')}\n    </properties>\n`
+        : '';
     return `  <testsuite${attrs({ name: s.name, tests: n.tests, failures: n.failures, errors: n.errors, skipped: n.skipped, time: t.toFixed(3), timestamp: s.timestamp })}>\n${props}${s.cases.map(renderCase).join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${attrs({ name, tests: total.tests, failures: total.failures, errors: total.errors, skipped: total.skipped, time: time.toFixed(3) })}>\n${body.join('\n')}\n</testsuites>\n`;

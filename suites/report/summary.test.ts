@@ -2,15 +2,21 @@ import { renderJUnit } from './junit';
 import { mergeJUnit, overallVerdict, renderIndexPage, type SuiteSummary } from './summary';
 
 const suite = (key: string, verdict: SuiteSummary['verdict'], failed = 0): SuiteSummary => ({
-  key, title: `${key} suite`, verdict, headline: `${key} headline`,
-  counts: { passed: 3, failed, skipped: 1, errors: 0 }, files: { HTML: `${key}/report.html` },
+  key,
+  title: `${key} suite`,
+  verdict,
+  headline: `${key} headline`,
+  counts: { passed: 3, failed, skipped: 1, errors: 0 },
+  files: { HTML: `${key}/report.html` },
   highlights: failed ? [`${key} <broke> for 999******8`] : [],
 });
 
 describe('index page', () => {
   it('puts failures first, links every report and escapes text', () => {
     const html = renderIndexPage([suite('check', 'pass'), suite('eva', 'fail', 2)], {
-      generatedAt: '2026-01-01T00:00:00Z', harnessVersion: '1.2.3', specVersions: { producer: '3.12.0' },
+      generatedAt: '2026-01-01T00:00:00Z',
+      harnessVersion: '1.2.3',
+      specVersions: { producer: '3.12.0' },
     });
     expect(html.indexOf('eva suite')).toBeLessThan(html.indexOf('check suite'));
     expect(html).toContain('href="check/report.html"');
@@ -28,8 +34,19 @@ describe('index page', () => {
 
 describe('mergeJUnit', () => {
   it('keeps every testsuite and sums the counts', () => {
-    const a = renderJUnit([{ name: 'check', cases: [{ name: 'GA-01', classname: 'GA' }, { name: 'GA-02', classname: 'GA', failure: { message: 'x' } }] }]);
-    const b = renderJUnit([{ name: 'eva', cases: [{ name: 'p1', classname: 'eva', skipped: { message: 'no data' } }] }, { name: 'empty', cases: [] }]);
+    const a = renderJUnit([
+      {
+        name: 'check',
+        cases: [
+          { name: 'GA-01', classname: 'GA' },
+          { name: 'GA-02', classname: 'GA', failure: { message: 'x' } },
+        ],
+      },
+    ]);
+    const b = renderJUnit([
+      { name: 'eva', cases: [{ name: 'p1', classname: 'eva', skipped: { message: 'no data' } }] },
+      { name: 'empty', cases: [] },
+    ]);
     const merged = mergeJUnit([a, b]);
     expect(merged.match(/<testsuite\b/g)).toHaveLength(3);
     expect(merged).toMatch(/<testsuites name="pca-harness" tests="3" failures="1" errors="0" skipped="1"/);

@@ -22,7 +22,9 @@ export function endpointTags(p: LoadProfile): string[] {
   if (p.target === 'aggregator') return ['events'];
   if (p.target === 'records') return ['records'];
   const resources = p.mix.resources ?? { Appointment: 1 };
-  return Object.entries(resources).filter(([, w]) => typeof w === 'number' && w > 0).map(([r]) => r);
+  return Object.entries(resources)
+    .filter(([, w]) => typeof w === 'number' && w > 0)
+    .map(([r]) => r);
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,7 +33,8 @@ function num(env: Env, name: string, integer = false): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const v = Number(raw);
-  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new Error(`${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}"`);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw new Error(`${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}"`);
   return v;
 }
 
@@ -41,7 +44,12 @@ export function parseK6Duration(name: string, raw: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(text);
   if (!m || text === '') throw new Error(`${name} must be a duration like 30s, 2m, 1m30s or 500ms, got "${raw}"`);
-  return Number(m[1] ?? 0) * 3_600_000 + Number(m[2] ?? 0) * 60_000 + Math.round(Number(m[3] ?? 0) * 1000) + Number(m[4] ?? 0);
+  return (
+    Number(m[1] ?? 0) * 3_600_000 +
+    Number(m[2] ?? 0) * 60_000 +
+    Math.round(Number(m[3] ?? 0) * 1000) +
+    Number(m[4] ?? 0)
+  );
 }
 
 const API_KINDS: readonly ApiKind[] = ['supplier', 'aggregator', 'records'];
@@ -59,7 +67,8 @@ export function overridesFromEnv(env: Env): ProfileOverrides {
   const batch = num(env, 'BATCH_SIZE', true);
   if (batch !== undefined) o.batchSize = batch;
   if (env.API) {
-    if (!API_KINDS.includes(env.API as ApiKind)) throw new Error(`API must be one of ${API_KINDS.join(', ')}, got "${env.API}"`);
+    if (!API_KINDS.includes(env.API as ApiKind))
+      throw new Error(`API must be one of ${API_KINDS.join(', ')}, got "${env.API}"`);
     o.api = env.API as ApiKind;
   }
   return o;

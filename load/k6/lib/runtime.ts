@@ -38,7 +38,8 @@ import {
 import { K6_METRICS, k6Options, overridesFromEnv } from './options.ts';
 import { summaryText, summaryToJUnitSuites, type K6SummaryData } from './summary.ts';
 
-const env = (name: string): string | undefined => (__ENV[name] === undefined || __ENV[name] === '' ? undefined : __ENV[name]);
+const env = (name: string): string | undefined =>
+  __ENV[name] === undefined || __ENV[name] === '' ? undefined : __ENV[name];
 const trimSlash = (u: string): string => u.replace(/\/+$/, '');
 
 /** The profile a script runs: its own, with RATE, DURATION, P95_MS, MAX_VUS, BATCH_SIZE, API from the environment. */
@@ -55,7 +56,7 @@ export function optionsFor(profile: LoadProfile): ReturnType<typeof k6Options> {
 /** Where requests go: TARGET_URL, else the local reference supplier or the local platform. */
 export function targetUrl(profile: LoadProfile): string {
   const platform = trimSlash(env('PLATFORM_URL') ?? LOCAL_DEFAULTS.platformUrl);
-  const fallback = profile.target === 'supplier' ? env('SUPPLIER_URL') ?? LOCAL_DEFAULTS.supplierUrl : platform;
+  const fallback = profile.target === 'supplier' ? (env('SUPPLIER_URL') ?? LOCAL_DEFAULTS.supplierUrl) : platform;
   return trimSlash(env('TARGET_URL') ?? fallback);
 }
 
@@ -77,7 +78,9 @@ const MAX_PATIENTS = Number(env('MAX_PATIENTS') ?? 100);
 function readPack(): PackFilePatient[] {
   const file = env('PACK');
   if (!file) {
-    throw new Error('set PACK to the absolute path of a fixture pack, e.g. PACK=$PWD/pack.json after `npx pca-harness fixtures default --out pack.json`');
+    throw new Error(
+      'set PACK to the absolute path of a fixture pack, e.g. PACK=$PWD/pack.json after `npx pca-harness fixtures default --out pack.json`',
+    );
   }
   const parsed = JSON.parse(open(file)) as { patients?: PackFilePatient[] };
   if (!Array.isArray(parsed.patients)) throw new Error(`${file} is not a fixture pack (no "patients" array)`);
@@ -88,8 +91,12 @@ function readPack(): PackFilePatient[] {
 export function loadPatients(profile: LoadProfile): RunPatient[] {
   return new SharedArray('patients', () => {
     const on = new Date();
-    return selectMix(readPack(), (p) => patientKind(isUnder16(p.birthDate, on), p.flags ?? {}), profile.mix, MAX_PATIENTS)
-      .map((m) => ({ nhsNumber: m.patient.nhsNumber, birthDate: m.patient.birthDate, kind: m.kind }));
+    return selectMix(
+      readPack(),
+      (p) => patientKind(isUnder16(p.birthDate, on), p.flags ?? {}),
+      profile.mix,
+      MAX_PATIENTS,
+    ).map((m) => ({ nhsNumber: m.patient.nhsNumber, birthDate: m.patient.birthDate, kind: m.kind }));
   });
 }
 
@@ -97,8 +104,11 @@ export function loadPatients(profile: LoadProfile): RunPatient[] {
 export function loadBatches(profile: LoadProfile): string[][] {
   return new SharedArray('batches', () => {
     const on = new Date();
-    const eligible = readPack().filter((p) => patientKind(isUnder16(p.birthDate, on), p.flags ?? {}) === 'eligible').map((p) => p.nhsNumber);
-    return recordBatches(eligible, profile.batchSize ?? 200, (n) => generateNhsNumbers(n, RECORDS_TOP_UP_SEED, '999')).batches;
+    const eligible = readPack()
+      .filter((p) => patientKind(isUnder16(p.birthDate, on), p.flags ?? {}) === 'eligible')
+      .map((p) => p.nhsNumber);
+    return recordBatches(eligible, profile.batchSize ?? 200, (n) => generateNhsNumbers(n, RECORDS_TOP_UP_SEED, '999'))
+      .batches;
   });
 }
 
@@ -115,13 +125,20 @@ function accessToken(profile: LoadProfile): string {
   const tokenUrl = env('TOKEN_URL') ?? `${targetUrl(profile)}${LOCAL_DEFAULTS.supplierTokenPath}`;
   const clientId = env('CLIENT_ID') ?? LOCAL_DEFAULTS.supplierClientId;
   const clientSecret = env('CLIENT_SECRET') ?? LOCAL_DEFAULTS.supplierClientSecret;
-  const res = http.post(tokenUrl, { grant_type: 'client_credentials' }, {
-    headers: { Authorization: `Basic ${encoding.b64encode(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`)}` },
-    tags: { name: 'setup: access token' },
-    responseType: 'text',
-  });
+  const res = http.post(
+    tokenUrl,
+    { grant_type: 'client_credentials' },
+    {
+      headers: {
+        Authorization: `Basic ${encoding.b64encode(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`)}`,
+      },
+      tags: { name: 'setup: access token' },
+      responseType: 'text',
+    },
+  );
   const token = res.status === 200 ? (res.json() as { access_token?: unknown } | null)?.access_token : undefined;
-  if (typeof token !== 'string') fail(`${tokenUrl} issued no access token (HTTP ${res.status}); set BEARER, or CLIENT_ID and CLIENT_SECRET`);
+  if (typeof token !== 'string')
+    fail(`${tokenUrl} issued no access token (HTTP ${res.status}); set BEARER, or CLIENT_ID and CLIENT_SECRET`);
   return token;
 }
 
@@ -129,13 +146,18 @@ function accessToken(profile: LoadProfile): string {
 export function setupTokens(profile: LoadProfile, patients: RunPatient[]): SetupData {
   const issuer = `${trimSlash(env('PLATFORM_URL') ?? LOCAL_DEFAULTS.platformUrl)}/nhs-login`;
   const minted = patients.map((p) => {
-    const res = http.post(`${issuer}/_harness/id-token`, JSON.stringify({ nhsNumber: p.nhsNumber, birthDate: p.birthDate }), {
-      headers: { 'Content-Type': 'application/json' },
-      tags: { name: 'setup: id token' },
-      responseType: 'text',
-    });
+    const res = http.post(
+      `${issuer}/_harness/id-token`,
+      JSON.stringify({ nhsNumber: p.nhsNumber, birthDate: p.birthDate }),
+      {
+        headers: { 'Content-Type': 'application/json' },
+        tags: { name: 'setup: id token' },
+        responseType: 'text',
+      },
+    );
     const token = res.status === 200 ? (res.json() as { id_token?: unknown } | null)?.id_token : undefined;
-    if (typeof token !== 'string') fail(`the NHS login mock at ${issuer} minted no ID token (HTTP ${res.status}); is PLATFORM_URL the platform?`);
+    if (typeof token !== 'string')
+      fail(`the NHS login mock at ${issuer} minted no ID token (HTTP ${res.status}); is PLATFORM_URL the platform?`);
     return { ...p, idToken: token };
   });
   return { bearer: accessToken(profile), patients: minted };
@@ -179,14 +201,22 @@ let picker: ((i: number) => { patient: RunPatient & { idToken: string } }) | und
 /** One GET as the PCA (supplier) or the NHS App (aggregator) makes it, with the checks on status and correlation echo. */
 export function patientIteration(profile: LoadProfile, data: SetupData): void {
   const i = exec.scenario.iterationInTest;
-  if (!picker) picker = mixPicker(data.patients.map((x) => ({ patient: x, kind: x.kind })), profile.mix);
+  if (!picker)
+    picker = mixPicker(
+      data.patients.map((x) => ({ patient: x, kind: x.kind })),
+      profile.mix,
+    );
   const p = picker(i).patient;
   const resource: SupplierResource = pickWeighted(i, profile.mix.resources ?? { Appointment: 1 }, 1) ?? 'Appointment';
   const tag = profile.target === 'aggregator' ? 'events' : resource;
   const path = profile.target === 'aggregator' ? API_PATHS.aggregator : API_PATHS.supplier[resource];
   const correlation = uuid();
   const expected = EXPECTED_STATUS[p.kind];
-  const headers: Record<string, string> = { Accept: 'application/fhir+json', 'NHSD-ID-Token': p.idToken, 'X-Correlation-ID': correlation };
+  const headers: Record<string, string> = {
+    Accept: 'application/fhir+json',
+    'NHSD-ID-Token': p.idToken,
+    'X-Correlation-ID': correlation,
+  };
   if (data.bearer) headers.Authorization = `Bearer ${data.bearer}`;
   const url = `${targetUrl(profile)}${path}?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${p.nhsNumber}`)}`;
   const res = http.get(url, {
@@ -197,10 +227,15 @@ export function patientIteration(profile: LoadProfile, data: SetupData): void {
     timeout: '12s',
   });
   noteThrottle(profile, res.status);
-  check(res, {
-    [`status is ${[expected, ...(profile.alsoAccept ?? [])].join(' or ')}`]: (r) => r.status === expected || (profile.alsoAccept ?? []).includes(r.status),
-    'X-Correlation-ID echoed': (r) => headerOf(r, 'X-Correlation-ID') === correlation,
-  }, { endpoint: tag });
+  check(
+    res,
+    {
+      [`status is ${[expected, ...(profile.alsoAccept ?? [])].join(' or ')}`]: (r) =>
+        r.status === expected || (profile.alsoAccept ?? []).includes(r.status),
+      'X-Correlation-ID echoed': (r) => headerOf(r, 'X-Correlation-ID') === correlation,
+    },
+    { endpoint: tag },
+  );
 }
 
 /** One POST /records of a batch, counting what the Record Service acknowledged. */
@@ -229,8 +264,12 @@ export function recordsIteration(profile: LoadProfile, batches: string[][], data
 export function recordsTeardown(profile: LoadProfile): void {
   const clientId = env('RECORDS_CLIENT_ID');
   if (!clientId) return;
-  const res = http.get(`${targetUrl(profile)}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`, { tags: { name: 'teardown: reconciliation' }, responseType: 'text' });
-  const n = res.status === 200 ? (res.json() as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers : undefined;
+  const res = http.get(
+    `${targetUrl(profile)}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
+    { tags: { name: 'teardown: reconciliation' }, responseType: 'text' },
+  );
+  const n =
+    res.status === 200 ? (res.json() as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers : undefined;
   if (typeof n === 'number') reconciliation.add(n);
 }
 
@@ -240,6 +279,9 @@ export function summaryFiles(profile: LoadProfile, data: K6SummaryData): Record<
   return {
     stdout: summaryText(data, profile.name),
     [`${dir}/${profile.name}-summary.json`]: JSON.stringify(data, null, 2),
-    [`${dir}/${profile.name}-junit.xml`]: renderJUnit(summaryToJUnitSuites(data, profile.name), `pca-harness k6 ${profile.name}`),
+    [`${dir}/${profile.name}-junit.xml`]: renderJUnit(
+      summaryToJUnitSuites(data, profile.name),
+      `pca-harness k6 ${profile.name}`,
+    ),
   };
 }

@@ -80,7 +80,11 @@ export function summaryToJUnitSuites(data: K6SummaryData, profileName: string): 
     classname: `k6.${profileName}`,
     timeSeconds: seconds,
     systemOut: `observed ${fmt(t.observed)}`,
-    ...(t.ok ? {} : { failure: { message: `${t.metric} ${t.expression} not met (observed ${fmt(t.observed)})`, type: 'threshold' } }),
+    ...(t.ok
+      ? {}
+      : {
+          failure: { message: `${t.metric} ${t.expression} not met (observed ${fmt(t.observed)})`, type: 'threshold' },
+        }),
   }));
   const properties: Record<string, string> = {};
   for (const c of allChecks(data.root_group)) properties[`check: ${c.name}`] = `${c.passes} passed, ${c.fails} failed`;
@@ -91,11 +95,16 @@ export function summaryText(data: K6SummaryData, profileName: string): string {
   const d = data.metrics.http_req_duration?.values;
   const reqs = data.metrics.http_reqs?.values;
   const lines = [`k6 ${profileName}: ${fmt(reqs?.count)} requests at ${fmt(reqs?.rate)} req/s`];
-  if (d) lines.push(`  http_req_duration  med ${fmt(d.med)}  p90 ${fmt(d['p(90)'])}  p95 ${fmt(d['p(95)'])}  p99 ${fmt(d['p(99)'])}  max ${fmt(d.max)} ms`);
+  if (d)
+    lines.push(
+      `  http_req_duration  med ${fmt(d.med)}  p90 ${fmt(d['p(90)'])}  p95 ${fmt(d['p(95)'])}  p99 ${fmt(d['p(99)'])}  max ${fmt(d.max)} ms`,
+    );
   const dropped = data.metrics.dropped_iterations?.values.count;
   if (dropped) lines.push(`  dropped iterations ${dropped}`);
-  for (const c of allChecks(data.root_group)) lines.push(`  check ${c.fails ? 'FAIL' : 'ok  '} ${c.name}: ${c.passes} passed, ${c.fails} failed`);
-  for (const t of thresholdResults(data)) lines.push(`  ${t.ok ? 'PASS' : 'FAIL'}  ${t.metric} ${t.expression} (observed ${fmt(t.observed)})`);
+  for (const c of allChecks(data.root_group))
+    lines.push(`  check ${c.fails ? 'FAIL' : 'ok  '} ${c.name}: ${c.passes} passed, ${c.fails} failed`);
+  for (const t of thresholdResults(data))
+    lines.push(`  ${t.ok ? 'PASS' : 'FAIL'}  ${t.metric} ${t.expression} (observed ${fmt(t.observed)})`);
   lines.push(`result: ${summaryPasses(data) ? 'PASS' : 'FAIL'}`);
   return `${lines.join('\n')}\n`;
 }

@@ -16,8 +16,12 @@ async function main(): Promise<void> {
   const store = openRegistrationStore(file);
   const app = createRecordServiceApp({
     clients: [{ clientId: 'pep-01', apiKey: DURABLE_API_KEY, resourceType: 'Appointment' }],
-    mode: 'strict', profile: 'prod', syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
-    tokenUrl: () => 'http://127.0.0.1/oauth2/token', keyRing: new KeyRing(), store,
+    mode: 'strict',
+    profile: 'prod',
+    syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+    tokenUrl: () => 'http://127.0.0.1/oauth2/token',
+    keyRing: new KeyRing(),
+    store,
   });
   const server = await listen(app);
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

@@ -36,7 +36,11 @@ export interface TestPlatform {
 let cachedKey: Promise<SigningKey> | undefined;
 /** One RSA key pair per test file is enough; generating them is the slow part. */
 export function testClientKey(): Promise<SigningKey> {
-  cachedKey ??= generateSigningKey().then((k) => ({ ...k.key, kid: 'pep-01-key-1', publicJwk: { ...k.key.publicJwk, kid: 'pep-01-key-1' } }));
+  cachedKey ??= generateSigningKey().then((k) => ({
+    ...k.key,
+    kid: 'pep-01-key-1',
+    publicJwk: { ...k.key.publicJwk, kid: 'pep-01-key-1' },
+  }));
   return cachedKey;
 }
 
@@ -58,9 +62,16 @@ export async function startTestPlatform(opts: StartOptions = {}): Promise<TestPl
   const keyRing = new KeyRing();
   const store = opts.store ?? openRegistrationStore(':memory:');
   const clients = new ClientRegistry([
-    { clientId: 'pep-01', apiKey: API_KEY, resourceType: 'Appointment', jwks: { keys: [clientKey.publicJwk as unknown as Record<string, unknown>] } },
     {
-      clientId: 'pep-docs', apiKey: DOCS_API_KEY, resourceType: 'DocumentReference',
+      clientId: 'pep-01',
+      apiKey: API_KEY,
+      resourceType: 'Appointment',
+      jwks: { keys: [clientKey.publicJwk as unknown as Record<string, unknown>] },
+    },
+    {
+      clientId: 'pep-docs',
+      apiKey: DOCS_API_KEY,
+      resourceType: 'DocumentReference',
       endpoint: { url: 'http://127.0.0.1:9', auth: { type: 'static', token: 'static-token-for-tests' } },
     },
     ...(opts.extraClients ?? []),
@@ -68,14 +79,32 @@ export async function startTestPlatform(opts: StartOptions = {}): Promise<TestPl
   const faults = new FaultInjector({ clients, timeoutMs: opts.timeoutMs ?? 200 });
   let tokenUrl = 'http://127.0.0.1:0/oauth2/token';
   const app = createRecordServiceApp({
-    clients, mode: opts.mode ?? 'strict', profile: opts.profile ?? 'int', syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
-    tokenUrl: () => tokenUrl, keyRing, store, clock, faults, packLookup: opts.packLookup, bodyLimitBytes: opts.bodyLimitBytes,
-    logger: opts.logger, contractPassed: opts.contractPassed,
+    clients,
+    mode: opts.mode ?? 'strict',
+    profile: opts.profile ?? 'int',
+    syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+    tokenUrl: () => tokenUrl,
+    keyRing,
+    store,
+    clock,
+    faults,
+    packLookup: opts.packLookup,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    logger: opts.logger,
+    contractPassed: opts.contractPassed,
   });
   const server = await listen(app);
   tokenUrl = `${server.url}/oauth2/token`;
   return {
-    server, url: server.url, tokenUrl, clock, keyRing, store, clients, faults, clientKey,
+    server,
+    url: server.url,
+    tokenUrl,
+    clock,
+    keyRing,
+    store,
+    clients,
+    faults,
+    clientKey,
     async close() {
       await server.close();
       if (!opts.store) store.close();
