@@ -327,12 +327,10 @@ export function createPlatform(opts: PlatformOptions): Platform {
   );
 
   app.use((req, res) => {
-    res
-      .status(404)
-      .json({
-        error: 'not-found',
-        message: `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness`,
-      });
+    res.status(404).json({
+      error: 'not-found',
+      message: `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness`,
+    });
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     (res.locals.log ?? logger).error({ err }, 'platform request failed');

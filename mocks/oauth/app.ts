@@ -217,13 +217,11 @@ export function createOAuthRouter(deps: OAuthDeps): Router {
 
   router.all('/token', (_req, res) => {
     res.setHeader('Allow', 'POST');
-    res
-      .status(405)
-      .json({
-        error: 'invalid_request',
-        error_description: 'Use POST for the token endpoint',
-        message_id: randomUUID(),
-      });
+    res.status(405).json({
+      error: 'invalid_request',
+      error_description: 'Use POST for the token endpoint',
+      message_id: randomUUID(),
+    });
   });
 
   router.use((err: unknown, _req: Request, res: Response, next: express.NextFunction) => {

@@ -58,12 +58,10 @@ async function recordsTap(script: Array<number | 'hang'> = []) {
     if (next === 'hang') return;
     if (next === 200) return res.json({ result: 'success' });
     if (next === 429) res.set('Retry-After', '2');
-    res
-      .status(next)
-      .json({
-        code: next === 400 ? 'error.bad-request' : next === 401 ? 'error.unauthorized' : 'error.internal-server-error',
-        data: `scripted ${next} for 9990000018`,
-      });
+    res.status(next).json({
+      code: next === 400 ? 'error.bad-request' : next === 401 ? 'error.unauthorized' : 'error.internal-server-error',
+      data: `scripted ${next} for 9990000018`,
+    });
   });
   const server = await listen(app);
   return { server, url: `${server.url}/records`, calls, sent: () => calls.flatMap((c) => c.body.nhsNumbers) };
