@@ -7,7 +7,7 @@ import { generateNhsNumbers } from '../core/nhs-number';
 import { fetchWithTimeout } from '../core/http';
 import { isUnder16 } from '../core/clock';
 import type { FixturePack } from '../fixtures/pack';
-import { startNhsLogin, type NhsLoginSession } from '../suites/nhs-login-session';
+import { startNhsLogin, type NhsLoginSession } from '../suites/access/nhs-login-session';
 import { clientCredentialsToken, mintIdTokens, type ClientCredentials } from './auth';
 import { createLoadHttpClient } from './http-client';
 import {

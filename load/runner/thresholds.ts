@@ -4,8 +4,7 @@
  * the run the same way.
  */
 import type { ThrottleExpectation } from '../profile-data';
-import type { LoadResult, PlanThresholds, Verdict } from './types';
-import type { ThrottleCounts } from './run';
+import type { LoadResult, PlanThresholds, ThrottleCounts, Verdict } from './types';
 
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
 const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;

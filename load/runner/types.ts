@@ -170,3 +170,10 @@ export interface LoadResult {
   verdicts: Verdict[];
   pass: boolean;
 }
+
+/** Requests and 429s in the bands below, near and above the throttle limit. */
+export interface ThrottleCounts {
+  below: { requests: number; throttled: number };
+  near: { requests: number; throttled: number };
+  above: { requests: number; throttled: number };
+}

@@ -8,9 +8,9 @@ import { PCA_URLS } from '../../core/fhir';
 import { CORRELATION_HEADER } from '../../core/http';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import type { FixturePack } from '../../fixtures/pack';
-import type { Check, HttpRequest, HttpResponse, Verdict } from '../check';
-import { CATALOGUE } from '../catalogue';
-import { notApplicable } from '../runner';
+import type { Check, HttpRequest, HttpResponse, Verdict } from './check';
+import { CATALOGUE } from './catalogue';
+import { notApplicable } from './runner';
 import { withoutPid } from './producer';
 import { conformingSupplier, fakeContext, json } from '../../test-support/check-context';
 

@@ -6,7 +6,7 @@
 import type { Appointment } from '../../core/fhir';
 import { PCA_URLS, findExtension } from '../../core/fhir';
 import { CONSULTATION_MEDIUM_CODES } from '../../contracts/schemas/common';
-import { type Check, type CheckContext, type Finding, type Verdict, fail, judge, skip } from '../check';
+import { type Check, type CheckContext, type Finding, type Verdict, fail, judge, skip } from './check';
 import {
   asBundle,
   checkId,

@@ -23,9 +23,9 @@ import {
   memo,
   pass,
   skip,
-} from '../check';
+} from './check';
 import { validateProducerBundle } from '../../contracts/validate';
-import { patientLabel } from '../exchange-evidence';
+import { patientLabel } from '../evidence/exchange-evidence';
 import { type ProbeResult, type ProbeSpec, buildRequest, probe } from './probes';
 
 export type ProducerFamily = Exclude<Family, 'RS'>;

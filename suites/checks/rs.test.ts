@@ -6,8 +6,8 @@ import { buildDefaultPack } from '../../fixtures/default-pack';
 import { isEligible } from '../../fixtures/pack';
 import type { ReasonCode } from '../../mocks/record-service/catalogue';
 import { explain, type Verdict as CallVerdict } from '../../mocks/record-service/verdict';
-import type { HttpRequest, HttpResponse, Verdict } from '../check';
-import { CATALOGUE } from '../catalogue';
+import type { HttpRequest, HttpResponse, Verdict } from './check';
+import { CATALOGUE } from './catalogue';
 import { fakeContext, json } from '../../test-support/check-context';
 
 const on = new Date('2025-03-10T12:00:00Z');

@@ -19,7 +19,7 @@ import {
   judge,
   memo,
   skip,
-} from '../check';
+} from './check';
 
 const FAMILY = 'RS' as const;
 

@@ -3,9 +3,9 @@
  * judges exchanges made through an injected transport; it never opens a socket itself, so tests
  * feed it crafted responses and assert the exact verdict.
  */
-import type { Clock } from '../core/clock';
-import type { ProducerResourceType } from '../core/fhir';
-import type { PackIndex, PackPatient } from '../fixtures/pack';
+import type { Clock } from '../../core/clock';
+import type { ProducerResourceType } from '../../core/fhir';
+import type { PackIndex, PackPatient } from '../../fixtures/pack';
 import type { RequirementLevel } from './requirements';
 
 export type Family = 'GA' | 'DR' | 'TK' | 'RS';

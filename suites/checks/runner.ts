@@ -2,7 +2,7 @@
  * Runs checks and collects every verdict: a check that throws becomes an `error` verdict, never a
  * stopped run. "Does this check apply here?" is decided by the guards below, not inside checks.
  */
-import { UnreachableError, TimeoutError } from '../core/http';
+import { UnreachableError, TimeoutError } from '../../core/http';
 import { type Check, type CheckContext, type Verdict, error, skip } from './check';
 
 export interface CheckResult {
