@@ -23,7 +23,7 @@ import {
   type ProfileOverrides,
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
-import type { Progress, Verdict } from './runner/types';
+import type { Progress, ThresholdVerdict } from './runner/types';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
@@ -90,7 +90,7 @@ export interface LoadReport {
   result: RunOutput;
   records?: RecordsSummary;
   /** Every threshold verdict: the runner's and the API-specific ones. */
-  verdicts: Verdict[];
+  verdicts: ThresholdVerdict[];
   pass: boolean;
 }
 
