@@ -59,17 +59,17 @@ describe('pca-harness check --list', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(renderCatalogueMarkdown());
     expect(r.stdout).toContain(
-      '| GA-05 | MUST | rules | X-Correlation-ID is echoed back | PS-CORRELATION-ID, WF-NFR-09 |',
+      '| GA-05 | MUST | rules | X-Correlation-ID is echoed back | producer:PS-CORRELATION-ID, producer:WF-NFR-09 |',
     );
   });
 
   it('--coverage shows what each requirement is verified by, and what no check covers, with the reason', async () => {
     const r = await cli(['--list', '--coverage']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^ {2}WF-NFR-17 +MUST +Access to personal identifiable data: GA-19, DR-19, TK-19$/m);
-    expect(r.stdout).toMatch(/^Not covered by any check:$/m);
+    expect(r.stdout).toMatch(/^ {2}producer:WF-NFR-17 +M +Access to personal identifiable data: GA-19, DR-19, TK-19$/m);
+    expect(r.stdout).toMatch(/^Not testable through the API \(or not covered yet\):$/m);
     expect(r.stdout).toMatch(
-      /^ {2}WF-NFR-18 +Inactivity timeouts: front-end behaviour of the portal, not testable through the API$/m,
+      /^ {2}producer:WF-NFR-18 +M +Inactivity timeouts: front-end behaviour of the portal, not testable through the API$/m,
     );
   });
 });

@@ -137,13 +137,16 @@ function renderList(io: CliIo, withCoverage: boolean): void {
   }
   const rows = coverage();
   const lines = ['Requirement coverage (which checks verify what):', ''];
-  for (const r of rows.filter((x) => x.status !== 'not-covered'))
+  const untested = (x: (typeof rows)[number]) => x.status === 'not-covered' || x.status === 'not-testable';
+  for (const r of rows.filter((x) => !untested(x)))
     lines.push(
-      `  ${r.requirement.id.padEnd(22)} ${r.requirement.level.padEnd(6)} ${r.requirement.title}: ${r.checks.map((c) => c.id).join(', ')}`,
+      `  ${r.requirement.id.padEnd(34)} ${(r.requirement.moscow ?? '-').padEnd(4)} ${r.requirement.title}: ${r.checks.map((c) => c.id).join(', ')}${r.requirement.unobservable ? ` (not observable: ${r.requirement.unobservable})` : ''}`,
     );
-  lines.push('', 'Not covered by any check:', '');
-  for (const r of rows.filter((x) => x.status === 'not-covered'))
-    lines.push(`  ${r.requirement.id.padEnd(22)} ${r.requirement.title}: ${r.reason}`);
+  lines.push('', 'Not testable through the API (or not covered yet):', '');
+  for (const r of rows.filter(untested))
+    lines.push(
+      `  ${r.requirement.id.padEnd(34)} ${(r.requirement.moscow ?? '-').padEnd(4)} ${r.requirement.title}: ${r.reason}`,
+    );
   io.out(`${lines.join('\n')}\n`);
 }
 

@@ -45,7 +45,12 @@ export function selectChecks(sel: Selection, checks: readonly Check[] = CATALOGU
 // ---------------------------------------------------------------------------------------------
 // Coverage
 
-export type CoverageStatus = 'verified' | 'partly-verified' | 'failed' | 'not-verified' | 'not-covered';
+/**
+ * `not-testable`: no check can observe it from outside (the registry says why); `not-covered`: no
+ * check cites it and no reason is given, a gap. Neither is ever counted as verified.
+ */
+export type CoverageStatus =
+  'verified' | 'partly-verified' | 'failed' | 'not-verified' | 'not-testable' | 'not-covered';
 
 export interface CoverageRow {
   requirement: Requirement;
@@ -58,7 +63,9 @@ export interface CoverageRow {
 
 /**
  * The matrix: each requirement, the checks that verify it and how they came out. With no outcomes
- * (the catalogue alone) a covered requirement is `not-verified`; `not-covered` means no check cites it.
+ * (the catalogue alone) a covered requirement is `not-verified`; `not-testable` means no check can
+ * cite it (the reason says why), `not-covered` that none does yet. A requirement with parts that
+ * cannot be observed is at most `partly-verified`, with those parts as the reason.
  */
 export function coverage(
   outcomes: ReadonlyMap<string, Outcome> = new Map(),
@@ -69,13 +76,15 @@ export function coverage(
     const rows = citing.map((c) => ({ id: c.id, outcome: outcomes.get(c.id) }));
     const url = requirementUrl(req);
     if (citing.length === 0)
-      return {
-        requirement: req,
-        url,
-        checks: [],
-        status: 'not-covered' as const,
-        reason: req.notCheckedBecause ?? 'no check in the catalogue verifies it yet',
-      };
+      return req.notCheckedBecause
+        ? { requirement: req, url, checks: [], status: 'not-testable' as const, reason: req.notCheckedBecause }
+        : {
+            requirement: req,
+            url,
+            checks: [],
+            status: 'not-covered' as const,
+            reason: 'no check in the catalogue verifies it yet',
+          };
     const ran = rows.filter((r) => r.outcome);
     if (ran.some((r) => r.outcome === 'fail' || r.outcome === 'error'))
       return { requirement: req, url, checks: rows, status: 'failed' as const };
@@ -96,6 +105,14 @@ export function coverage(
         checks: rows,
         status: 'partly-verified' as const,
         reason: `${rows.length - passed} of ${rows.length} checks skipped or not run`,
+      };
+    if (req.unobservable)
+      return {
+        requirement: req,
+        url,
+        checks: rows,
+        status: 'partly-verified' as const,
+        reason: `not observable from outside: ${req.unobservable}`,
       };
     return { requirement: req, url, checks: rows, status: 'verified' as const };
   });
@@ -155,13 +172,14 @@ const SHORT_SOURCE: Record<Requirement['source'], string> = {
 export function renderCoverageMarkdown(checks: readonly Check[] = CATALOGUE): string {
   const rows = coverage(new Map(), checks);
   const out = [
-    '| requirement | where | level | title | verified by | not checked because |',
+    '| requirement | where | MoSCoW | title | verified by | not testable (or not in full) because |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const ids = compactIds(r.checks.map((c) => c.id));
+    const why = r.status === 'not-testable' || r.status === 'not-covered' ? r.reason : r.requirement.unobservable;
     out.push(
-      `| [${r.requirement.id}](${r.url}) | ${SHORT_SOURCE[r.requirement.source]}: ${cell(r.requirement.section)} | ${r.requirement.level} | ${cell(r.requirement.title)} | ${ids || '-'} | ${r.status === 'not-covered' ? cell(r.reason ?? '') : ''} |`,
+      `| [${r.requirement.id}](${r.url}) | ${SHORT_SOURCE[r.requirement.source]}: ${cell(r.requirement.section)} | ${r.requirement.moscow ?? '-'} | ${cell(r.requirement.title)} | ${ids || '-'} | ${cell(why ?? '')} |`,
     );
   }
   return `${out.join('\n')}\n`;

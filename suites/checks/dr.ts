@@ -12,10 +12,10 @@ const TYPE = 'DocumentReference' as const;
 
 const specific: Check[] = [
   {
-    id: checkId(FAMILY, 21),
+    id: 'DR-21',
     title: 'Every document links to the portal with an absolute https URL',
     family: FAMILY,
-    requirements: ['PS-DOCUMENT-LINK', 'WF-NFR-12'],
+    requirements: ['producer:PS-DOCUMENT-LINK', 'producer:WF-NFR-12'],
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',

@@ -60,10 +60,10 @@ const ALLOWED_MEDIA: readonly string[] = CONSULTATION_MEDIUM_CODES;
 
 const specific: Check[] = [
   {
-    id: checkId(FAMILY, 21),
+    id: 'GA-21',
     title: 'Consultation medium is FACE_TO_FACE, VIDEO_CONSULTATION or TELEPHONE',
     family: FAMILY,
-    requirements: ['PS-CONSULTATION-MEDIUM'],
+    requirements: ['producer:PS-CONSULTATION-MEDIUM'],
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',
@@ -99,10 +99,10 @@ const specific: Check[] = [
     },
   },
   {
-    id: checkId(FAMILY, 22),
+    id: 'GA-22',
     title: 'Every appointment has a portal deep link that is an absolute https URL',
     family: FAMILY,
-    requirements: ['PS-PORTAL-LINK', 'WF-NFR-12'],
+    requirements: ['producer:PS-PORTAL-LINK', 'producer:WF-NFR-12'],
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',
@@ -137,10 +137,10 @@ const specific: Check[] = [
     },
   },
   {
-    id: checkId(FAMILY, 23),
+    id: 'GA-23',
     title: 'Cancelled appointments are included',
     family: FAMILY,
-    requirements: ['PS-INCLUDE-CANCELLED'],
+    requirements: ['producer:PS-INCLUDE-CANCELLED'],
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',

@@ -166,8 +166,15 @@ export function isAbsoluteHttps(v: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // The shared checks
 
+/** The check's id in each producer family, written out so that `GA-16` is found where it is defined. */
+type FamilyIds = Record<ProducerFamily, string>;
+
+function ids(ga: string, dr: string, tk: string): FamilyIds {
+  return { GA: ga, DR: dr, TK: tk };
+}
+
 interface Def {
-  n: number;
+  ids: FamilyIds;
   title: string;
   requirements: string[];
   description: string;
@@ -209,10 +216,10 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
   const what = PLURAL[type];
   const defs: Def[] = [
     {
-      n: 1,
+      ids: ids('GA-01', 'DR-01', 'TK-01'),
       suite: 'schema',
       title: `A patient with ${what} gets a searchset Bundle valid against the standard's schema`,
-      requirements: ['PS-SEARCHSET', 'WF-NFR-12'],
+      requirements: ['producer:PS-SEARCHSET', 'producer:WF-NFR-12'],
       description: `GET ${type}?patient:identifier=<NHS number> for a pack patient with ${what} answers 200 with a FHIR searchset Bundle of ${type} resources that validates against the producer standard's schemas.`,
       fix: "Make the response match the standard's schema: each finding names the JSON pointer and what the schema requires there.",
       run: async (ctx) => {
@@ -255,9 +262,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 2,
+      ids: ids('GA-02', 'DR-02', 'TK-02'),
       title: 'Bundle.total equals the number of entries',
-      requirements: ['PS-SEARCHSET', 'WF-NFR-07'],
+      requirements: ['producer:PS-SEARCHSET', 'producer:WF-NFR-07'],
       description:
         'Bundle.total counts the matches returned: it equals the number of entries (the aggregator reads total 0 as "no matches").',
       fix: 'Set Bundle.total to the number of entries in the Bundle.',
@@ -281,9 +288,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 3,
+      ids: ids('GA-03', 'DR-03', 'TK-03'),
       title: `A patient with no ${what} gets 200 and a Bundle with total 0`,
-      requirements: ['WF-NFR-07', 'PS-NO-DATA'],
+      requirements: ['producer:WF-NFR-07', 'producer:PS-NO-DATA'],
       description:
         'If no data is available for the patient, respond with HTTP 200 and a FHIR searchset Bundle whose total is 0 and which has no entries.',
       fix: 'For a patient with nothing to show, answer 200 with {"resourceType":"Bundle","type":"searchset","total":0} (no 404, no empty body).',
@@ -338,9 +345,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 4,
+      ids: ids('GA-04', 'DR-04', 'TK-04'),
       title: 'Responses are application/fhir+json',
-      requirements: ['PS-FHIR-JSON'],
+      requirements: ['producer:PS-FHIR-JSON'],
       description: 'The 200 response declares Content-Type application/fhir+json.',
       fix: 'Send Content-Type: application/fhir+json (optionally with ; charset=utf-8) on FHIR responses.',
       run: async (ctx) => {
@@ -369,9 +376,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 5,
+      ids: ids('GA-05', 'DR-05', 'TK-05'),
       title: 'X-Correlation-ID is echoed back',
-      requirements: ['PS-CORRELATION-ID', 'WF-NFR-09'],
+      requirements: ['producer:PS-CORRELATION-ID', 'producer:WF-NFR-09'],
       description:
         'The response carries the X-Correlation-ID the request sent, unchanged (on success and on errors), so a call can be traced across the aggregator and the supplier.',
       fix: 'Copy the X-Correlation-ID request header onto every response, and log it with the request.',
@@ -402,9 +409,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 6,
+      ids: ids('GA-06', 'DR-06', 'TK-06'),
       title: '400 when patient:identifier is missing',
-      requirements: ['PS-PATIENT-IDENTIFIER'],
+      requirements: ['producer:PS-PATIENT-IDENTIFIER'],
       description:
         'A request without the patient:identifier search parameter is answered 400 (OperationOutcome code exception, "patient:identifier is required").',
       fix: 'Validate the query: when patient:identifier is absent, answer 400 before doing anything else.',
@@ -416,9 +423,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 7,
+      ids: ids('GA-07', 'DR-07', 'TK-07'),
       title: '400 when patient:identifier is not a valid NHS number',
-      requirements: ['PS-PATIENT-IDENTIFIER'],
+      requirements: ['producer:PS-PATIENT-IDENTIFIER'],
       description:
         'patient:identifier must be `https://fhir.nhs.uk/Id/nhs-number|` followed by a valid NHS number; anything else is answered 400.',
       fix: 'Check patient:identifier against ^https://fhir.nhs.uk/Id/nhs-number\\|[1-9][0-9]{9}$ and the Modulus 11 check digit; answer 400 when it fails.',
@@ -430,9 +437,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 8,
+      ids: ids('GA-08', 'DR-08', 'TK-08'),
       title: '401 without a bearer token',
-      requirements: ['PS-OAUTH', 'WF-NFR-14'],
+      requirements: ['producer:PS-OAUTH', 'producer:WF-NFR-14'],
       description:
         'A request with no Authorization header is answered 401: every call must carry an OAuth 2.0 access token from the client credentials flow.',
       fix: 'Require "Authorization: Bearer <access token>" on every data request and answer 401 without it.',
@@ -444,9 +451,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 9,
+      ids: ids('GA-09', 'DR-09', 'TK-09'),
       title: '401 with an invalid bearer token',
-      requirements: ['PS-OAUTH', 'WF-NFR-14'],
+      requirements: ['producer:PS-OAUTH', 'producer:WF-NFR-14'],
       description: 'A request whose bearer token the supplier did not issue is answered 401.',
       fix: 'Validate the access token (issued by your token endpoint, not expired) and answer 401 otherwise; never accept any bearer.',
       run: expectsStatus(
@@ -457,9 +464,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 10,
+      ids: ids('GA-10', 'DR-10', 'TK-10'),
       title: '401 for a forged NHS login ID token',
-      requirements: ['PS-ID-TOKEN', 'WF-NFR-14'],
+      requirements: ['producer:PS-ID-TOKEN', 'producer:WF-NFR-14'],
       description:
         'An NHSD-ID-Token whose signature does not verify against the NHS login JWKS (signed with another key under the real kid) is answered 401.',
       fix: 'Verify the NHSD-ID-Token signature (RS512) against the NHS login JWKS; do not just decode it.',
@@ -471,9 +478,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 11,
+      ids: ids('GA-11', 'DR-11', 'TK-11'),
       title: '401 for an expired NHS login ID token',
-      requirements: ['PS-ID-TOKEN', 'WF-NFR-14'],
+      requirements: ['producer:PS-ID-TOKEN', 'producer:WF-NFR-14'],
       description: 'An NHSD-ID-Token whose exp is in the past is answered 401.',
       fix: 'Check exp (with a small clock skew allowance) and answer 401 for expired ID tokens.',
       run: expectsStatus(
@@ -484,9 +491,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 12,
+      ids: ids('GA-12', 'DR-12', 'TK-12'),
       title: '401 for an ID token from another issuer',
-      requirements: ['PS-ID-TOKEN', 'WF-NFR-14'],
+      requirements: ['producer:PS-ID-TOKEN', 'producer:WF-NFR-14'],
       description:
         'An NHSD-ID-Token with an iss other than the configured NHS login issuer (validly signed) is answered 401.',
       fix: 'Check iss equals the NHS login issuer configured for the environment.',
@@ -498,9 +505,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 13,
+      ids: ids('GA-13', 'DR-13', 'TK-13'),
       title: '401 for an ID token for another NHS number',
-      requirements: ['PS-ID-TOKEN', 'WF-NFR-14'],
+      requirements: ['producer:PS-ID-TOKEN', 'producer:WF-NFR-14'],
       description:
         'A valid ID token whose nhs_number is not the requested patient (same birth date, so only the NHS number differs) is answered 401: "NHS number in request doesn\'t match NHS number in NHS login account".',
       fix: "Compare the ID token's nhs_number with the NHS number in patient:identifier and answer 401 when they differ.",
@@ -519,9 +526,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 14,
+      ids: ids('GA-14', 'DR-14', 'TK-14'),
       title: "401 for an ID token whose birth date is not the patient's",
-      requirements: ['WF-NFR-14'],
+      requirements: ['producer:WF-NFR-14'],
       description:
         'WF-NFR-14: the portal cross-checks the NHS number in the request against the date of birth in the ID token before returning data; a token for the right NHS number with another birth date is answered 401.',
       fix: 'Compare the ID token birthdate with the date of birth you hold for the patient and answer 401 when they differ.',
@@ -533,9 +540,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 15,
+      ids: ids('GA-15', 'DR-15', 'TK-15'),
       title: '401 for an ID token proofed below P9',
-      requirements: ['PS-ID-TOKEN'],
+      requirements: ['producer:PS-ID-TOKEN'],
       description: 'The NHSD-ID-Token must show the patient authenticated to P9; a P5 token is answered 401.',
       fix: 'Check identity_proofing_level is P9 and answer 401 otherwise.',
       run: expectsStatus(
@@ -546,9 +553,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 16,
+      ids: ids('GA-16', 'DR-16', 'TK-16'),
       title: '403 UNDER_16_DENIED for a patient under 16',
-      requirements: ['WF-NFR-16', 'PS-UNDER-16'],
+      requirements: ['producer:WF-NFR-16', 'producer:PS-UNDER-16'],
       description:
         "When the ID token's birth date makes the patient under 16, the answer is 403 with an OperationOutcome (code forbidden) whose diagnostics are UNDER_16_DENIED.",
       fix: 'Compute the age from the ID token birthdate on the day of the request; under 16 answer 403 with diagnostics UNDER_16_DENIED and no data.',
@@ -576,9 +583,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       ),
     },
     {
-      n: 17,
+      ids: ids('GA-17', 'DR-17', 'TK-17'),
       title: 'Errors are FHIR OperationOutcome resources',
-      requirements: ['PS-OPERATION-OUTCOME'],
+      requirements: ['producer:PS-OPERATION-OUTCOME'],
       description:
         'Error responses (400, 401, 403 here) carry a FHIR OperationOutcome with at least one issue (severity, code) explaining what went wrong; the aggregator reports them per source.',
       fix: 'Answer every error with {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"...","diagnostics":"..."}]}.',
@@ -622,9 +629,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 18,
+      ids: ids('GA-18', 'DR-18', 'TK-18'),
       title: 'Nothing returned belongs to another patient',
-      requirements: ['PS-PATIENT-SCOPE', 'WF-NFR-14'],
+      requirements: ['producer:PS-PATIENT-SCOPE', 'producer:WF-NFR-14'],
       description:
         "Every resource returned for patient:identifier=N belongs to N: it names no other NHS number, and is none of another pack patient's records.",
       fix: 'Filter by the requested NHS number in the query itself, and never add records from a cache or another request.',
@@ -670,9 +677,9 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 19,
+      ids: ids('GA-19', 'DR-19', 'TK-19'),
       title: 'Descriptions carry no personal identifiable data',
-      requirements: ['WF-NFR-17'],
+      requirements: ['producer:WF-NFR-17'],
       description:
         "WF-NFR-17: names and descriptions sent to the aggregator contain no personal identifiable data: not the patient's name, date of birth or NHS number.",
       fix: 'Build descriptions from the specialty and the document or questionnaire type only (e.g. "Dermatology appointment letter").',
@@ -698,17 +705,17 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       },
     },
     {
-      n: 20,
+      ids: ids('GA-20', 'DR-20', 'TK-20'),
       optIn: 'throttle',
       title: '429 Too Many Requests above 60 TPS',
-      requirements: ['WF-NFR-03'],
+      requirements: ['producer:WF-NFR-03'],
       description: `WF-NFR-03: each API limits requests and answers 429 at 60 TPS. The check sends a short burst of ${THROTTLE_BURST} concurrent requests (opt-in: --include-throttle) and expects at least one 429.`,
       fix: 'Put a rate limiter in front of the endpoint that answers 429 (with an OperationOutcome and Retry-After) above 60 requests per second.',
       run: (ctx) => throttleBurst(ctx, family, type),
     },
   ];
   return defs.map((d) => ({
-    id: checkId(family, d.n),
+    id: d.ids[family],
     title: d.title,
     family,
     requirements: d.requirements,

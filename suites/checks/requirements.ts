@@ -1,11 +1,24 @@
 /**
- * The requirements the checks verify, as data: the standard's `WF-NFR-*` table, the Record
+ * The requirements the checks verify, as data: the producer standard's `WF-NFR-*` table, the Record
  * Service's `WF-NFR-RS-*` table, and the rules written in the body of the two specifications
- * (`PS-*` producer standard, `RSA-*` Record Service API), which have no number of their own.
- * Checks cite these ids; the coverage matrix is generated from them, never written by hand.
+ * (`PS-*` producer standard, `RSA-*` Record Service API), which have no number of their own. Every
+ * id carries its namespace (`producer:`, `record-service:`). Checks cite these ids; the coverage
+ * matrix is generated from them, never written by hand.
  */
 
+/** How strongly a check's rule binds: MUST fails the run (exit 1), SHOULD is reported only. */
 export type RequirementLevel = 'MUST' | 'SHOULD';
+
+/**
+ * Each specification's requirement table numbers its rows independently, so the same id means
+ * different things in different specs (producer WF-NFR-08 is "N/A", consumer WF-NFR-08 is the 207
+ * partial response). Ids are therefore always written with their namespace: `producer:WF-NFR-02`.
+ */
+export type Namespace = 'producer' | 'consumer' | 'record-service';
+export const NAMESPACES: readonly Namespace[] = ['producer', 'consumer', 'record-service'];
+
+/** The MoSCoW column of the spec's requirement table, exactly as given; rules from the spec's body have none. */
+export type MoSCoW = 'M' | 'M/S';
 
 export type RequirementSource = 'producer-standard' | 'record-service-api';
 
@@ -13,21 +26,29 @@ export type RequirementSource = 'producer-standard' | 'record-service-api';
 export type Actor = 'supplier-api' | 'record-service-client' | 'portal' | 'supplier-operations';
 
 export interface Requirement {
+  /** `namespace:ID`, e.g. `producer:WF-NFR-02`, `record-service:WF-NFR-RS-06`. */
   id: string;
   source: RequirementSource;
   /** Where in the source specification the rule is written. */
   section: string;
   /** Short title, as the specification names it. */
   title: string;
-  /** The rule in a sentence, close to the specification's wording. */
+  /** The rule, every part of it, close to the specification's wording. */
   summary: string;
-  level: RequirementLevel;
+  /** The spec's MoSCoW as given; absent where the spec gives none. */
+  moscow?: MoSCoW;
   actor: Actor;
   /**
-   * Why no check in this catalogue verifies the requirement (yet). Shown by `check --list --coverage`;
-   * a requirement with no citing check and no reason is a gap to close.
+   * Why no check in this catalogue can verify the requirement through the supplier's API. Shown by
+   * `check --list --coverage` and the coverage view as not testable; a requirement with no citing
+   * check and no reason is a gap to close.
    */
   notCheckedBecause?: string;
+  /**
+   * The parts of a checked requirement that cannot be observed from outside. While this is set the
+   * requirement is at most partly verified, however its checks come out.
+   */
+  unobservable?: string;
 }
 
 export const SPEC_URLS: Record<RequirementSource, string> = {
@@ -49,335 +70,334 @@ const NFR_TABLE = 'Overview: requirements table';
 export const REQUIREMENTS: readonly Requirement[] = [
   // ---- Producer standard: the WF-NFR table ----
   {
-    id: 'WF-NFR-01',
+    id: 'producer:WF-NFR-01',
     source: PS,
     section: NFR_TABLE,
     title: 'Response times',
-    level: 'MUST',
+    moscow: 'M/S',
     actor: 'supplier-api',
     summary:
-      "Each API responds with patient data within 400 ms at P95; portal page loads after the deep-link hand-off within 2 s of the portal's share.",
+      "Each API responds with patient data within 400 ms at P95; page loads after the deep-link hand-off should not exceed 3 s as the user perceives them, so the portal's share must be 2 s or less at P95, measured from a browser.",
     notCheckedBecause:
-      'latency is measured by the load suite (`pca-harness load`, PF-* checks), not by a single conformance request',
+      'latency at P95 is measured by the load suite (`pca-harness load`, its thresholds), not by single conformance requests; portal page loads need a browser in the portal',
   },
   {
-    id: 'WF-NFR-02',
+    id: 'producer:WF-NFR-02',
     source: PS,
     section: NFR_TABLE,
     title: 'Timeouts',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary: 'Each API responds with HTTP 504 Gateway Timeout after 9,000 ms.',
-    notCheckedBecause: "needs the supplier's own back end to be slow; the harness cannot make it so through the API",
+    unobservable:
+      "the harness cannot make the supplier's back end slow on demand: it observes every answer it gets and names any that arrives after 9,000 ms without being a 504",
   },
   {
-    id: 'WF-NFR-03',
+    id: 'producer:WF-NFR-03',
     source: PS,
     section: NFR_TABLE,
     title: 'Throttling',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary: 'Each API limits requests and responds with HTTP 429 Too Many Requests at 60 TPS.',
   },
   {
-    id: 'WF-NFR-04',
+    id: 'producer:WF-NFR-04',
     source: PS,
     section: NFR_TABLE,
     title: 'Data timeliness',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary:
-      'Changes made in the portal are visible to the aggregator within 3 seconds, changes at source within 3 minutes.',
+      'Changes made by patients in the portal are reflected in the next aggregator request within 3 seconds, changes at source (the PAS) within 3 minutes, before any notification about the change is sent.',
     notCheckedBecause: "needs a change made inside the supplier's systems; the harness only reads through the API",
   },
   {
-    id: 'WF-NFR-05',
+    id: 'producer:WF-NFR-05',
     source: PS,
     section: NFR_TABLE,
     title: 'Service availability',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
     summary: 'Portal systems provide Silver (99.5%) availability.',
     notCheckedBecause: 'an operational commitment, measured in production over time',
   },
   {
-    id: 'WF-NFR-06',
+    id: 'producer:WF-NFR-06',
     source: PS,
     section: NFR_TABLE,
     title: 'Releases and maintenance',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
-    summary: 'Two-week release cadence; during maintenance windows (at most 2 hours) the API responds with HTTP 503.',
-    notCheckedBecause: 'needs the supplier to be in a maintenance window; not reachable through the API on demand',
+    summary:
+      'Sprint cadence of 2 weeks with at least one release per sprint; during maintenance windows (at most 2 hours) the API responds with HTTP 503 Service Unavailable.',
+    notCheckedBecause:
+      'the 503 needs the supplier to be in a maintenance window, which the harness cannot start through the API; the release cadence is a process',
   },
   {
-    id: 'WF-NFR-07',
+    id: 'producer:WF-NFR-07',
     source: PS,
     section: NFR_TABLE,
     title: 'No content for user',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary: 'If no data is available for the patient, respond with HTTP 200 and a FHIR Bundle whose total is 0.',
   },
   {
-    id: 'WF-NFR-08',
+    id: 'producer:WF-NFR-08',
     source: PS,
     section: NFR_TABLE,
     title: 'Partial response',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary: 'N/A in the standard.',
     notCheckedBecause: 'the standard marks it N/A',
   },
   {
-    id: 'WF-NFR-09',
+    id: 'producer:WF-NFR-09',
     source: PS,
     section: NFR_TABLE,
     title: 'Logging and alerting',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
     summary:
-      'Aggregator requests are logged with their X-Correlation-ID (kept 90 days), without clinical or personal data; errors raise alarms.',
+      'Aggregator requests are part of the existing logging and monitoring, distinct from other log events; errors raise alarms against existing thresholds; clinical and personal data are left out of production logs; log events carrying an X-Correlation-ID are kept 90 days.',
+    unobservable:
+      "the supplier's logs, their 90-day retention and its alarms are inside its own systems; the harness checks only that the X-Correlation-ID is taken and echoed",
   },
   {
-    id: 'WF-NFR-10',
+    id: 'producer:WF-NFR-10',
     source: PS,
     section: NFR_TABLE,
     title: 'Contract testing',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
-    summary: "Contract tests for the endpoints the aggregator uses are part of the supplier's build pipeline.",
+    summary:
+      "Contract tests for the endpoints the aggregator uses, for the aggregator's endpoints and for NHS App Notifications & Messaging are part of the supplier's build pipeline.",
     notCheckedBecause:
       "met by running `pca-harness check` (and the Pact suite) in the supplier's CI; nothing to observe through the API",
   },
   {
-    id: 'WF-NFR-11',
+    id: 'producer:WF-NFR-11',
     source: PS,
     section: NFR_TABLE,
     title: 'Volumetrics',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
-    summary: 'Sign-ups, deep-link launches and errors are tracked during beta.',
+    summary: 'New NHS login sign-ups, deep-link launches and errors (by type) are tracked closely during beta.',
     notCheckedBecause: "reporting inside the supplier's own systems",
   },
   {
-    id: 'WF-NFR-12',
+    id: 'producer:WF-NFR-12',
     source: PS,
     section: NFR_TABLE,
     title: 'Hosting',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary: 'Portals are hosted independently; access to patient data is over the secure internet using FHIR APIs.',
+    unobservable:
+      'independent hosting is an arrangement, not visible through the API; the harness checks the FHIR API and the https links',
   },
   {
-    id: 'WF-NFR-13',
+    id: 'producer:WF-NFR-13',
     source: PS,
     section: NFR_TABLE,
     title: 'Operations',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
-    summary: 'Operational response against Silver+ availability, with on-call escalation.',
+    summary: 'Operational response against Silver+ (99.5%) availability, with on-call DevOps escalation for outages.',
     notCheckedBecause: 'an operational commitment',
   },
   {
-    id: 'WF-NFR-14',
+    id: 'producer:WF-NFR-14',
     source: PS,
     section: NFR_TABLE,
     title: 'Authentication',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary:
-      'OAuth 2.0 client credentials for system calls; cross-check the request NHS number against the NHS login ID token (and its date of birth) before returning patient data.',
+      "Portal systems are certified to use NHS login; before returning patient data they cross-check the NHS number in the request against the ID token's date of birth, at a minimum; every API call in or out uses the OAuth 2.0 client credentials flow; API keys are rotated at most 90 days apart, and at once when a key may have been compromised.",
+    unobservable:
+      'NHS login certification and API key rotation (every 90 days, and on suspected compromise) happen outside the API; the harness checks the OAuth bearer, the ID token and the cross-checks',
   },
   {
-    id: 'WF-NFR-15',
+    id: 'producer:WF-NFR-15',
     source: PS,
     section: NFR_TABLE,
     title: 'User data revocation or request',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-operations',
-    summary: 'Use existing mechanisms for data-controller requests and account deletion.',
+    summary:
+      'Use existing mechanisms for requests to the data controller (trusts limit data from the PAS) and account deletion (which covers revoking portal processing).',
     notCheckedBecause: 'a process inside the trust and the portal',
   },
   {
-    id: 'WF-NFR-16',
+    id: 'producer:WF-NFR-16',
     source: PS,
     section: NFR_TABLE,
     title: 'Age restriction',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
-    summary: 'No patient data for under-16s, and no under-16 NHS numbers sent to the Record Service.',
+    summary:
+      'Portals get no aggregator requests for under-16s (the aggregator checks the date of birth first; the harness still expects a 403 should one arrive); no under-16 NHS numbers are sent to the Record Service; the portal can resend, on request, all relevant records to all three Record Services, excluding anyone under 16.',
+    unobservable:
+      'the resend on request is an operational action the harness cannot ask for through an API; `pca-harness replay` can watch one that the supplier starts',
   },
   {
-    id: 'WF-NFR-17',
+    id: 'producer:WF-NFR-17',
     source: PS,
     section: NFR_TABLE,
     title: 'Access to personal identifiable data',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'supplier-api',
     summary:
-      'Names and descriptions sent to the aggregator contain no personal identifiable data (name, date of birth, NHS number, postcode).',
+      "Use existing controls; document and questionnaire names sent to the aggregator contain no personal identifiable data (the person's name(s), date of birth, postcode, etc.; the harness also looks for the NHS number and address lines).",
   },
   {
-    id: 'WF-NFR-18',
+    id: 'producer:WF-NFR-18',
     source: PS,
     section: NFR_TABLE,
     title: 'Inactivity timeouts',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'portal',
-    summary: 'Portal sessions time out after at most 10 minutes of inactivity, with a warning at 9 minutes.',
+    summary:
+      'Front- and back-end sessions time out after at most 10 minutes of inactivity (the NHS App value), with a warning at 9 minutes; afterwards the app returns to the NHS App login and a browser shows a close-the-tab message; session cookies are cleaned.',
     notCheckedBecause: 'front-end behaviour of the portal, not testable through the API',
   },
 
   // ---- Producer standard: rules in the body of the specification ----
   {
-    id: 'PS-SEARCHSET',
+    id: 'producer:PS-SEARCHSET',
     source: PS,
     section: 'components/schemas: Bundle, Appointment, DocumentReference, Task',
     title: 'Searchset Bundle',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       "A 200 response is a FHIR R4 searchset Bundle whose entries are the endpoint's resources, valid against the standard's schemas, with Bundle.total counting its entries.",
   },
   {
-    id: 'PS-NO-DATA',
+    id: 'producer:PS-NO-DATA',
     source: PS,
     section: 'paths: "Patients with no appointments / document references / tasks"',
     title: 'Patients with no data',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       'A patient with nothing to show (including after the exclusion rules) gets 200 and a Bundle with no entries.',
   },
   {
-    id: 'PS-FHIR-JSON',
+    id: 'producer:PS-FHIR-JSON',
     source: PS,
     section: 'components/responses: content application/fhir+json',
     title: 'FHIR JSON media type',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'Responses are `application/fhir+json`.',
   },
   {
-    id: 'PS-CORRELATION-ID',
+    id: 'producer:PS-CORRELATION-ID',
     source: PS,
     section: 'components/parameters/xCorrelationId, components/headers/xCorrelationId',
     title: 'X-Correlation-ID',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'Every request carries X-Correlation-ID; the response echoes the value back.',
   },
   {
-    id: 'PS-PATIENT-IDENTIFIER',
+    id: 'producer:PS-PATIENT-IDENTIFIER',
     source: PS,
     section: 'components/parameters/nhsNumber; 4XX table',
     title: 'patient:identifier',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       '`patient:identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>` is required; a missing or invalid value gets HTTP 400.',
   },
   {
-    id: 'PS-OAUTH',
+    id: 'producer:PS-OAUTH',
     source: PS,
     section: 'Security and authorisation; 4XX table',
     title: 'OAuth 2.0 bearer token',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'The API authenticates the aggregator with OAuth 2.0; a missing or invalid bearer token gets HTTP 401.',
   },
   {
-    id: 'PS-ID-TOKEN',
+    id: 'producer:PS-ID-TOKEN',
     source: PS,
     section: 'components/parameters/nhsdIdToken; 4XX table',
     title: 'NHS login ID token',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
-      'Verify NHSD-ID-Token with NHS login (signature, issuer, expiry), that it is for the requested patient and proofed to P9; otherwise HTTP 401.',
+      'NHSD-ID-Token is required; verify it as OpenID Connect Core 3.1.3.7 says (signature with the NHS login JWKS and its algorithm, issuer, audience, authorised party, expiry), that it is for the requested patient and proofed to P9; otherwise HTTP 401.',
   },
   {
-    id: 'PS-UNDER-16',
+    id: 'producer:PS-UNDER-16',
     source: PS,
     section: '4XX table; examples/under16; inclusion rules "Under 16s"',
     title: 'Under 16s',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       "When the ID token's birth date makes the patient under 16, answer HTTP 403 with an OperationOutcome `forbidden`, diagnostics `UNDER_16_DENIED`.",
   },
   {
-    id: 'PS-OPERATION-OUTCOME',
+    id: 'producer:PS-OPERATION-OUTCOME',
     source: PS,
     section: 'components/responses/4XX and 5XX',
     title: 'Errors as OperationOutcome',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       'Error responses are a FHIR OperationOutcome (issue[] with severity and code, diagnostics explaining what went wrong), which the aggregator reports per source.',
   },
   {
-    id: 'PS-PATIENT-SCOPE',
+    id: 'producer:PS-PATIENT-SCOPE',
     source: PS,
     section: 'paths: Overview ("for a given patient")',
     title: 'Only the requested patient',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'The endpoint returns the records of the patient named in patient:identifier and of nobody else.',
   },
   {
-    id: 'PS-INCLUDE-CANCELLED',
+    id: 'producer:PS-INCLUDE-CANCELLED',
     source: PS,
     section: '/Appointment: inclusion and exclusion rules',
     title: 'Cancelled appointments included',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'Include all appointments in scope, future and historic, including cancelled appointments.',
   },
   {
-    id: 'PS-CONSULTATION-MEDIUM',
+    id: 'producer:PS-CONSULTATION-MEDIUM',
     source: PS,
     section: 'components/schemas/Appointment: extension Consultation-Medium',
     title: 'Consultation medium',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       'Every appointment carries the Consultation-Medium extension with FACE_TO_FACE, VIDEO_CONSULTATION or TELEPHONE (VIRTUAL is deprecated and filtered out).',
   },
   {
-    id: 'PS-PORTAL-LINK',
+    id: 'producer:PS-PORTAL-LINK',
     source: PS,
     section: 'components/schemas/Appointment: extension Portal-Link',
     title: 'Appointment deep link',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'Every appointment carries the Portal-Link extension: the deep link to the appointment in the portal.',
   },
   {
-    id: 'PS-DOCUMENT-LINK',
+    id: 'producer:PS-DOCUMENT-LINK',
     source: PS,
     section: 'components/schemas/DocumentReference: content.attachment.url',
     title: 'Document deep link',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: "Every document's content.attachment.url is the portal deep link to the document.",
   },
   {
-    id: 'PS-QUESTIONNAIRE-LINK',
+    id: 'producer:PS-QUESTIONNAIRE-LINK',
     source: PS,
     section: 'components/schemas/Task: reasonReference.reference',
     title: 'Questionnaire deep link',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: "Every task's reasonReference.reference is the portal deep link to the questionnaire.",
   },
   {
-    id: 'PS-EXCLUSION-RULES',
+    id: 'producer:PS-EXCLUSION-RULES',
     source: PS,
     section: 'paths: inclusion and exclusion rules (SRCBR1a-SRCBR4)',
     title: 'Exclusion rules',
-    level: 'MUST',
     actor: 'supplier-api',
     summary:
       'Exclude patients flagged by the trust or sensitive in PDS, excluded clinics and specialities, ghost and hidden appointments.',
@@ -385,11 +405,10 @@ export const REQUIREMENTS: readonly Requirement[] = [
       "depends on flags inside the supplier's PAS; the EVA comparator (`pca-harness replay`) verifies it against the pack's flagged patients",
   },
   {
-    id: 'PS-CAPACITY',
+    id: 'producer:PS-CAPACITY',
     source: PS,
     section: 'paths: "Capacity and response times"',
     title: 'Capacity',
-    level: 'MUST',
     actor: 'supplier-api',
     summary: 'Each endpoint answers within 400 ms at P95 at 25 TPS.',
     notCheckedBecause: 'measured by the load suite (`pca-harness load`), not by a conformance request',
@@ -397,86 +416,85 @@ export const REQUIREMENTS: readonly Requirement[] = [
 
   // ---- Record Service API: the WF-NFR-RS table ----
   {
-    id: 'WF-NFR-RS-01',
+    id: 'record-service:WF-NFR-RS-01',
     source: RSA,
     section: NFR_TABLE,
     title: 'Single record upload',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary:
       "Send a patient's NHS number when they get a new appointment, document or questionnaire; on 200 mark it uploaded and do not send it again.",
   },
   {
-    id: 'WF-NFR-RS-02',
+    id: 'record-service:WF-NFR-RS-02',
     source: RSA,
     section: NFR_TABLE,
     title: 'Single record upload: error handling',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'Log failed uploads, track which records were not uploaded and replay them once the problem is resolved.',
   },
   {
-    id: 'WF-NFR-RS-03',
+    id: 'record-service:WF-NFR-RS-03',
     source: RSA,
     section: NFR_TABLE,
     title: 'Batch upload',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'Batch no more than 5,000 records per call; on 200 mark the whole batch uploaded.',
   },
   {
-    id: 'WF-NFR-RS-04',
+    id: 'record-service:WF-NFR-RS-04',
     source: RSA,
     section: NFR_TABLE,
     title: 'Batch upload: error handling',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'Log a failed batch, identify its records and replay them once the problem is resolved.',
   },
   {
-    id: 'WF-NFR-RS-05',
+    id: 'record-service:WF-NFR-RS-05',
     source: RSA,
     section: NFR_TABLE,
     title: 'Bulk load',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'Be able to upload all relevant patients before go-live and track those transactions.',
   },
   {
-    id: 'WF-NFR-RS-06',
+    id: 'record-service:WF-NFR-RS-06',
     source: RSA,
     section: NFR_TABLE,
     title: 'Corrupted or missing data',
-    level: 'MUST',
     actor: 'record-service-client',
     summary:
       'Replay everything on request while continuing live uploads; report the count of distinct NHS numbers uploaded up to a point in time.',
   },
   {
-    id: 'WF-NFR-RS-07',
+    id: 'record-service:WF-NFR-RS-07',
     source: RSA,
     section: NFR_TABLE,
     title: 'Unavailable',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'When the Record Service is unavailable, log and replay every record that could not be uploaded.',
   },
   {
-    id: 'WF-NFR-RS-08',
+    id: 'record-service:WF-NFR-RS-08',
     source: RSA,
     section: NFR_TABLE,
     title: 'Performance',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary: 'N/A in the specification.',
     notCheckedBecause: 'the specification marks it N/A',
   },
   {
-    id: 'WF-NFR-RS-09',
+    id: 'record-service:WF-NFR-RS-09',
     source: RSA,
     section: NFR_TABLE,
     title: 'Trust onboarding, record reconciliation',
-    level: 'MUST',
+    moscow: 'M',
     actor: 'record-service-client',
     summary:
       'Seed the Record Service with every NHS number for a new trust and report the count of distinct NHS numbers uploaded up to a point in time.',
@@ -484,58 +502,52 @@ export const REQUIREMENTS: readonly Requirement[] = [
 
   // ---- Record Service API: rules in the body of the specification ----
   {
-    id: 'RSA-PATH',
+    id: 'record-service:RSA-PATH',
     source: RSA,
     section: 'paths: POST /records; servers',
     title: 'POST /records',
-    level: 'MUST',
     actor: 'record-service-client',
     summary:
       'Uploads are `POST {base}/records` with a JSON body; INT answers 200 to `/records/` (trailing slash) and registers nothing.',
   },
   {
-    id: 'RSA-CLIENT-ID',
+    id: 'record-service:RSA-CLIENT-ID',
     source: RSA,
     section: 'Security and authorisation; requestBody.clientId',
     title: 'Client ID',
-    level: 'MUST',
     actor: 'record-service-client',
     summary: 'Every call carries the clientId issued for that resource type, matching the API key it is sent with.',
   },
   {
-    id: 'RSA-NHS-NUMBERS',
+    id: 'record-service:RSA-NHS-NUMBERS',
     source: RSA,
     section: 'requestBody.nhsNumbers',
     title: 'NHS numbers',
-    level: 'MUST',
     actor: 'record-service-client',
     summary: 'nhsNumbers holds 1 or more valid NHS numbers (`^[1-9][0-9]{9}$`, Modulus 11 check digit).',
   },
   {
-    id: 'RSA-BATCH-LIMIT',
+    id: 'record-service:RSA-BATCH-LIMIT',
     source: RSA,
     section: 'paths: "Batching and timing rules"',
     title: 'Batch limit',
-    level: 'MUST',
     actor: 'record-service-client',
     summary: 'At most 5,000 NHS numbers per call in production and 200 in non-production environments.',
   },
   {
-    id: 'RSA-EXCLUSIONS',
+    id: 'record-service:RSA-EXCLUSIONS',
     source: RSA,
     section: 'paths: "Inclusion and exclusion rules"',
     title: 'Who not to send',
-    level: 'MUST',
     actor: 'record-service-client',
     summary:
       'Do not send NHS numbers of sensitive patients or of patients under 16; send every other registered patient.',
   },
   {
-    id: 'RSA-RETRY',
+    id: 'record-service:RSA-RETRY',
     source: RSA,
     section: 'paths: "Batching and timing rules"',
     title: 'Retry with back-off',
-    level: 'MUST',
     actor: 'record-service-client',
     summary:
       'If a call fails, keep track of the NHS numbers not yet sent and re-send them with an appropriate back-off.',
@@ -543,6 +555,12 @@ export const REQUIREMENTS: readonly Requirement[] = [
 ];
 
 const BY_ID = new Map(REQUIREMENTS.map((r) => [r.id, r]));
+
+/** `producer:WF-NFR-02` -> `producer`. */
+export function namespaceOf(id: string): Namespace | undefined {
+  const ns = id.slice(0, id.indexOf(':'));
+  return (NAMESPACES as readonly string[]).includes(ns) ? (ns as Namespace) : undefined;
+}
 
 export function requirement(id: string): Requirement {
   const r = BY_ID.get(id);

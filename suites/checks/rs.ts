@@ -96,7 +96,7 @@ function callName(v: CallVerdict): string {
 
 /** A check that fails for every call carrying one of `codes`. */
 function reasonCheck(
-  n: number,
+  id: string,
   title: string,
   requirements: string[],
   codes: readonly ReasonCode[],
@@ -105,7 +105,7 @@ function reasonCheck(
   extra?: (v: CallVerdict) => Finding[],
 ): Check {
   return {
-    id: `${FAMILY}-${String(n).padStart(2, '0')}`,
+    id,
     title,
     family: FAMILY,
     requirements,
@@ -145,17 +145,17 @@ function masked(ns: string[], max = 5): string {
 
 export const RS_CHECKS: readonly Check[] = [
   reasonCheck(
-    1,
+    'RS-01',
     'Uploads are POST /records with a JSON body (no trailing slash)',
-    ['RSA-PATH', 'WF-NFR-RS-01'],
+    ['record-service:RSA-PATH', 'record-service:WF-NFR-RS-01'],
     ['trailing-slash', 'wrong-content-type', 'malformed-json', 'invalid-request-body', 'body-too-large'],
     'Every upload is `POST {base}/records` with Content-Type application/json and a body {"clientId", "nhsNumbers"}. INT answers 200 to /records/ (trailing slash) and registers nothing, so a 200 alone proves nothing.',
     'Post to /records exactly, with Content-Type: application/json and a body serialised by a JSON library.',
   ),
   reasonCheck(
-    2,
+    'RS-02',
     "Every upload carries this client's clientId and a recognised credential",
-    ['RSA-CLIENT-ID'],
+    ['record-service:RSA-CLIENT-ID'],
     [
       'missing-authorization',
       'authorization-not-bearer',
@@ -171,9 +171,9 @@ export const RS_CHECKS: readonly Check[] = [
     'Keep the API key and clientId of each resource type together in configuration, and send "Authorization: Bearer <API key>".',
   ),
   reasonCheck(
-    3,
+    'RS-03',
     "Batches stay within the environment's limit",
-    ['RSA-BATCH-LIMIT', 'WF-NFR-RS-03'],
+    ['record-service:RSA-BATCH-LIMIT', 'record-service:WF-NFR-RS-03'],
     ['batch-over-limit'],
     'At most 200 NHS numbers per call outside production and 5,000 in production.',
     'Split uploads into batches of at most 200 (INT and test environments) or 5,000 (production).',
@@ -190,25 +190,25 @@ export const RS_CHECKS: readonly Check[] = [
         : [],
   ),
   reasonCheck(
-    4,
+    'RS-04',
     'Every NHS number sent is valid',
-    ['RSA-NHS-NUMBERS'],
+    ['record-service:RSA-NHS-NUMBERS'],
     ['nhs-number-pattern', 'check-digit', 'not-synthetic'],
     'NHS numbers match ^[1-9][0-9]{9}$ and pass the Modulus 11 check digit; test environments take only synthetic (test-range) numbers.',
     'Validate NHS numbers (format and Modulus 11) before batching; send only test patients to test environments.',
   ),
   reasonCheck(
-    5,
+    'RS-05',
     'No NHS number of a patient under 16 is sent',
-    ['WF-NFR-16', 'RSA-EXCLUSIONS'],
+    ['producer:WF-NFR-16', 'record-service:RSA-EXCLUSIONS'],
     ['under-16'],
     'Portal systems must not send NHS numbers to the Record Service for patients who are under 16.',
     'Filter out patients under 16 on the day of the upload; send them once they turn 16.',
   ),
   reasonCheck(
-    6,
+    'RS-06',
     'No NHS number of a sensitive or trust-excluded patient is sent',
-    ['RSA-EXCLUSIONS'],
+    ['record-service:RSA-EXCLUSIONS'],
     ['sensitive', 'excluded-by-trust'],
     'Do not send NHS numbers for sensitive patients (PDS) or patients the trust excluded from portal access.',
     'Filter out patients flagged sensitive or excluded before batching.',
@@ -217,7 +217,12 @@ export const RS_CHECKS: readonly Check[] = [
     id: 'RS-07',
     title: 'Uploads that failed were retried until acknowledged',
     family: FAMILY,
-    requirements: ['WF-NFR-RS-02', 'WF-NFR-RS-04', 'WF-NFR-RS-07', 'RSA-RETRY'],
+    requirements: [
+      'record-service:WF-NFR-RS-02',
+      'record-service:WF-NFR-RS-04',
+      'record-service:WF-NFR-RS-07',
+      'record-service:RSA-RETRY',
+    ],
     level: 'MUST',
     endpoint: 'RecordService',
     suite: 'rules',
@@ -261,7 +266,12 @@ export const RS_CHECKS: readonly Check[] = [
     id: 'RS-08',
     title: 'Reconciliation: every eligible pack patient is registered, and nobody else',
     family: FAMILY,
-    requirements: ['WF-NFR-RS-05', 'WF-NFR-RS-06', 'WF-NFR-RS-09', 'WF-NFR-RS-01'],
+    requirements: [
+      'record-service:WF-NFR-RS-05',
+      'record-service:WF-NFR-RS-06',
+      'record-service:WF-NFR-RS-09',
+      'record-service:WF-NFR-RS-01',
+    ],
     level: 'MUST',
     endpoint: 'RecordService',
     suite: 'rules',
@@ -305,7 +315,7 @@ export const RS_CHECKS: readonly Check[] = [
     id: 'RS-09',
     title: 'NHS numbers already acknowledged are not sent again',
     family: FAMILY,
-    requirements: ['WF-NFR-RS-01', 'WF-NFR-RS-03'],
+    requirements: ['record-service:WF-NFR-RS-01', 'record-service:WF-NFR-RS-03'],
     level: 'MUST',
     endpoint: 'RecordService',
     suite: 'rules',

@@ -12,10 +12,10 @@ const TYPE = 'Task' as const;
 
 const specific: Check[] = [
   {
-    id: checkId(FAMILY, 21),
+    id: 'TK-21',
     title: 'Every questionnaire links to the portal with an absolute https URL',
     family: FAMILY,
-    requirements: ['PS-QUESTIONNAIRE-LINK', 'WF-NFR-12'],
+    requirements: ['producer:PS-QUESTIONNAIRE-LINK', 'producer:WF-NFR-12'],
     level: 'MUST',
     endpoint: TYPE,
     suite: 'rules',

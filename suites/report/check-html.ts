@@ -16,6 +16,7 @@ const COVERAGE_TONE: Record<string, Tone> = {
   'partly-verified': 'warn',
   failed: 'fail',
   'not-verified': 'skip',
+  'not-testable': 'info',
   'not-covered': 'info',
 };
 
@@ -145,10 +146,10 @@ function coverageTable(r: CheckReport): string {
             )
             .join(' ')
         : '<span class="muted">none</span>';
-      return `<tr id="req-${e(row.id)}"><td style="white-space:nowrap"><a href="${e(row.url)}">${e(row.id)}</a></td><td>${badge(row.status.replace('-', ' '), COVERAGE_TONE[row.status] ?? 'info')}</td><td>${e(row.level)}</td><td><strong>${e(row.title)}</strong><br><span class="muted">${e(row.summary)}</span><br><span class="muted">${e(SOURCE_NAMES[row.source as RequirementSource] ?? row.source)}: ${e(row.section)}</span></td><td>${checks}</td><td class="muted">${e(row.reason ?? '')}</td></tr>`;
+      return `<tr id="req-${e(row.id)}"><td style="white-space:nowrap"><a href="${e(row.url)}">${e(row.id)}</a></td><td>${badge(row.status.replace('-', ' '), COVERAGE_TONE[row.status] ?? 'info')}</td><td>${e(row.moscow ?? '-')}</td><td><strong>${e(row.title)}</strong><br><span class="muted">${e(row.summary)}</span><br><span class="muted">${e(SOURCE_NAMES[row.source as RequirementSource] ?? row.source)}: ${e(row.section)}</span></td><td>${checks}</td><td class="muted">${e(row.reason ?? '')}</td></tr>`;
     })
     .join('');
-  return `<table><thead><tr><th>requirement</th><th>status</th><th>level</th><th>what it says</th><th>checks</th><th>why not verified</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table><thead><tr><th>requirement</th><th>status</th><th>MoSCoW</th><th>what it says</th><th>checks</th><th>why not verified</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function renderCheckHtml(r: CheckReport): string {
@@ -175,7 +176,7 @@ ${r.contractPass ? `<p>${r.contractPass.recorded ? badge('CONTRACT PASS RECORDED
 ${failures.length ? `<h2>Failures</h2>${failures.map(failureCard).join('\n')}` : ''}
 <section id="checks"><h2>All checks</h2>${checksTables(r)}</section>
 <section id="coverage"><h2>Requirement coverage</h2>
-<p class="muted">Each requirement of the ${e(SOURCE_NAMES['producer-standard'])} (<a href="${e(SPEC_URLS['producer-standard'])}">spec</a>) and the ${e(SOURCE_NAMES['record-service-api'])} (<a href="${e(SPEC_URLS['record-service-api'])}">spec</a>), the checks that verify it and how they came out. <em>verified</em>: every check passed; <em>failed</em>: a check failed; <em>not verified</em>: its checks were skipped or not run; <em>not covered</em>: no check can verify it through the API (the reason says why).</p>
+<p class="muted">Each requirement of the ${e(SOURCE_NAMES['producer-standard'])} (<a href="${e(SPEC_URLS['producer-standard'])}">spec</a>) and the ${e(SOURCE_NAMES['record-service-api'])} (<a href="${e(SPEC_URLS['record-service-api'])}">spec</a>), the checks that verify it and how they came out. <em>verified</em>: every check passed; <em>failed</em>: a check failed; <em>not verified</em>: its checks were skipped or not run; <em>not testable</em>: no check can observe it through the API (the reason says why); <em>not covered</em>: no check verifies it yet. Requirement ids carry their spec's namespace (<code>producer:</code>, <code>record-service:</code>); MoSCoW is the spec's own column.</p>
 ${coverageTable(r)}</section>
 <section id="run"><h2>This run</h2>
 <table><tbody>

@@ -99,16 +99,16 @@ describe('report.json', () => {
 
   it('carries a requirement coverage matrix: every requirement, its checks and their verdicts', () => {
     const row = (id: string) => report.coverage.find((r) => r.id === id)!;
-    expect(row('PS-PATIENT-SCOPE').status).toBe('failed');
-    expect(row('PS-PATIENT-SCOPE').checks).toEqual([
+    expect(row('producer:PS-PATIENT-SCOPE').status).toBe('failed');
+    expect(row('producer:PS-PATIENT-SCOPE').checks).toEqual([
       { id: 'GA-18', outcome: 'fail' },
       { id: 'DR-18', outcome: 'fail' },
       { id: 'TK-18', outcome: 'fail' },
     ]);
-    expect(row('PS-CORRELATION-ID').status).toBe('verified');
-    expect(row('WF-NFR-03').status).toBe('not-verified');
-    expect(row('WF-NFR-18')).toMatchObject({
-      status: 'not-covered',
+    expect(row('producer:PS-CORRELATION-ID').status).toBe('verified');
+    expect(row('producer:WF-NFR-03').status).toBe('not-verified');
+    expect(row('producer:WF-NFR-18')).toMatchObject({
+      status: 'not-testable',
       reason: 'front-end behaviour of the portal, not testable through the API',
     });
   });
@@ -391,7 +391,7 @@ describe('report.html in headless Chromium', () => {
     expect(dom).toContain('pca-harness check: FAILED');
     expect(dom).toContain(`${report.summary.pass} passed, ${report.summary.fail} failed`);
     expect(dom).toMatch(/id="check-GA-18"/);
-    expect(dom).toMatch(/id="req-WF-NFR-17"/);
+    expect(dom).toMatch(/id="req-producer:WF-NFR-17"/);
     expect(dom).toContain('<details>');
   }, 90_000);
 });

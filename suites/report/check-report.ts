@@ -11,7 +11,7 @@ import { type CurlContext, type EvidenceItem, evidenceOf, patientLabel } from '.
 import type { CheckResult } from '../checks/runner';
 import type { Roster } from '../checks/check';
 import { describeRoster } from '../checks/roster';
-import type { RequirementLevel } from '../checks/requirements';
+import type { MoSCoW, RequirementLevel } from '../checks/requirements';
 import type { SuiteSummary } from './summary';
 
 /** A finding as reports carry it: NHS numbers masked. */
@@ -80,7 +80,7 @@ export interface CheckReport {
       title: string;
       source: string;
       section: string;
-      level: RequirementLevel;
+      moscow?: MoSCoW;
       summary: string;
     }
   >;
@@ -146,7 +146,8 @@ export function buildCheckReport(input: BuildReportInput): CheckReport {
     title: row.requirement.title,
     source: row.requirement.source,
     section: row.requirement.section,
-    level: row.requirement.level,
+    /** The spec's MoSCoW as given ('M', 'M/S'); absent where the spec gives none. */
+    ...(row.requirement.moscow ? { moscow: row.requirement.moscow } : {}),
     summary: row.requirement.summary,
     url: row.url,
     // Checks left out by --only/--suites are listed without an outcome: "not run".
