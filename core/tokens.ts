@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   SignJWT,
+  UnsecuredJWT,
   createLocalJWKSet,
   createRemoteJWKSet,
   jwtVerify,
@@ -30,6 +31,8 @@ export interface IdTokenClaims extends JWTPayload {
   iss: string;
   sub: string;
   aud: string | string[];
+  /** Authorised party (OpenID Connect Core 2): the client the token was issued to, when aud names several. */
+  azp?: string;
   exp: number;
   iat: number;
   jti: string;
@@ -50,7 +53,11 @@ export interface MintIdTokenInput {
   birthDate: string;
   familyName?: string;
   proofingLevel?: ProofingLevel;
-  audience?: string;
+  /** Several audiences mint a token whose `azp` a relying party must check (OpenID Connect Core 3.1.3.7). */
+  audience?: string | string[];
+  azp?: string;
+  /** `alg: none` and no signature: a token every relying party must refuse (for checks). */
+  unsigned?: boolean;
   /** Seconds until expiry; negative mints an already-expired token (for tests and checks). */
   expiresIn?: number;
   subject?: string;
@@ -81,7 +88,9 @@ export async function mintIdToken(
     id_status: 'verified',
     token_use: 'id',
     family_name: input.familyName ?? 'TESTPATIENT',
+    ...(input.azp !== undefined ? { azp: input.azp } : {}),
   };
+  if (input.unsigned) return { token: new UnsecuredJWT(claims).encode(), claims };
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid: key.kid })
     .sign(key.privateKey);

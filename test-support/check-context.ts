@@ -32,8 +32,10 @@ export function conformingSupplier(pack: FixturePack, on: Date): (req: HttpReque
     const oo = (status: number, code: string, diag: string) => json(status, operationOutcome(code, diag), echo);
     if (req.access !== 'valid') return oo(401, 'processing', 'Missing or invalid OAuth 2.0 bearer token');
     const url = new URL(req.url);
-    const raw = url.searchParams.get('patient:identifier');
-    if (raw === null) return oo(400, 'exception', '"patient:identifier" is required');
+    const given = url.searchParams.getAll('patient:identifier');
+    if (given.length === 0) return oo(400, 'exception', '"patient:identifier" is required');
+    if (given.length > 1) return oo(400, 'exception', '"patient:identifier" must be given exactly once');
+    const raw = given[0]!;
     const parsed = parsePatientIdentifier(raw);
     if (!parsed.ok) return oo(400, 'exception', parsed.message);
     if (req.idToken !== 'valid') return oo(401, 'processing', `NHSD-ID-Token rejected (${req.idToken})`);

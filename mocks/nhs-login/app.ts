@@ -40,6 +40,8 @@ interface MintRequest {
   expiresIn?: unknown;
   familyName?: unknown;
   audience?: unknown;
+  azp?: unknown;
+  unsigned?: unknown;
 }
 
 function oidcError(res: express.Response, status: number, error: string, description: string): void {
@@ -130,8 +132,22 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
       }
       if (body.familyName !== undefined && typeof body.familyName !== 'string')
         return oidcError(res, 400, 'invalid_request', 'familyName must be a string');
-      if (body.audience !== undefined && typeof body.audience !== 'string')
-        return oidcError(res, 400, 'invalid_request', 'audience must be a string');
+      const isName = (v: unknown) => typeof v === 'string' && v !== '';
+      if (
+        body.audience !== undefined &&
+        !isName(body.audience) &&
+        !(Array.isArray(body.audience) && body.audience.length > 0 && body.audience.every(isName))
+      )
+        return oidcError(res, 400, 'invalid_request', 'audience must be a client id or a non-empty array of them');
+      if (body.azp !== undefined && !isName(body.azp))
+        return oidcError(res, 400, 'invalid_request', 'azp must be a client id');
+      if (body.unsigned !== undefined && typeof body.unsigned !== 'boolean')
+        return oidcError(
+          res,
+          400,
+          'invalid_request',
+          'unsigned must be true or false (true mints an alg "none" token)',
+        );
 
       const known = deps.patients?.(nhsNumber);
       const birthDate = (body.birthDate as string | undefined) ?? known?.birthDate;
@@ -151,7 +167,9 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
         familyName: (body.familyName as string | undefined) ?? known?.familyName,
         proofingLevel: body.proofingLevel as ProofingLevel | undefined,
         expiresIn: body.expiresIn as number | undefined,
-        audience: body.audience as string | undefined,
+        audience: body.audience as string | string[] | undefined,
+        azp: body.azp as string | undefined,
+        unsigned: body.unsigned === true,
         clock,
       });
       log.debug(

@@ -11,7 +11,7 @@ import type { Bundle, BundleEntry, ProducerResourceType } from '../../core/fhir'
 import { correlationId } from '../../core/http';
 import { type Logger, silentLogger } from '../../core/logger';
 import { checkNhsNumber, parsePatientIdentifier, seededRandom } from '../../core/nhs-number';
-import { TokenError } from '../../core/tokens';
+import { DEFAULT_ID_TOKEN_AUDIENCE, TokenError } from '../../core/tokens';
 import { type FixturePack, PackIndex } from '../../fixtures/pack';
 import { type ApiBehaviour, apiBehaviour, type Reply, searchset } from './behaviour';
 import { ERRORS, type SupplierError } from './errors';
@@ -44,6 +44,8 @@ export interface SupplierDeps {
   logger?: Logger;
   /** NHS login issuer; its JWKS is discovered from `{issuer}/.well-known/openid-configuration`. */
   nhsLoginIssuer: string;
+  /** The client id NHS login issues the ID tokens to (their `aud`); the NHS App's by default. */
+  idTokenAudience?: string;
   /** Credentials the PCA presents at `POST /oauth2/token`. */
   clientId: string;
   clientSecret: string;
@@ -117,7 +119,12 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
   // WF-NFR-03 applies to each API, so each endpoint has its own window.
   const limiters = new Map([...byPath.values()].map((t) => [t, new SlidingWindowLimiter(rateLimitTps)]));
   const tokens = new AccessTokens(clock, deps.accessTokenLifetimeS);
-  const verifier = createIdTokenVerifier({ issuer: deps.nhsLoginIssuer, clock, fetchImpl: deps.fetchImpl });
+  const verifier = createIdTokenVerifier({
+    issuer: deps.nhsLoginIssuer,
+    audience: deps.idTokenAudience ?? DEFAULT_ID_TOKEN_AUDIENCE,
+    clock,
+    fetchImpl: deps.fetchImpl,
+  });
 
   /** The producer standard, step by step; each refusal is the standard's error for that step. */
   async function serveData(type: ProducerResourceType, req: Request, signal: AbortSignal): Promise<Reply> {
@@ -131,7 +138,9 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     }
 
     const raw = req.query['patient:identifier'];
-    const parsed = parsePatientIdentifier(raw);
+    let parsed = parsePatientIdentifier(raw);
+    if (!parsed.ok && parsed.reason === 'check-digit' && !behaviour.validateCheckDigit && typeof raw === 'string')
+      parsed = { ok: true, nhsNumber: raw.slice(raw.indexOf('|') + 1) };
     if (!parsed.ok) {
       if (parsed.reason === 'missing') return fail(ERRORS.missingIdentifier());
       if (typeof raw !== 'string') return fail(ERRORS.repeatedIdentifier());
@@ -142,10 +151,11 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     const nhsNumber = parsed.nhsNumber;
 
     const idToken = req.get('nhsd-id-token');
+    if (!idToken && !behaviour.requireIdToken) return dataFor(type, nhsNumber);
     if (!idToken) return fail(ERRORS.missingIdToken());
     let claims;
     try {
-      claims = await verifier.verify(idToken.trim(), behaviour.idTokenCheck);
+      claims = await verifier.verify(idToken.trim(), behaviour.idToken);
     } catch (e) {
       if (e instanceof NhsLoginUnavailableError) return fail(ERRORS.nhsLoginUnavailable(e.message));
       if (e instanceof TokenError) return fail(ERRORS.invalidIdToken(e.message));
@@ -162,7 +172,11 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     if (behaviour.crossCheckBirthDate && patient && claims.birthdate !== patient.birthDate)
       return fail(ERRORS.birthDateMismatch());
     if (behaviour.checkUnder16 && isUnder16(claims.birthdate, clock.now())) return fail(ERRORS.under16());
+    return dataFor(type, nhsNumber);
+  }
 
+  function dataFor(type: ProducerResourceType, nhsNumber: string): Reply {
+    const patient = index.get(nhsNumber);
     const expected = index.expected(nhsNumber, type);
     // A copy, so no hook can change the pack for later requests.
     const base: Bundle | undefined = expected ? structuredClone(expected) : undefined;

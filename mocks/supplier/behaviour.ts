@@ -15,6 +15,7 @@ import {
 import type { Profile } from '../../core/config';
 import { ineligibility, type IneligibleReason, type PackIndex, type PackPatient } from '../../fixtures/pack';
 import type { SupplierError } from './errors';
+import type { IdTokenPolicy } from './id-token';
 import { type ApiFaultName, type FaultName, type UploadFaultName, isApiFault, isUploadFault } from './faults';
 
 /** What the pipeline decided, before it is turned into bytes. */
@@ -43,8 +44,12 @@ export interface ApiBehaviour {
   /** Extra latency per data request, on top of the configured `latencyMs`. */
   addedLatencyMs: (random: () => number) => number;
   checkBearer: boolean;
-  /** `decode-only` reads the claims without verifying signature or algorithm. */
-  idTokenCheck: 'signature' | 'decode-only';
+  /** Validate the Modulus 11 check digit of patient:identifier (the format is always checked). */
+  validateCheckDigit: boolean;
+  /** Refuse a request without NHSD-ID-Token; when false such a request is served unchecked. */
+  requireIdToken: boolean;
+  /** Which parts of the NHSD-ID-Token are verified (OpenID Connect Core 3.1.3.7). */
+  idToken: IdTokenPolicy;
   allowedProofingLevels: readonly string[];
   crossCheckNhsNumber: boolean;
   crossCheckBirthDate: boolean;
@@ -97,7 +102,9 @@ export const CONFORMING_API: ApiBehaviour = {
   enforceDeadline: true,
   addedLatencyMs: () => 0,
   checkBearer: true,
-  idTokenCheck: 'signature',
+  validateCheckDigit: true,
+  requireIdToken: true,
+  idToken: { signature: 'verify', audience: true, azp: true },
   allowedProofingLevels: ['P9'],
   crossCheckNhsNumber: true,
   crossCheckBirthDate: true,
@@ -158,7 +165,12 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
   'no-nhs-crosscheck': { crossCheckNhsNumber: false },
   'no-dob-crosscheck': { crossCheckBirthDate: false },
   'accepts-any-bearer': { checkBearer: false },
-  'ignores-id-token-signature': { idTokenCheck: 'decode-only' },
+  'ignores-id-token-signature': { idToken: { ...CONFORMING_API.idToken, signature: 'decode-only' } },
+  'accepts-alg-none': { idToken: { ...CONFORMING_API.idToken, signature: 'unless-alg-none' } },
+  'ignores-id-token-audience': { idToken: { ...CONFORMING_API.idToken, audience: false } },
+  'ignores-id-token-azp': { idToken: { ...CONFORMING_API.idToken, azp: false } },
+  'accepts-missing-id-token': { requireIdToken: false },
+  'accepts-wrong-check-digit': { validateCheckDigit: false },
   'accepts-p5': { allowedProofingLevels: ['P9', 'P5', 'P0'] },
   'empty-200': {
     render: (reply) =>

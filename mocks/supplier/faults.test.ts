@@ -5,7 +5,7 @@ import type { Appointment, Bundle, DocumentReference } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { generateSigningKey } from '../../core/keys';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
-import { mintIdToken } from '../../core/tokens';
+import { DEFAULT_ID_TOKEN_AUDIENCE, mintIdToken } from '../../core/tokens';
 import { validatePayload, validateProducerBundle } from '../../contracts/validate';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { type PackPatient, textMentionsPatient } from '../../fixtures/pack';
@@ -33,7 +33,8 @@ interface Answer {
 interface Probe {
   path?: string;
   nhs?: string | null;
-  idToken?: string;
+  /** null sends no NHSD-ID-Token header. */
+  idToken?: string | null;
   authorization?: string | null;
 }
 
@@ -43,7 +44,8 @@ async function get(s: SupplierStack, bearer: string, p: Probe): Promise<Answer> 
   const headers: Record<string, string> = { 'X-Correlation-ID': 'corr-fault' };
   const auth = p.authorization === undefined ? `Bearer ${bearer}` : p.authorization;
   if (auth !== null) headers.Authorization = auth;
-  headers['NHSD-ID-Token'] = p.idToken ?? (await s.idToken({ nhsNumber: p.nhs ?? adult.nhsNumber }));
+  if (p.idToken !== null)
+    headers['NHSD-ID-Token'] = p.idToken ?? (await s.idToken({ nhsNumber: p.nhs ?? adult.nhsNumber }));
   const started = performance.now();
   const res = await fetch(url, { headers });
   const text = await res.text();
@@ -148,6 +150,51 @@ const CASES: Record<ApiFaultName, FaultCase> = {
     },
     conforming: [401, 401],
     faulty: [200, 200],
+  },
+  'accepts-alg-none': {
+    observe: async (s, b) => [
+      (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, unsigned: true }) })).status,
+      (await get(s, b, {})).status,
+    ],
+    conforming: [401, 200],
+    faulty: [200, 200],
+  },
+  'ignores-id-token-audience': {
+    observe: async (s, b) =>
+      (await get(s, b, { idToken: await s.idToken({ nhsNumber: adult.nhsNumber, audience: 'another-client' }) }))
+        .status,
+    conforming: 401,
+    faulty: 200,
+  },
+  'ignores-id-token-azp': {
+    observe: async (s, b) =>
+      (
+        await get(s, b, {
+          idToken: await s.idToken({
+            nhsNumber: adult.nhsNumber,
+            audience: [DEFAULT_ID_TOKEN_AUDIENCE, 'another-client'],
+            azp: 'another-client',
+          }),
+        })
+      ).status,
+    conforming: 401,
+    faulty: 200,
+  },
+  'accepts-missing-id-token': {
+    observe: async (s, b) => (await get(s, b, { idToken: null })).status,
+    conforming: 401,
+    faulty: 200,
+  },
+  'accepts-wrong-check-digit': {
+    observe: async (s, b) => {
+      const n = adult.nhsNumber;
+      const wrong = `${n.slice(0, 9)}${(Number(n[9]) + 1) % 10}`;
+      // The token is for the wrong number too, so only the check digit stands between the request and the data.
+      const idToken = await s.idToken({ nhsNumber: adult.nhsNumber });
+      return [(await get(s, b, { nhs: wrong, idToken })).status, (await get(s, b, { nhs: `${n}0`, idToken })).status];
+    },
+    conforming: [400, 400],
+    faulty: [401, 400],
   },
   'accepts-p5': {
     observe: async (s, b) =>

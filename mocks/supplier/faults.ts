@@ -67,6 +67,38 @@ export const FAULTS = [
     affects: 'api',
   },
   {
+    name: 'accepts-alg-none',
+    requirement: 'OpenID Connect Core 3.1.3.7 (the alg must be the one the issuer signs with, RS512 for NHS login)',
+    description:
+      'An NHSD-ID-Token whose header says alg "none" is trusted without a signature; signed tokens are verified.',
+    affects: 'api',
+  },
+  {
+    name: 'ignores-id-token-audience',
+    requirement: 'OpenID Connect Core 3.1.3.7 (aud must contain the client id the ID tokens are issued to)',
+    description: 'The NHSD-ID-Token aud claim is not checked: a token issued to another client is accepted.',
+    affects: 'api',
+  },
+  {
+    name: 'ignores-id-token-azp',
+    requirement: 'OpenID Connect Core 3.1.3.7 (with several audiences, azp must be the expected client)',
+    description:
+      'The NHSD-ID-Token azp claim is not checked: a token with several audiences authorised for another client is accepted.',
+    affects: 'api',
+  },
+  {
+    name: 'accepts-missing-id-token',
+    requirement: 'Producer standard NHSD-ID-Token header (required; 401 without it)',
+    description: "A request without NHSD-ID-Token is served the requested NHS number's data.",
+    affects: 'api',
+  },
+  {
+    name: 'accepts-wrong-check-digit',
+    requirement: 'Producer standard patient:identifier (a valid NHS number, Modulus 11 check digit; else 400)',
+    description: 'patient:identifier is checked for format but not for its Modulus 11 check digit.',
+    affects: 'api',
+  },
+  {
     name: 'accepts-p5',
     requirement: 'Producer standard NHSD-ID-Token: the patient must be authenticated to P9',
     description: 'ID tokens with identity_proofing_level P5 (or P0) are accepted.',

@@ -1,10 +1,12 @@
 /**
- * Verifies NHSD-ID-Token headers as a relying party does (nhs-facts.md section 2): RS512 only,
- * signature against the NHS login JWKS (discovered from the issuer's openid-configuration, cached,
- * refetched by jose on an unknown `kid`), `iss`, `exp` and the mandatory claims. Proofing level and
- * the demographic cross-checks are the pipeline's, because each has its own error.
+ * Verifies NHSD-ID-Token headers as a relying party does (OpenID Connect Core 3.1.3.7, nhs-facts.md
+ * section 2): RS512 only, signature against the NHS login JWKS (discovered from the issuer's
+ * openid-configuration, cached, refetched by jose on an unknown `kid`), `iss`, `aud` (the client the
+ * ID tokens are issued to), `azp` when present or when `aud` names several clients, `exp` and the
+ * mandatory claims. Proofing level and the demographic cross-checks are the pipeline's, because each
+ * has its own error.
  */
-import { decodeJwt, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { type Clock, epochSeconds } from '../../core/clock';
 import {
   discoverJwksUri,
@@ -25,12 +27,25 @@ export class NhsLoginUnavailableError extends TokenError {
 
 export interface IdTokenVerifierOptions {
   issuer: string;
+  /** The client id the ID tokens are issued to (NHS login's `aud`): the NHS App's. */
+  audience: string;
   clock: Clock;
   fetchImpl?: typeof fetch;
 }
 
+/**
+ * What a verification checks. The conforming supplier checks everything; a fault turns one part off.
+ * `signature`: `verify` always, `decode-only` never, `unless-alg-none` trusts a token that says it
+ * needs no signature (the classic alg "none" bug).
+ */
+export interface IdTokenPolicy {
+  signature: 'verify' | 'decode-only' | 'unless-alg-none';
+  audience: boolean;
+  azp: boolean;
+}
+
 export interface IdTokenVerifier {
-  verify(token: string, mode: 'signature' | 'decode-only'): Promise<IdTokenClaims>;
+  verify(token: string, policy: IdTokenPolicy): Promise<IdTokenClaims>;
 }
 
 const CLOCK_TOLERANCE_S = 30;
@@ -66,25 +81,48 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
     }
   };
 
+  const decodeOnly = (token: string): IdTokenClaims => {
+    let claims: IdTokenClaims;
+    try {
+      claims = decodeJwt(token) as IdTokenClaims;
+    } catch {
+      throw new TokenError('malformed', 'the token is not a well-formed JWT');
+    }
+    if (claims.iss !== issuer) throw new TokenError('issuer', 'the token issuer (iss) is not the expected one');
+    if (typeof claims.exp !== 'number' || claims.exp + CLOCK_TOLERANCE_S <= epochSeconds(opts.clock))
+      throw new TokenError('expired', 'the token has expired (exp is in the past)');
+    return claims;
+  };
+
+  const saysAlgNone = (token: string): boolean => {
+    try {
+      return decodeProtectedHeader(token).alg === 'none';
+    } catch {
+      return false;
+    }
+  };
+
   return {
-    async verify(token, mode) {
-      if (mode === 'signature') {
-        return verifyJwt<IdTokenClaims>(token, getKey, {
-          issuer,
-          clock: opts.clock,
-          clockTolerance: CLOCK_TOLERANCE_S,
-          requiredClaims: ID_TOKEN_REQUIRED_CLAIMS,
-        });
-      }
-      let claims: IdTokenClaims;
-      try {
-        claims = decodeJwt(token) as IdTokenClaims;
-      } catch {
-        throw new TokenError('malformed', 'the token is not a well-formed JWT');
-      }
-      if (claims.iss !== issuer) throw new TokenError('issuer', 'the token issuer (iss) is not the expected one');
-      if (typeof claims.exp !== 'number' || claims.exp + CLOCK_TOLERANCE_S <= epochSeconds(opts.clock))
-        throw new TokenError('expired', 'the token has expired (exp is in the past)');
+    async verify(token, policy) {
+      const claims =
+        policy.signature === 'decode-only' || (policy.signature === 'unless-alg-none' && saysAlgNone(token))
+          ? decodeOnly(token)
+          : await verifyJwt<IdTokenClaims>(token, getKey, {
+              issuer,
+              clock: opts.clock,
+              clockTolerance: CLOCK_TOLERANCE_S,
+              requiredClaims: ID_TOKEN_REQUIRED_CLAIMS,
+            });
+      const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      if (policy.audience && !aud.includes(opts.audience))
+        throw new TokenError('audience', `the token audience (aud) does not include ${opts.audience}`);
+      if (policy.azp && (claims.azp !== undefined || aud.length > 1) && claims.azp !== opts.audience)
+        throw new TokenError(
+          'audience',
+          claims.azp === undefined
+            ? 'the token names several audiences but no authorised party (azp)'
+            : `the token's authorised party (azp) is not ${opts.audience}`,
+        );
       return claims;
     },
   };

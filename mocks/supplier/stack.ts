@@ -19,6 +19,9 @@ export interface IdTokenRequest {
   birthDate?: string;
   proofingLevel?: ProofingLevel;
   expiresIn?: number;
+  audience?: string | string[];
+  azp?: string;
+  unsigned?: boolean;
 }
 
 export interface SupplierStack {

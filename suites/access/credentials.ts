@@ -9,7 +9,7 @@ import { ConfigError } from '../../core/config';
 import { fetchWithTimeout } from '../../core/http';
 import { generateSigningKey, type SigningKey } from '../../core/keys';
 import { maskNhsNumber } from '../../core/nhs-number';
-import { mintIdToken } from '../../core/tokens';
+import { DEFAULT_ID_TOKEN_AUDIENCE, mintIdToken } from '../../core/tokens';
 import type { Credentials, IdTokenRequest } from '../checks/check';
 
 export type AccessConfig =
@@ -42,6 +42,8 @@ export class CredentialError extends ConfigError {
 /** An issuer NHS login really uses, which a supplier configured for the mock must refuse. */
 export const OTHER_ISSUER = 'https://auth.login.nhs.uk';
 export const INVALID_ACCESS_TOKEN = 'pca-harness-not-an-issued-access-token';
+/** A client id that is not the NHS App's: ID tokens issued to it must be refused. */
+export const OTHER_CLIENT = 'pca-harness-another-client';
 
 interface Discovery {
   issuer: string;
@@ -139,6 +141,23 @@ export function createCredentials(opts: CredentialOptions): Credentials {
         return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, expiresIn: -600 });
       case 'below-p9':
         return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, proofingLevel: 'P5' });
+      case 'other-audience':
+        return mint({
+          nhsNumber: p.nhsNumber,
+          birthDate: p.birthDate,
+          familyName: p.name.family,
+          audience: OTHER_CLIENT,
+        });
+      case 'other-azp':
+        return mint({
+          nhsNumber: p.nhsNumber,
+          birthDate: p.birthDate,
+          familyName: p.name.family,
+          audience: [DEFAULT_ID_TOKEN_AUDIENCE, OTHER_CLIENT],
+          azp: OTHER_CLIENT,
+        });
+      case 'unsigned':
+        return mint({ nhsNumber: p.nhsNumber, birthDate: p.birthDate, familyName: p.name.family, unsigned: true });
       case 'other-birthdate':
         return mint({ nhsNumber: p.nhsNumber, birthDate: addDays(p.birthDate, -400), familyName: p.name.family });
       case 'other-patient': {

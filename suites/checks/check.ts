@@ -30,7 +30,20 @@ export type Endpoint = ProducerResourceType | 'RecordService';
 /** Which credential a request carried, so evidence and curl can describe it without showing it. */
 export type AccessCredential = 'valid' | 'none' | 'invalid';
 export type IdTokenKind =
-  'valid' | 'forged' | 'expired' | 'other-issuer' | 'other-patient' | 'other-birthdate' | 'below-p9' | 'none';
+  | 'valid'
+  | 'forged'
+  | 'expired'
+  | 'other-issuer'
+  | 'other-patient'
+  | 'other-birthdate'
+  | 'below-p9'
+  /** Issued to another client: `aud` does not name the NHS App. */
+  | 'other-audience'
+  /** Several audiences, the NHS App among them, but `azp` names another client. */
+  | 'other-azp'
+  /** `alg: none`, no signature. */
+  | 'unsigned'
+  | 'none';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';

@@ -29,8 +29,15 @@ export const FAULT_EXPECTATIONS: Record<FaultName, FaultProof> = {
   'no-nhs-crosscheck': { by: 'api', checks: every(13) },
   'no-dob-crosscheck': { by: 'api', checks: every(14) },
   'accepts-any-bearer': { by: 'api', checks: [...every(8), ...every(9)] },
-  'ignores-id-token-signature': { by: 'api', checks: every(10) },
+  // Decoding without verifying lets the unsigned token through as well.
+  'ignores-id-token-signature': { by: 'api', checks: [...every(10), ...every(34)] },
   'accepts-p5': { by: 'api', checks: every(15) },
+  'accepts-alg-none': { by: 'api', checks: every(34) },
+  'ignores-id-token-audience': { by: 'api', checks: every(32) },
+  // A SHOULD check: it fails, but the run still passes.
+  'ignores-id-token-azp': { by: 'api', checks: every(33) },
+  'accepts-missing-id-token': { by: 'api', checks: every(30) },
+  'accepts-wrong-check-digit': { by: 'api', checks: every(31) },
   'empty-200': { by: 'api', checks: every(3) },
   'wrong-content-type': { by: 'api', checks: every(4) },
   // total 1 on the empty Bundle too.

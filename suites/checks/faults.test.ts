@@ -96,7 +96,9 @@ describe('API checks against the reference supplier', () => {
   it.each(apiRows)('fault $fault fails exactly $checks', async ({ fault, checks, includeThrottle }) => {
     const report = await checkSupplier(fault, includeThrottle);
     expect(failing(report)).toEqual(checks);
-    expect(report.summary.passed).toBe(false);
+    // A fault that breaks only SHOULD checks is reported, but the run still passes.
+    const must = checks.some((id) => CATALOGUE.find((c) => c.id === id)?.level === 'MUST');
+    expect(report.summary.passed).toBe(!must);
     // Every failure says what was received and how to fix it.
     for (const c of report.checks.filter((x) => x.outcome === 'fail')) {
       expect(c.findings.length).toBeGreaterThan(0);

@@ -16,7 +16,26 @@ import {
   memo,
 } from './check';
 
-export type IdentifierVariant = 'valid' | 'missing' | 'invalid';
+/**
+ * Each malformed form of patient:identifier, probed on its own: a supplier that checks the format but
+ * not the check digit (or the system but not the format) is caught by exactly the form it lets through.
+ */
+export const MALFORMED_IDENTIFIERS = {
+  'wrong-check-digit': 'an NHS number whose Modulus 11 check digit is wrong',
+  'nine-digits': 'an NHS number of 9 digits',
+  'eleven-digits': 'an NHS number of 11 digits',
+  letters: 'an NHS number with letters in it',
+  'leading-zero': 'an NHS number starting with 0',
+  'other-system': 'another identifier system',
+  'empty-value': 'the system with an empty value',
+  twice: 'patient:identifier given twice',
+} as const;
+export type MalformedIdentifier = keyof typeof MALFORMED_IDENTIFIERS;
+
+export type IdentifierVariant = 'valid' | 'missing' | 'invalid' | MalformedIdentifier;
+
+/** The NHS number system's OID: a real identifier system, but not the one the standard names. */
+export const OTHER_IDENTIFIER_SYSTEM = 'urn:oid:2.16.840.1.113883.2.1.4.1';
 
 export interface ProbeSpec {
   label: string;
@@ -33,21 +52,41 @@ export type ProbeResult = { exchange: Exchange } | { unavailable: string };
 
 export { INVALID_IDENTIFIER };
 
-export function identifierValue(spec: Pick<ProbeSpec, 'identifier' | 'patient'>): string | undefined {
+/** The patient:identifier value(s) a probe sends: none, one, or (for `twice`) two. */
+export function identifierValue(spec: Pick<ProbeSpec, 'identifier' | 'patient'>): string[] {
+  const n = spec.patient.nhsNumber;
+  const nhs = (v: string) => [`${NHS_NUMBER_SYSTEM}|${v}`];
   switch (spec.identifier ?? 'valid') {
     case 'missing':
-      return undefined;
+      return [];
     case 'invalid':
-      return INVALID_IDENTIFIER;
-    default:
-      return `${NHS_NUMBER_SYSTEM}|${spec.patient.nhsNumber}`;
+      return [INVALID_IDENTIFIER];
+    case 'wrong-check-digit':
+      // Modulus 11 gives one check digit per prefix, so any other digit is wrong.
+      return nhs(`${n.slice(0, 9)}${(Number(n[9]) + 1) % 10}`);
+    case 'nine-digits':
+      return nhs(n.slice(0, 9));
+    case 'eleven-digits':
+      return nhs(`${n}0`);
+    case 'letters':
+      return nhs(`${n.slice(0, 7)}ABC`);
+    case 'leading-zero':
+      return nhs(`0${n.slice(1)}`);
+    case 'other-system':
+      return [`${OTHER_IDENTIFIER_SYSTEM}|${n}`];
+    case 'empty-value':
+      return nhs('');
+    case 'twice':
+      return [...nhs(n), ...nhs(n)];
+    case 'valid':
+      return nhs(n);
   }
 }
 
-export function endpointUrl(base: string, identifier: string | undefined): string {
-  if (identifier === undefined) return base;
-  const sep = base.includes('?') ? '&' : '?';
-  return `${base}${sep}patient:identifier=${encodeURIComponent(identifier)}`;
+export function endpointUrl(base: string, identifiers: readonly string[]): string {
+  let url = base;
+  for (const v of identifiers) url += `${url.includes('?') ? '&' : '?'}patient:identifier=${encodeURIComponent(v)}`;
+  return url;
 }
 
 /** Builds the request for a probe: tokens from the run's credentials, a fresh correlation id. */

@@ -26,7 +26,15 @@ import {
 } from './check';
 import { validateProducerBundle } from '../../contracts/validate';
 import { patientLabel } from '../evidence/exchange-evidence';
-import { type ProbeResult, type ProbeSpec, buildRequest, probe } from './probes';
+import {
+  MALFORMED_IDENTIFIERS,
+  type MalformedIdentifier,
+  type ProbeResult,
+  type ProbeSpec,
+  buildRequest,
+  probe,
+} from './probes';
+import type { RequirementLevel } from './requirements';
 
 export type ProducerFamily = Exclude<Family, 'RS'>;
 
@@ -177,6 +185,8 @@ interface Def {
   ids: FamilyIds;
   title: string;
   requirements: string[];
+  /** MUST unless the rule is a SHOULD. */
+  level?: RequirementLevel;
   description: string;
   fix: string;
   suite?: 'schema' | 'rules';
@@ -713,13 +723,96 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       fix: 'Put a rate limiter in front of the endpoint that answers 429 (with an OperationOutcome and Retry-After) above 60 requests per second.',
       run: (ctx) => throttleBurst(ctx, family, type),
     },
+    {
+      ids: ids('GA-30', 'DR-30', 'TK-30'),
+      title: '401 without an NHSD-ID-Token',
+      requirements: ['producer:PS-ID-TOKEN', 'producer:WF-NFR-14'],
+      description:
+        'NHSD-ID-Token is a required header: a request with a valid bearer token and patient:identifier but no ID token is answered 401, because the portal cannot cross-check the patient without it.',
+      fix: 'Require the NHSD-ID-Token header on every data request and answer 401 (OperationOutcome code processing) without it.',
+      run: expectsStatus(
+        type,
+        401,
+        (ctx) => withHappyPatient(ctx, type, 'no NHSD-ID-Token', { idToken: 'none' }),
+        'a request without NHSD-ID-Token must not be served: answer 401',
+      ),
+    },
+    {
+      ids: ids('GA-31', 'DR-31', 'TK-31'),
+      title: '400 for every malformed form of patient:identifier',
+      requirements: ['producer:PS-PATIENT-IDENTIFIER'],
+      description: `patient:identifier must be \`https://fhir.nhs.uk/Id/nhs-number|\` and a valid NHS number, given once. Each malformed form is probed on its own and must be answered 400: ${Object.values(MALFORMED_IDENTIFIERS).join('; ')}.`,
+      fix: 'Validate patient:identifier fully before anything else: given exactly once, the system https://fhir.nhs.uk/Id/nhs-number, ten digits not starting with 0, and the Modulus 11 check digit; answer 400 (OperationOutcome code exception) when any part fails.',
+      run: async (ctx) => {
+        const exchanges: Exchange[] = [];
+        const findings: Finding[] = [];
+        for (const [form, label] of Object.entries(MALFORMED_IDENTIFIERS) as Array<[MalformedIdentifier, string]>) {
+          const r = await run(
+            ctx,
+            type,
+            withHappyPatient(ctx, type, `patient:identifier: ${label}`, { identifier: form }),
+          );
+          if ('unavailable' in r) return skip(r.unavailable, exchanges);
+          exchanges.push(r.exchange);
+          if (r.exchange.response.status !== 400)
+            findings.push({
+              ...statusFinding(r.exchange, '400', `answer 400 for ${label}`),
+              title: `HTTP ${r.exchange.response.status} instead of 400 for ${label}`,
+            });
+        }
+        return judge(exchanges, findings, `${exchanges.length} malformed forms refused with 400`);
+      },
+    },
+    {
+      ids: ids('GA-32', 'DR-32', 'TK-32'),
+      title: '401 for an ID token issued to another client (aud)',
+      requirements: ['producer:PS-ID-TOKEN'],
+      description:
+        'OpenID Connect Core 3.1.3.7 (3): the ID token aud must contain the client id the tokens are issued to (the NHS App). A validly signed token for the right patient whose aud is another client is answered 401.',
+      fix: "Check that the ID token's aud contains the NHS App's client id (configured per environment) and answer 401 otherwise.",
+      run: expectsStatus(
+        type,
+        401,
+        (ctx) => withHappyPatient(ctx, type, 'ID token issued to another client', { idToken: 'other-audience' }),
+        'check the ID token audience (aud)',
+      ),
+    },
+    {
+      ids: ids('GA-33', 'DR-33', 'TK-33'),
+      title: '401 for an ID token authorised for another client (azp)',
+      requirements: ['producer:PS-ID-TOKEN'],
+      level: 'SHOULD',
+      description:
+        'OpenID Connect Core 3.1.3.7 (4, 5): when the ID token names several audiences the relying party SHOULD check that azp is present and is the expected client. A token whose aud lists the NHS App and another client, with azp the other client, is answered 401.',
+      fix: 'When aud holds more than one value, or azp is present, require azp to equal the NHS App client id.',
+      run: expectsStatus(
+        type,
+        401,
+        (ctx) => withHappyPatient(ctx, type, 'ID token authorised for another client', { idToken: 'other-azp' }),
+        'check the authorised party (azp) of an ID token with several audiences',
+      ),
+    },
+    {
+      ids: ids('GA-34', 'DR-34', 'TK-34'),
+      title: '401 for an unsigned ID token (alg none)',
+      requirements: ['producer:PS-ID-TOKEN'],
+      description:
+        'OpenID Connect Core 3.1.3.7 (6, 7): the alg must be the one the issuer signs with (RS512 for NHS login) and the signature must verify. A token with alg "none" and no signature is answered 401. (The nonce, acr and auth_time steps do not apply: the portal did not send the authentication request; iat freshness is a MAY.)',
+      fix: 'Accept only RS512 (pass the allowed algorithms to your JWT library); never decide from the token header whether to verify it.',
+      run: expectsStatus(
+        type,
+        401,
+        (ctx) => withHappyPatient(ctx, type, 'unsigned ID token (alg none)', { idToken: 'unsigned' }),
+        'refuse ID tokens whose alg is not RS512',
+      ),
+    },
   ];
   return defs.map((d) => ({
     id: d.ids[family],
     title: d.title,
     family,
     requirements: d.requirements,
-    level: 'MUST' as const,
+    level: d.level ?? 'MUST',
     endpoint: type,
     suite: d.suite ?? 'rules',
     description: d.description,

@@ -54,6 +54,9 @@ const ID_TOKEN_WORDS: Record<IdTokenKind, string> = {
   'other-patient': 'NHSD-ID-Token: valid, for another NHS number with the same birth date',
   'other-birthdate': 'NHSD-ID-Token: valid, for this NHS number but another birth date',
   'below-p9': 'NHSD-ID-Token: valid, but proofed to P5',
+  'other-audience': 'NHSD-ID-Token: validly signed, but issued to another client (aud)',
+  'other-azp': 'NHSD-ID-Token: validly signed, several audiences, authorised party (azp) another client',
+  unsigned: 'NHSD-ID-Token: alg "none", no signature',
   none: 'NHSD-ID-Token: none',
 };
 
@@ -111,6 +114,15 @@ function idTokenRecipe(kind: IdTokenKind, ctx: CurlContext): string | undefined 
         ctx,
         '\\"nhsNumber\\":\\"<another pack patient\'s NHS number>\\",\\"birthDate\\":\\"<the date of birth of $NHS_NUMBER>\\"',
       );
+    case 'other-audience':
+      return mintCommand(ctx, `${nhs},\\"audience\\":\\"pca-harness-another-client\\"`);
+    case 'other-azp':
+      return mintCommand(
+        ctx,
+        `${nhs},\\"audience\\":[\\"nhs-online\\",\\"pca-harness-another-client\\"],\\"azp\\":\\"pca-harness-another-client\\"`,
+      );
+    case 'unsigned':
+      return mintCommand(ctx, `${nhs},\\"unsigned\\":true`);
     case 'forged':
       return 'a minted token re-signed (RS512) with any RSA key that is not in the NHS login JWKS, keeping the header kid';
     case 'other-issuer':
