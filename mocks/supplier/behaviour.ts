@@ -202,6 +202,17 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
       return mapResources(b, (r) => ({ ...r, description: `${r.description ?? r.resourceType} for ${pid}` }));
     },
   },
+  'postcode-in-description': {
+    shapeBundle: (b) =>
+      mapResources(b, (r) => ({ ...r, description: `${r.description ?? r.resourceType}, patient postcode LS1 4AP` })),
+  },
+  'lastmodified-before-authored': {
+    shapeBundle: (b) =>
+      mapResources(b, (r) => {
+        if (r.resourceType !== 'Task' || !r.lastModified || !r.authoredOn) return r;
+        return { ...r, lastModified: new Date(Date.parse(r.authoredOn) - 86_400_000).toISOString() };
+      }),
+  },
   'error-not-operationoutcome': {
     render: (reply) => {
       if (reply.kind === 'bundle') return renderConforming(reply);

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fixedClock } from '../../core/clock';
-import type { Appointment, Bundle, DocumentReference } from '../../core/fhir';
+import type { Appointment, Bundle, DocumentReference, Task } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { generateSigningKey } from '../../core/keys';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { DEFAULT_ID_TOKEN_AUDIENCE, mintIdToken } from '../../core/tokens';
 import { validatePayload, validateProducerBundle } from '../../contracts/validate';
 import { buildDefaultPack } from '../../fixtures/default-pack';
-import { type PackPatient, textMentionsPatient } from '../../fixtures/pack';
+import { type PackPatient, pidIn, textMentionsPatient } from '../../fixtures/pack';
 import { apiBehaviour, CONFORMING_API, CONFORMING_UPLOAD, uploadBehaviour } from './behaviour';
 import { type ApiFaultName, FAULT_NAMES, FAULTS, isFaultName, renderFaultList, renderFaultTable } from './faults';
 import { startSupplierStack, type StackOptions, type SupplierStack } from './stack';
@@ -249,6 +249,25 @@ const CASES: Record<ApiFaultName, FaultCase> = {
       ),
     conforming: [false],
     faulty: [true],
+  },
+  'postcode-in-description': {
+    observe: async (s, b) =>
+      ((await get(s, b, { path: '/Task' })).json as Bundle<Task>).entry!.map((e) =>
+        pidIn(e.resource.description ?? '', adult).map((m) => m.kind),
+      ),
+    conforming: [[]],
+    faulty: [['postcode']],
+  },
+  'lastmodified-before-authored': {
+    observe: async (s, b) => {
+      const p = pack.patients.find((x) => x.expected.Task?.entry?.some((e) => e.resource.lastModified))!;
+      const tasks = ((await get(s, b, { path: '/Task', nhs: p.nhsNumber })).json as Bundle<Task>).entry ?? [];
+      return tasks
+        .filter((e) => e.resource.lastModified)
+        .map((e) => Date.parse(e.resource.lastModified!) >= Date.parse(e.resource.authoredOn!));
+    },
+    conforming: [true],
+    faulty: [false],
   },
   'error-not-operationoutcome': {
     observe: async (s, b) => {

@@ -141,6 +141,18 @@ export const FAULTS = [
     affects: 'api',
   },
   {
+    name: 'postcode-in-description',
+    requirement: 'WF-NFR-17 (no personal identifiable data, such as a post code, in document or questionnaire names)',
+    description: 'Resource descriptions end with a postcode.',
+    affects: 'api',
+  },
+  {
+    name: 'lastmodified-before-authored',
+    requirement: 'Producer standard Task.lastModified (greater than or equal to the authored date)',
+    description: 'Questionnaires that carry lastModified get one a day before they were authored.',
+    affects: 'api',
+  },
+  {
     name: 'error-not-operationoutcome',
     requirement: 'Producer standard 4XX/5XX: errors are FHIR OperationOutcome resources with the tabled codes',
     description: 'Errors are answered with a plain JSON object instead of an OperationOutcome.',

@@ -167,7 +167,32 @@ const failing: Row[] = [
   {
     id: 'GA-19',
     respond: appointments((a) => ({ ...a, description: `${a.description} for ${happyPatient.name.family}` })),
-    findings: ['Appointment.description names the patient'],
+    findings: ['Appointment.description contains name'],
+  },
+  {
+    id: 'DR-19',
+    respond: bundles((b) => ({
+      ...b,
+      entry: b.entry?.map((e) => ({
+        ...e,
+        resource: { ...(e.resource as DocumentReference), description: 'Discharge letter, LS1 4AP' },
+      })),
+    })),
+    findings: ['DocumentReference.description contains postcode'],
+  },
+  {
+    id: 'TK-19',
+    respond: bundles((b) => ({
+      ...b,
+      entry: b.entry?.map((e) => ({
+        ...e,
+        resource: {
+          ...(e.resource as Task),
+          description: `Pre-op questionnaire, ${happyPatient.nhsNumber.slice(0, 3)} ${happyPatient.nhsNumber.slice(3, 6)} ${happyPatient.nhsNumber.slice(6)}, 12 Acacia Avenue`,
+        },
+      })),
+    })),
+    findings: ['Task.description contains NHS number, address'],
   },
   {
     id: 'GA-20',
@@ -249,6 +274,17 @@ const failing: Row[] = [
     findings: ['DocumentReference/{id} link is not an absolute https URL'],
   },
   {
+    id: 'TK-22',
+    respond: bundles((b) => ({
+      ...b,
+      entry: b.entry?.map((e) => {
+        const t = e.resource as Task;
+        return t.lastModified ? { ...e, resource: { ...t, lastModified: '2000-01-01T00:00:00Z' } } : e;
+      }),
+    })),
+    findings: ['Task/{id} lastModified is before authoredOn'],
+  },
+  {
     id: 'TK-21',
     respond: bundles((b) => ({
       ...b,
@@ -315,15 +351,19 @@ describe('findings do not repeat the PID they report', () => {
     expect(v.outcome === 'fail' && v.findings[0]!.received).toMatch(/ for \[name\] \[name\], born \[date of birth\]$/);
   });
 
-  it('withoutPid covers the spaced NHS number and dd/mm/yyyy dates', () => {
+  it('withoutPid covers the spaced NHS number, dates in any common format, addresses and postcodes', () => {
     const [y, m, d] = happyPatient.birthDate.split('-');
     const n = happyPatient.nhsNumber;
+    const month = new Date(`${happyPatient.birthDate}T00:00:00Z`).toLocaleString('en-GB', {
+      month: 'long',
+      timeZone: 'UTC',
+    });
     expect(
       withoutPid(
-        `Letter ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)} ${d}/${m}/${y} ${happyPatient.name.family.toUpperCase()}`,
+        `Letter ${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)} ${d}/${m}/${y} ${happyPatient.name.family.toUpperCase()}, ${Number(d)} ${month} ${y}, ${d}.${m}.${y.slice(2)}, 12 Acacia Avenue, SW1A 1AA`,
         happyPatient,
       ),
-    ).toBe('Letter [NHS number] [date of birth] [name]');
+    ).toBe('Letter [NHS number] [date of birth] [name], [date of birth], [date of birth], [address], [postcode]');
   });
 });
 

@@ -46,6 +46,8 @@ export const FAULT_EXPECTATIONS: Record<FaultName, FaultProof> = {
   // The leaked record also lands in the "nothing to show" Bundle.
   'leaks-other-patient': { by: 'api', checks: [...every(18), ...every(3)] },
   'pid-in-description': { by: 'api', checks: every(19) },
+  'postcode-in-description': { by: 'api', checks: every(19) },
+  'lastmodified-before-authored': { by: 'api', checks: ['TK-22'] },
   'error-not-operationoutcome': { by: 'api', checks: every(17) },
   'no-429': { by: 'api', checks: every(20), includeThrottle: true },
   slow: {

@@ -9,7 +9,7 @@ import { FHIR_JSON, isOperationOutcome } from '../../core/fhir';
 import { CORRELATION_HEADER } from '../../core/http';
 import { validateAgainst } from '../../core/schema';
 import { operationOutcomeSchema } from '../../contracts/schemas/producer';
-import { textMentionsPatient, type PackPatient } from '../../fixtures/pack';
+import { pidIn, type PackPatient } from '../../fixtures/pack';
 import {
   type Check,
   type CheckContext,
@@ -144,22 +144,32 @@ export function patientOf(resource: FhirResource): { value: string; pointer: str
   return typeof v === 'string' ? { value: v, pointer: `/${field}/identifier/value` } : undefined;
 }
 
-/** `Dermatology for Amelia Hartley, born 1972-07-24` -> `Dermatology for [name] [name], born [date of birth]`. */
+/**
+ * `Dermatology for Amelia Hartley, born 1972-07-24, BS1 6AA` ->
+ * `Dermatology for [name] [name], born [date of birth], [postcode]`: where the PID sits, without it.
+ */
 export function withoutPid(text: string, p: PackPatient): string {
-  const [y, m, d] = p.birthDate.split('-');
   let out = text;
-  for (const date of [p.birthDate, `${d}/${m}/${y}`]) out = out.split(date).join('[date of birth]');
-  out = out.replace(
-    new RegExp(`${p.nhsNumber.slice(0, 3)}[ -]?${p.nhsNumber.slice(3, 6)}[ -]?${p.nhsNumber.slice(6)}`, 'g'),
-    '[NHS number]',
-  );
-  for (const n of [...p.name.given, p.name.family].flatMap((x) => x.split(/\s+/)).filter((x) => x.length > 1)) {
-    out = out.replace(
-      new RegExp(`(?<![\\p{L}])${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}])`, 'giu'),
-      '[name]',
-    );
-  }
+  // Longest first, so a date is not half-replaced by a shorter match inside it.
+  for (const m of pidIn(text, p).sort((a, b) => b.text.length - a.text.length))
+    out = out.split(m.text).join(`[${m.kind}]`);
   return out;
+}
+
+/** Keys whose string values are names or descriptions a person reads (WF-NFR-17). */
+const NAME_KEYS = new Set(['description', 'title', 'text']);
+
+/** Every name or description in a resource, with its JSON pointer (narrative `div` excluded). */
+export function namesIn(value: unknown, pointer = ''): Array<{ text: string; pointer: string }> {
+  if (Array.isArray(value)) return value.flatMap((v, i) => namesIn(v, `${pointer}/${i}`));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+    typeof v === 'string'
+      ? NAME_KEYS.has(k)
+        ? [{ text: v, pointer: `${pointer}/${k}` }]
+        : []
+      : namesIn(v, `${pointer}/${k}`),
+  );
 }
 
 export function isAbsoluteHttps(v: unknown): boolean {
@@ -688,25 +698,26 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
     },
     {
       ids: ids('GA-19', 'DR-19', 'TK-19'),
-      title: 'Descriptions carry no personal identifiable data',
+      title: 'Names and descriptions carry no personal identifiable data',
       requirements: ['producer:WF-NFR-17'],
       description:
-        "WF-NFR-17: names and descriptions sent to the aggregator contain no personal identifiable data: not the patient's name, date of birth or NHS number.",
-      fix: 'Build descriptions from the specialty and the document or questionnaire type only (e.g. "Dermatology appointment letter").',
+        "WF-NFR-17: names and descriptions sent to the aggregator (every description, title and text in the resources) contain no personal identifiable data: not the patient's name, date of birth in any common format, NHS number (with or without spaces), address lines or any postcode.",
+      fix: 'Build names and descriptions from the specialty and the document or questionnaire type only (e.g. "Dermatology appointment letter"); never from patient demographics or the address.',
       run: async (ctx) => {
         const h = await happyBundle(ctx, family, type);
         if (isVerdict(h)) return h;
         const patient = h.ex.request.patient!;
         const findings: Finding[] = [];
         for (const { resource, pointer } of resourcesOf(h.bundle)) {
-          const d = (resource as { description?: unknown }).description;
-          if (typeof d === 'string' && textMentionsPatient(d, patient)) {
+          for (const name of namesIn(resource)) {
+            const kinds = [...new Set(pidIn(name.text, patient).map((m) => m.kind))];
+            if (kinds.length === 0) continue;
             // The report shows where the PID sits without repeating it.
             findings.push({
-              title: `${resource.resourceType}.description names the patient`,
-              pointer: `${pointer}/description`,
-              received: withoutPid(d, patient),
-              expected: 'a description without name, date of birth or NHS number',
+              title: `${resource.resourceType}${name.pointer.replace(/\//g, '.').replace(/\.(\d+)/g, '[$1]')} contains ${kinds.join(', ')}`,
+              pointer: `${pointer}${name.pointer}`,
+              received: withoutPid(name.text, patient),
+              expected: 'a name without name, date of birth, NHS number, address or postcode',
               hint: 'describe the record, not the person',
             });
           }

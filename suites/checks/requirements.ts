@@ -394,6 +394,15 @@ export const REQUIREMENTS: readonly Requirement[] = [
     summary: "Every task's reasonReference.reference is the portal deep link to the questionnaire.",
   },
   {
+    id: 'producer:PS-TASK-DATES',
+    source: PS,
+    section: 'components/schemas/Task: lastModified',
+    title: 'Questionnaire dates',
+    actor: 'supplier-api',
+    summary:
+      'Task.lastModified, the date and time the questionnaire was completed, must be greater than or equal to the authored date.',
+  },
+  {
     id: 'producer:PS-EXCLUSION-RULES',
     source: PS,
     section: 'paths: inclusion and exclusion rules (SRCBR1a-SRCBR4)',
