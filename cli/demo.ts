@@ -18,7 +18,7 @@ import { createPlatform, type Platform } from '../mocks/platform';
 import { createSupplierApp } from '../mocks/supplier/app';
 import { type FaultName, isApiFault, isUploadFault } from '../mocks/supplier/faults';
 import { uploadPack, type UploadReport } from '../mocks/supplier/upload';
-import { renderJUnit } from '../suites/report/junit';
+import { WARNING_PREFIX, escapeXml, junitWarnings, renderJUnit } from '../suites/report/junit';
 import { writeReportFiles } from '../suites/report/files';
 import { mergeJUnit, overallVerdict, renderIndexPage, type SuiteSummary } from '../suites/report/summary';
 import type { CliIo } from './common';
@@ -66,20 +66,34 @@ export function junitCounts(xml: string): SuiteSummary['counts'] {
   const failed = n('failures');
   const errors = n('errors');
   const skipped = n('skipped');
-  return { passed: Math.max(0, tests - failed - errors - skipped), failed, skipped, errors };
+  const warned = junitWarnings(xml);
+  return { passed: Math.max(0, tests - failed - errors - skipped - warned), warned, failed, skipped, errors };
+}
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 function failureNames(xml: string, max = 12): string[] {
   const names: string[] = [];
   for (const m of xml.matchAll(/<testcase\b[^>]*\bname="([^"]*)"[^>]*>\s*<(failure|error)\b[^>]*message="([^"]*)"/g)) {
-    names.push(
-      `${m[1]}: ${m[3]}`
-        .replace(/&quot;/g, '"')
-        .replace(/&apos;/g, "'")
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>')
-        .replace(/&amp;/g, '&'),
-    );
+    names.push(unescapeXml(`${m[1]}: ${m[3]}`));
+    if (names.length >= max) break;
+  }
+  return names;
+}
+
+function warningNames(xml: string, max = 12): string[] {
+  const names: string[] = [];
+  const prefix = escapeXml(WARNING_PREFIX);
+  for (const m of xml.matchAll(/<testcase\b[^>]*\bname="([^"]*)"[^>]*>\s*<system-out>([^\n<]*)/g)) {
+    if (!m[2].startsWith(prefix)) continue;
+    names.push(unescapeXml(`${m[1]}: ${m[2].slice(prefix.length)}`));
     if (names.length >= max) break;
   }
   return names;
@@ -117,7 +131,7 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
       headline: reports
         .map((r) => `${r.clientId}: ${r.outcome}, ${r.acknowledged}/${r.toSend} acknowledged`)
         .join('; '),
-      counts: { passed: cases.length - failed, failed, skipped: 0, errors: 0 },
+      counts: { passed: cases.length - failed, warned: 0, failed, skipped: 0, errors: 0 },
       files: { JUnit: 'upload/junit.xml', 'upload.json': 'upload/upload.json' },
       highlights: cases.flatMap((c) => ('failure' in c && c.failure ? [c.failure.message] : [])),
     },
@@ -207,7 +221,7 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
       await fs.mkdir(dir, { recursive: true });
       await fs.writeFile(path.join(dir, 'console.txt'), cap.text());
       const junit = await fs.readFile(path.join(dir, 'junit.xml'), 'utf8').catch(() => '');
-      const counts = junit ? junitCounts(junit) : { passed: 0, failed: 0, skipped: 0, errors: 1 };
+      const counts = junit ? junitCounts(junit) : { passed: 0, warned: 0, failed: 0, skipped: 0, errors: 1 };
       const files: Record<string, string> = {};
       for (const f of (await fs.readdir(dir)).sort()) files[f] = `${key}/${f}`;
       const summary: SuiteSummary = {
@@ -216,12 +230,13 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
         verdict: code === 0 ? 'pass' : code === 1 ? 'fail' : 'error',
         headline:
           code === 0
-            ? `${counts.passed} passed, ${counts.skipped} skipped`
+            ? `${counts.passed} passed${counts.warned ? `, ${counts.warned} passed with warnings` : ''}, ${counts.skipped} skipped`
             : code === 1
               ? `${counts.failed} failed, ${counts.errors} errors, ${counts.passed} passed`
               : `the command exited ${code}: see ${key}/console.txt`,
         counts,
         files,
+        ...(junit && counts.warned ? { warnings: warningNames(junit) } : {}),
         highlights: junit
           ? failureNames(junit)
           : cap
