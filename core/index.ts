@@ -8,3 +8,4 @@ export * from './tokens';
 export * from './schema';
 export * from './config';
 export * from './http';
+export * from './deadline';

@@ -8,7 +8,8 @@ import { type Bundle, type ProducerResourceType, operationOutcome } from '../cor
 import { CORRELATION_HEADER } from '../core/http';
 import { parsePatientIdentifier } from '../core/nhs-number';
 import { type FixturePack, PackIndex } from '../fixtures/pack';
-import type { CheckContext, Credentials, HttpRequest, HttpResponse, Transport } from '../suites/checks/check';
+import type { CheckContext, Credentials, Exchange, HttpRequest, HttpResponse, Transport } from '../suites/checks/check';
+import { observing } from '../suites/checks/check';
 import { chooseRoster } from '../suites/checks/roster';
 
 export const BASE = 'https://supplier.test';
@@ -67,10 +68,11 @@ export interface FakeContextOptions {
 
 export function fakeContext(opts: FakeContextOptions): CheckContext & { requests: HttpRequest[] } {
   const requests: HttpRequest[] = [];
-  const transport: Transport = async (req) => {
+  const observed: Exchange[] = [];
+  const transport: Transport = observing(async (req) => {
     requests.push(req);
     return opts.respond(req);
-  };
+  }, observed);
   return {
     transport,
     requests,
@@ -85,6 +87,7 @@ export function fakeContext(opts: FakeContextOptions): CheckContext & { requests
     clock: { now: () => opts.on },
     includeThrottle: opts.includeThrottle ?? false,
     memo: new Map(),
+    observed,
     ...(opts.platform ? { platform: opts.platform } : {}),
   };
 }

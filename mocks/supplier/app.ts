@@ -8,6 +8,7 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 import { type Clock, isUnder16, systemClock } from '../../core/clock';
 import type { Bundle, BundleEntry, ProducerResourceType } from '../../core/fhir';
+import { PRODUCER_DEADLINE_MS } from '../../core/deadline';
 import { correlationId } from '../../core/http';
 import { type Logger, silentLogger } from '../../core/logger';
 import { checkNhsNumber, parsePatientIdentifier, seededRandom } from '../../core/nhs-number';
@@ -33,8 +34,8 @@ export const DEFAULT_SUPPLIER_PATHS: SupplierPaths = {
 };
 /** WF-NFR-03. */
 export const DEFAULT_RATE_LIMIT_TPS = 60;
-/** WF-NFR-02. */
-export const DEFAULT_DEADLINE_MS = 9_000;
+/** producer:WF-NFR-02. */
+export const DEFAULT_DEADLINE_MS = PRODUCER_DEADLINE_MS;
 
 export interface SupplierDeps {
   pack: FixturePack;

@@ -213,6 +213,24 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
         return { ...r, lastModified: new Date(Date.parse(r.authoredOn) - 86_400_000).toISOString() };
       }),
   },
+  'wrong-issue-codes': {
+    // Every error keeps its status and body, but says `exception` whatever the 4XX table gives.
+    render: (reply) =>
+      renderConforming(
+        reply.kind === 'bundle'
+          ? reply
+          : {
+              kind: 'error',
+              error: {
+                ...reply.error,
+                outcome: {
+                  ...reply.error.outcome,
+                  issue: reply.error.outcome.issue.map((i) => ({ ...i, code: 'exception' })),
+                },
+              },
+            },
+      ),
+  },
   'error-not-operationoutcome': {
     render: (reply) => {
       if (reply.kind === 'bundle') return renderConforming(reply);

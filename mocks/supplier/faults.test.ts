@@ -269,6 +269,14 @@ const CASES: Record<ApiFaultName, FaultCase> = {
     conforming: [true],
     faulty: [false],
   },
+  'wrong-issue-codes': {
+    observe: async (s, b) => {
+      const a = await get(s, b, { authorization: null });
+      return [a.status, (a.json as { issue: Array<{ code: string }> }).issue[0]!.code];
+    },
+    conforming: [401, 'processing'],
+    faulty: [401, 'exception'],
+  },
   'error-not-operationoutcome': {
     observe: async (s, b) => {
       const a = await get(s, b, { nhs: null });

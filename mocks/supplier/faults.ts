@@ -153,6 +153,13 @@ export const FAULTS = [
     affects: 'api',
   },
   {
+    name: 'wrong-issue-codes',
+    requirement: 'Producer standard 4XX table issue codes (the body format is not mandated, so a warning)',
+    description:
+      'Every error keeps its status but carries issue code exception (401 processing and 403 forbidden are lost).',
+    affects: 'api',
+  },
+  {
     name: 'error-not-operationoutcome',
     requirement: 'Producer standard 4XX/5XX: errors are FHIR OperationOutcome resources with the tabled codes',
     description: 'Errors are answered with a plain JSON object instead of an OperationOutcome.',

@@ -2,6 +2,7 @@
  * The real transport checks are given: HTTP with a timeout, and pacing per endpoint so that the
  * harness never trips the 60 TPS limit it is testing (only the throttle burst is unpaced).
  */
+import { CLIENT_TIMEOUT_MS } from '../../core/deadline';
 import { fetchWithTimeout } from '../../core/http';
 import type { HttpRequest, HttpResponse, Transport } from '../checks/check';
 
@@ -65,7 +66,8 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
       method: req.method,
       headers: req.headers,
       body: req.body,
-      timeoutMs: opts.timeoutMs ?? 15_000,
+      // Above the producer's 9,000 ms deadline, so a late answer is seen and judged (WF-NFR-02).
+      timeoutMs: opts.timeoutMs ?? CLIENT_TIMEOUT_MS,
     });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => {

@@ -203,6 +203,20 @@ export interface CheckContext {
   includeThrottle: boolean;
   /** Shared per-run cache so checks that judge the same exchange make the request once. */
   memo: Map<string, Promise<unknown>>;
+  /**
+   * Every exchange the run's transport made, in order (see `observing`): checks that judge the run as
+   * a whole (the WF-NFR-02 deadline) read it; the others ignore it.
+   */
+  observed?: readonly Exchange[];
+}
+
+/** Wraps a transport so every exchange it makes is appended to `log`: passive observation, no extra requests. */
+export function observing(transport: Transport, log: Exchange[]): Transport {
+  return async (request) => {
+    const response = await transport(request);
+    log.push({ request, response });
+    return response;
+  };
 }
 
 export interface Check {

@@ -24,12 +24,16 @@ function check(id: string): Check {
   return c;
 }
 
+/** XX-36 judges what the run observed, so it runs after the checks of its family that make requests. */
+const OBSERVES_RUN = /-36$/;
+
 async function verdictOf(
   id: string,
   respond: (req: HttpRequest) => HttpResponse,
   opts: { includeThrottle?: boolean; pack?: FixturePack } = {},
 ): Promise<CheckVerdict> {
   const ctx = fakeContext({ pack: opts.pack ?? pack, on, respond, includeThrottle: opts.includeThrottle });
+  if (OBSERVES_RUN.test(id)) for (const n of ['01', '06', '30']) await check(`${id.slice(0, 2)}-${n}`).run(ctx);
   return check(id).run(ctx);
 }
 
@@ -227,6 +231,19 @@ const failing: Row[] = [
     findings: ['HTTP 200 instead of 401'],
   },
   {
+    id: 'GA-36',
+    // A fake transport's clock: the answer is timed at 9,500 ms, and nobody waits for it.
+    respond: (req) =>
+      req.label === 'patient with appointments' ? { ...supplier(req), latencyMs: 9_500 } : supplier(req),
+    findings: ['HTTP 200 after 9,500 ms: past 9,000 ms the answer must be 504 (patient with appointments)'],
+  },
+  {
+    id: 'GA-36',
+    respond: (req) =>
+      req.label === 'no NHSD-ID-Token' ? { ...json(504, { error: 'timeout' }), latencyMs: 9_200 } : supplier(req),
+    findings: ['HTTP 504 after 9,200 ms without an OperationOutcome body (no NHSD-ID-Token)'],
+  },
+  {
     id: 'GA-21',
     respond: appointments((a) => ({
       ...a,
@@ -335,6 +352,8 @@ describe('producer checks: the supplier bent one way fails with exactly these fi
     const wanted = CATALOGUE.filter(
       (c) => c.family === 'GA' || ((c.family === 'DR' || c.family === 'TK') && !shared(Number(c.id.slice(3)))),
     ).map((c) => c.id);
+    // XX-35 can only warn (the spec does not mandate error bodies): its rows are under "warnings".
+    covered.add('GA-35');
     expect(wanted.filter((id) => !covered.has(id))).toEqual([]);
   });
 });
@@ -364,6 +383,48 @@ describe('findings do not repeat the PID they report', () => {
         happyPatient,
       ),
     ).toBe('Letter [NHS number] [date of birth] [name], [date of birth], [date of birth], [address], [postcode]');
+  });
+});
+
+describe('warnings: a right status with another issue code passes amber', () => {
+  it('GA-35 warns, naming the code the 4XX table gives', async () => {
+    const v = await verdictOf(
+      'GA-35',
+      answering(
+        'no bearer token',
+        json(401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] }),
+      ),
+    );
+    expect(v.outcome).toBe('warn');
+    expect(v.outcome === 'warn' && v.warnings.map((w) => [w.title, w.expected])).toEqual([
+      ['HTTP 401 with issue code "forbidden" (no bearer token)', 'processing'],
+    ]);
+  });
+
+  it("GA-35 accepts invalid for 400 (FHIR's own code), and a timely 504 passes GA-36", async () => {
+    const v = await verdictOf(
+      'GA-35',
+      answering(
+        'missing patient:identifier',
+        json(400, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] }),
+      ),
+    );
+    expect(v.outcome).toBe('pass');
+    const timely = await verdictOf('GA-36', (req) =>
+      req.label === 'no NHSD-ID-Token'
+        ? {
+            ...json(504, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] }),
+            latencyMs: 9_400,
+          }
+        : supplier(req),
+    );
+    expect(timely.outcome).toBe('pass');
+    expect(timely.outcome === 'pass' && timely.note).toMatch(/slowest 9400 ms \(no NHSD-ID-Token, HTTP 504\)$/);
+  });
+
+  it('GA-36 skips when the run sent nothing to the endpoint: no data is never a pass', async () => {
+    const ctx = fakeContext({ pack, on, respond: supplier });
+    expect(await check('GA-36').run(ctx)).toMatchObject({ outcome: 'skip' });
   });
 });
 

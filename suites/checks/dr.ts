@@ -4,7 +4,15 @@
  */
 import type { DocumentReference } from '../../core/fhir';
 import { type Check, type Finding, judge, skip } from './check';
-import { asBundle, checkId, happySpec, isAbsoluteHttps, resourcesOf, sharedProducerChecks } from './producer';
+import {
+  asBundle,
+  checkId,
+  happySpec,
+  isAbsoluteHttps,
+  resourcesOf,
+  sharedProducerChecks,
+  closingProducerChecks,
+} from './producer';
 import { probe } from './probes';
 
 const FAMILY = 'DR' as const;
@@ -63,4 +71,8 @@ const specific: Check[] = [
   },
 ];
 
-export const DR_CHECKS: readonly Check[] = [...sharedProducerChecks(FAMILY, TYPE), ...specific];
+export const DR_CHECKS: readonly Check[] = [
+  ...sharedProducerChecks(FAMILY, TYPE),
+  ...specific,
+  ...closingProducerChecks(FAMILY, TYPE),
+];

@@ -15,6 +15,7 @@ import {
   isAbsoluteHttps,
   resourcesOf,
   sharedProducerChecks,
+  closingProducerChecks,
   statusFinding,
 } from './producer';
 import { probe } from './probes';
@@ -182,4 +183,8 @@ const specific: Check[] = [
   },
 ];
 
-export const GA_CHECKS: readonly Check[] = [...sharedProducerChecks(FAMILY, TYPE), ...specific];
+export const GA_CHECKS: readonly Check[] = [
+  ...sharedProducerChecks(FAMILY, TYPE),
+  ...specific,
+  ...closingProducerChecks(FAMILY, TYPE),
+];

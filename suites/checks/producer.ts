@@ -6,6 +6,7 @@
  */
 import type { Bundle, FhirResource, ProducerResourceType } from '../../core/fhir';
 import { FHIR_JSON, isOperationOutcome } from '../../core/fhir';
+import { CLIENT_TIMEOUT_MS, deadlineProblem, PRODUCER_DEADLINE_MS } from '../../core/deadline';
 import { CORRELATION_HEADER } from '../../core/http';
 import { validateAgainst } from '../../core/schema';
 import { operationOutcomeSchema } from '../../contracts/schemas/producer';
@@ -817,6 +818,46 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
         'refuse ID tokens whose alg is not RS512',
       ),
     },
+    {
+      ids: ids('GA-35', 'DR-35', 'TK-35'),
+      title: "Error issue codes are the 4XX table's",
+      requirements: ['producer:PS-OPERATION-OUTCOME'],
+      description:
+        "The standard's 4XX table gives each error an issue code: 400 exception (FHIR's own code for a bad parameter, invalid, is accepted too), 401 processing, 403 forbidden, 429 TOO_MANY_REQUESTS (its example says exception). The standard also says it does not mandate the body of a 4xx, so a right status with another code is a warning, never a failure. (429 is not probed here: the burst that provokes it is opt-in.)",
+      fix: 'Use the issue codes of the 4XX table: exception for 400, processing for 401, forbidden for 403.',
+      run: async (ctx) => {
+        const specs = [
+          withHappyPatient(ctx, type, 'missing patient:identifier', { identifier: 'missing' }),
+          withHappyPatient(ctx, type, 'no bearer token', { access: 'none' }),
+          ...(ctx.roster.under16 ? [{ label: 'patient under 16', patient: ctx.roster.under16 }] : []),
+        ];
+        const exchanges: Exchange[] = [];
+        const warnings: Finding[] = [];
+        for (const s of specs) {
+          const r = await run(ctx, type, s);
+          if ('unavailable' in r) continue;
+          const ex = r.exchange;
+          const accepted = ISSUE_CODES[ex.response.status];
+          // Wrong statuses and non-OperationOutcome bodies are other checks' findings.
+          if (!accepted || !isOperationOutcome(ex.response.json)) continue;
+          exchanges.push(ex);
+          const code = ex.response.json.issue?.[0]?.code;
+          if (!accepted.includes(code ?? ''))
+            warnings.push({
+              title: `HTTP ${ex.response.status} with issue code ${JSON.stringify(code ?? null)} (${ex.request.label})`,
+              pointer: '/issue/0/code',
+              received: String(code ?? '(none)'),
+              expected: accepted.join(' or '),
+              hint: `the 4XX table gives ${accepted[0]} for ${ex.response.status}; the standard does not mandate error bodies, so this passes, but ${accepted[0]} is what the aggregator's triage expects`,
+            });
+        }
+        if (exchanges.length === 0)
+          return skip(
+            `no error response with an OperationOutcome to judge (${checkId(family, 6)}, ${checkId(family, 8)}, ${checkId(family, 16)} and ${checkId(family, 17)} report why)`,
+          );
+        return judge(exchanges, [], `${exchanges.length} error response(s) judged`, warnings);
+      },
+    },
   ];
   return defs.map((d) => ({
     id: d.ids[family],
@@ -831,6 +872,61 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
     ...(d.optIn ? { optIn: d.optIn } : {}),
     run: d.run,
   }));
+}
+
+/** The 4XX table's issue code for each status (first), and the other codes a reading of the spec supports. */
+const ISSUE_CODES: Record<number, readonly string[]> = {
+  400: ['exception', 'invalid'],
+  401: ['processing'],
+  403: ['forbidden'],
+  429: ['TOO_MANY_REQUESTS', 'exception', 'throttled'],
+};
+
+/**
+ * Checks that judge what the run as a whole observed, so each family lists them after its own
+ * checks: XX-36, the WF-NFR-02 deadline, over every request the run made to the endpoint.
+ */
+export function closingProducerChecks(family: ProducerFamily, type: ProducerResourceType): Check[] {
+  const id = ids('GA-36', 'DR-36', 'TK-36')[family];
+  return [
+    {
+      id,
+      title: 'No answer after 9,000 ms other than a 504 with an OperationOutcome',
+      family,
+      requirements: ['producer:WF-NFR-02'],
+      level: 'MUST',
+      endpoint: type,
+      suite: 'rules',
+      description: `WF-NFR-02: each API responds with 504 Gateway Timeout after ${PRODUCER_DEADLINE_MS.toLocaleString('en-GB')} ms. Observed passively on every request this run sent to the endpoint (the harness waits up to ${CLIENT_TIMEOUT_MS.toLocaleString('en-GB')} ms, so a late answer is seen): any answer that arrived after the deadline must be a 504 with an OperationOutcome. The note names the slowest answer.`,
+      fix: `Put a ${PRODUCER_DEADLINE_MS.toLocaleString('en-GB')} ms deadline on each request's work and answer 504 with {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"Gateway Timeout"}]} when it passes; drop the late result.`,
+      run: async (ctx) => {
+        const base = ctx.endpoints[type];
+        if (!base) return skip(`the supplier offers no ${type} endpoint in this run`);
+        const mine = (ctx.observed ?? []).filter((ex) => ex.request.url.split('?')[0] === base.split('?')[0]);
+        if (mine.length === 0) return skip(`no request was sent to ${type} in this run, so no answer to time`);
+        const findings: Finding[] = [];
+        const late: Exchange[] = [];
+        for (const ex of mine) {
+          const problem = deadlineProblem({
+            status: ex.response.status,
+            latencyMs: ex.response.latencyMs,
+            operationOutcome: isOperationOutcome(ex.response.json),
+          });
+          if (!problem) continue;
+          late.push(ex);
+          findings.push({
+            title: `${problem} (${ex.request.label})`,
+            received: `${ex.response.status}: ${excerpt(ex.response.text, 80)}`,
+            expected: `504 with an OperationOutcome once ${PRODUCER_DEADLINE_MS.toLocaleString('en-GB')} ms have passed`,
+            hint: 'enforce the 9,000 ms deadline in the supplier: answer 504 rather than a late result',
+          });
+        }
+        const slowest = mine.reduce((a, b) => (b.response.latencyMs > a.response.latencyMs ? b : a));
+        const note = `${mine.length} answer(s) timed; slowest ${Math.round(slowest.response.latencyMs)} ms (${slowest.request.label}, HTTP ${slowest.response.status})`;
+        return judge(late.length ? late : [slowest], findings, note);
+      },
+    },
+  ];
 }
 
 /** Every resource id the pack holds for `type`, with the patient it belongs to. */

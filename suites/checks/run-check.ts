@@ -9,8 +9,8 @@ import type { ProducerResourceType } from '../../core/fhir';
 import { UnreachableError } from '../../core/http';
 import { type FixturePack, PackIndex } from '../../fixtures/pack';
 import { version as harnessVersion } from '../../core/version';
-import type { CheckContext, PlatformAccess, SuiteName, Transport } from './check';
-import { SUITES } from './check';
+import type { CheckContext, Exchange, PlatformAccess, SuiteName, Transport } from './check';
+import { SUITES, observing } from './check';
 import { CATALOGUE, type Selection, selectChecks } from './catalogue';
 import { type AccessConfig, createCredentials, type NhsLoginAccess } from '../access/credentials';
 import { type CheckReport, buildCheckReport } from '../report/check-report';
@@ -61,7 +61,9 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
   const clock = opts.clock ?? systemClock;
   const started = performance.now();
   const generatedAt = clock.now();
-  const transport = opts.transport ?? httpTransport();
+  // Every request of the run is observed, so the WF-NFR-02 checks can judge each answer's timing.
+  const observed: Exchange[] = [];
+  const transport = observing(opts.transport ?? httpTransport(), observed);
   const endpoints = endpointUrls(opts.supplierUrl, opts.paths);
   const selection: Selection = opts.selection ?? {};
   const checks = selectChecks(selection, CATALOGUE);
@@ -101,6 +103,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     ...(opts.platform ? { platform: opts.platform } : {}),
     includeThrottle: opts.includeThrottle ?? false,
     memo: new Map(),
+    observed,
   };
   const results = await runChecks(checks, ctx, { onResult: opts.onResult });
   const notices = [...(opts.notices ?? [])];

@@ -5,7 +5,15 @@
 import type { Task } from '../../core/fhir';
 import { isEligible, type PackPatient } from '../../fixtures/pack';
 import { type Check, type CheckContext, type Finding, judge, skip } from './check';
-import { asBundle, checkId, happySpec, isAbsoluteHttps, resourcesOf, sharedProducerChecks } from './producer';
+import {
+  asBundle,
+  checkId,
+  happySpec,
+  isAbsoluteHttps,
+  resourcesOf,
+  sharedProducerChecks,
+  closingProducerChecks,
+} from './producer';
 import { probe } from './probes';
 
 const FAMILY = 'TK' as const;
@@ -108,4 +116,8 @@ function withLastModified(ctx: CheckContext): PackPatient | undefined {
   );
 }
 
-export const TK_CHECKS: readonly Check[] = [...sharedProducerChecks(FAMILY, TYPE), ...specific];
+export const TK_CHECKS: readonly Check[] = [
+  ...sharedProducerChecks(FAMILY, TYPE),
+  ...specific,
+  ...closingProducerChecks(FAMILY, TYPE),
+];
