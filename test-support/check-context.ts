@@ -63,6 +63,7 @@ export interface FakeContextOptions {
   on: Date;
   respond: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
   includeThrottle?: boolean;
+  reportsMiv2Events?: boolean;
   platform?: CheckContext['platform'];
 }
 
@@ -86,6 +87,7 @@ export function fakeContext(opts: FakeContextOptions): CheckContext & { requests
     roster: chooseRoster(opts.pack, opts.on),
     clock: { now: () => opts.on },
     includeThrottle: opts.includeThrottle ?? false,
+    reportsMiv2Events: opts.reportsMiv2Events ?? false,
     memo: new Map(),
     observed,
     ...(opts.platform ? { platform: opts.platform } : {}),

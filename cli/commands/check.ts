@@ -44,6 +44,7 @@ interface CheckOptions {
   suites?: string;
   only?: string;
   includeThrottle?: boolean;
+  miv2?: boolean;
   reportDir: string;
   list?: boolean;
   coverage?: boolean;
@@ -172,6 +173,10 @@ const checkCommand: CommandModule = {
       .option('--suites <list>', `suites to run: ${SUITES.join(',')} (default: all)`)
       .option('--only <ids>', 'run only these checks or families, e.g. GA-07,DR or RS')
       .option('--include-throttle', 'also send the short, bounded burst above 60 TPS that the 429 checks (XX-20) need')
+      .option(
+        '--miv2',
+        'the supplier reports MIv2 events: its deep links must carry extSystemName and trackingId = X-Correlation-ID (XX-37)',
+      )
       .option('--list', 'print the check catalogue and exit')
       .option('--coverage', 'with --list: print which requirements each check verifies and which no check covers');
     addReportDirOption(cmd);
@@ -263,6 +268,7 @@ Examples:
           pack,
           selection,
           includeThrottle: Boolean(opts.includeThrottle),
+          reportsMiv2Events: Boolean(opts.miv2),
           notices,
           onResult: (r, done, total) => {
             if (r.verdict.outcome === 'fail' || r.verdict.outcome === 'error' || done === total)

@@ -9,12 +9,12 @@ import express, { type ErrorRequestHandler, type Request, type Response } from '
 import { type Clock, isUnder16, systemClock } from '../../core/clock';
 import type { Bundle, BundleEntry, ProducerResourceType } from '../../core/fhir';
 import { PRODUCER_DEADLINE_MS } from '../../core/deadline';
-import { correlationId } from '../../core/http';
+import { CORRELATION_HEADER, correlationId } from '../../core/http';
 import { type Logger, silentLogger } from '../../core/logger';
 import { checkNhsNumber, parsePatientIdentifier, seededRandom } from '../../core/nhs-number';
 import { DEFAULT_ID_TOKEN_AUDIENCE, TokenError } from '../../core/tokens';
 import { type FixturePack, PackIndex } from '../../fixtures/pack';
-import { type ApiBehaviour, apiBehaviour, type Reply, searchset } from './behaviour';
+import { type ApiBehaviour, apiBehaviour, type Reply, searchset, withTracking } from './behaviour';
 import { ERRORS, type SupplierError } from './errors';
 import { type FaultName, isApiFault } from './faults';
 import { createIdTokenVerifier, NhsLoginUnavailableError } from './id-token';
@@ -53,6 +53,11 @@ export interface SupplierDeps {
   paths?: Partial<SupplierPaths>;
   rateLimitTps?: number;
   deadlineMs?: number;
+  /**
+   * The portal reports MIv2 events: deep links carry extSystemName (this name) and trackingId (the
+   * request's X-Correlation-ID).
+   */
+  miv2?: { extSystemName: string };
   /** Fixed latency added to every data request (load-test baselines). */
   latencyMs?: number;
   /** Used for OIDC discovery. */
@@ -152,7 +157,7 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     const nhsNumber = parsed.nhsNumber;
 
     const idToken = req.get('nhsd-id-token');
-    if (!idToken && !behaviour.requireIdToken) return dataFor(type, nhsNumber);
+    if (!idToken && !behaviour.requireIdToken) return dataFor(type, nhsNumber, req);
     if (!idToken) return fail(ERRORS.missingIdToken());
     let claims;
     try {
@@ -173,16 +178,25 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
     if (behaviour.crossCheckBirthDate && patient && claims.birthdate !== patient.birthDate)
       return fail(ERRORS.birthDateMismatch());
     if (behaviour.checkUnder16 && isUnder16(claims.birthdate, clock.now())) return fail(ERRORS.under16());
-    return dataFor(type, nhsNumber);
+    return dataFor(type, nhsNumber, req);
   }
 
-  function dataFor(type: ProducerResourceType, nhsNumber: string): Reply {
+  function dataFor(type: ProducerResourceType, nhsNumber: string, req: Request): Reply {
     const patient = index.get(nhsNumber);
     const expected = index.expected(nhsNumber, type);
     // A copy, so no hook can change the pack for later requests.
     const base: Bundle | undefined = expected ? structuredClone(expected) : undefined;
-    const bundle = searchset((base?.entry ?? []) as BundleEntry[], base);
-    return { kind: 'bundle', bundle: behaviour.shapeBundle(bundle, { resourceType: type, nhsNumber, patient, index }) };
+    const bundle = behaviour.shapeBundle(searchset((base?.entry ?? []) as BundleEntry[], base), {
+      resourceType: type,
+      nhsNumber,
+      patient,
+      index,
+    });
+    // Last, so every link the answer carries is tracked, whatever a fault added.
+    const trackingId = req.get(CORRELATION_HEADER);
+    if (deps.miv2 && behaviour.trackDeepLinks && trackingId)
+      return { kind: 'bundle', bundle: withTracking(bundle, deps.miv2.extSystemName, trackingId) };
+    return { kind: 'bundle', bundle };
   }
 
   /** WF-NFR-02: past the deadline the caller gets a 504 and the late result is dropped. */

@@ -54,6 +54,8 @@ export interface ApiBehaviour {
   crossCheckNhsNumber: boolean;
   crossCheckBirthDate: boolean;
   checkUnder16: boolean;
+  /** With MIv2 reporting on, add extSystemName and trackingId to every deep link. */
+  trackDeepLinks: boolean;
   /** Last step before rendering: the conforming supplier returns the pack's bundle unchanged. */
   shapeBundle: (bundle: Bundle, ctx: ShapeContext) => Bundle;
   render: (reply: Reply) => Rendered;
@@ -109,6 +111,7 @@ export const CONFORMING_API: ApiBehaviour = {
   crossCheckNhsNumber: true,
   crossCheckBirthDate: true,
   checkUnder16: true,
+  trackDeepLinks: true,
   shapeBundle: (bundle) => bundle,
   render: renderConforming,
 };
@@ -130,6 +133,43 @@ function mapResources(bundle: Bundle, fn: (r: Resource) => Resource): Bundle {
     ...bundle,
     ...(bundle.entry ? { entry: bundle.entry.map((e) => ({ ...e, resource: fn(e.resource as Resource) })) } : {}),
   };
+}
+
+function withParams(url: string, params: Record<string, string>): string {
+  try {
+    const u = new URL(url);
+    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * MIv2 reporting (producer standard, Reporting Service considerations): every deep link carries
+ * extSystemName and, on a Wayfinder page journey, trackingId = the request's X-Correlation-ID.
+ */
+export function withTracking(bundle: Bundle, extSystemName: string, trackingId: string): Bundle {
+  const p = { extSystemName, trackingId };
+  return mapResources(bundle, (r) => {
+    if (r.resourceType === 'Appointment')
+      return {
+        ...r,
+        extension: r.extension?.map((e) =>
+          e.url === PCA_URLS.portalLink && e.valueUrl ? { ...e, valueUrl: withParams(e.valueUrl, p) } : e,
+        ),
+      };
+    if (r.resourceType === 'DocumentReference')
+      return {
+        ...r,
+        content: r.content.map((c) =>
+          c.attachment?.url ? { ...c, attachment: { ...c.attachment, url: withParams(c.attachment.url, p) } } : c,
+        ),
+      };
+    if (r.resourceType === 'Task' && r.reasonReference?.reference)
+      return { ...r, reasonReference: { ...r.reasonReference, reference: withParams(r.reasonReference.reference, p) } };
+    return r;
+  });
 }
 
 function mapAppointments(bundle: Bundle, fn: (a: Appointment) => Appointment): Bundle {
@@ -231,6 +271,7 @@ const API_FAULT_HOOKS: Record<ApiFaultName, Partial<ApiBehaviour>> = {
             },
       ),
   },
+  'no-tracking-id': { trackDeepLinks: false },
   'error-not-operationoutcome': {
     render: (reply) => {
       if (reply.kind === 'bundle') return renderConforming(reply);

@@ -277,6 +277,17 @@ const CASES: Record<ApiFaultName, FaultCase> = {
     conforming: [401, 'processing'],
     faulty: [401, 'exception'],
   },
+  'no-tracking-id': {
+    deps: { miv2: { extSystemName: 'Reference Portal' } },
+    observe: async (s, b) => {
+      const a = await get(s, b, {});
+      const link = appointments(a)[0]!.extension!.find((e) => e.url === PCA_URLS.portalLink)!.valueUrl!;
+      const q = new URL(link).searchParams;
+      return [q.get('extSystemName'), q.get('trackingId')];
+    },
+    conforming: ['Reference Portal', 'corr-fault'],
+    faulty: [null, null],
+  },
   'error-not-operationoutcome': {
     observe: async (s, b) => {
       const a = await get(s, b, { nhs: null });

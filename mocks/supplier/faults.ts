@@ -160,6 +160,13 @@ export const FAULTS = [
     affects: 'api',
   },
   {
+    name: 'no-tracking-id',
+    requirement:
+      'Producer standard, Reporting Service considerations (MIv2: deep links carry extSystemName and trackingId)',
+    description: 'With MIv2 reporting configured, deep links are returned without extSystemName and trackingId.',
+    affects: 'api',
+  },
+  {
     name: 'error-not-operationoutcome',
     requirement: 'Producer standard 4XX/5XX: errors are FHIR OperationOutcome resources with the tabled codes',
     description: 'Errors are answered with a plain JSON object instead of an OperationOutcome.',

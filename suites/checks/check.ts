@@ -201,6 +201,11 @@ export interface CheckContext {
   clock: Clock;
   platform?: PlatformAccess;
   includeThrottle: boolean;
+  /**
+   * The supplier declares it reports MIv2 events to the Wayfinder Reporting Service, so its deep
+   * links must carry extSystemName and trackingId (= the request's X-Correlation-ID).
+   */
+  reportsMiv2Events?: boolean;
   /** Shared per-run cache so checks that judge the same exchange make the request once. */
   memo: Map<string, Promise<unknown>>;
   /**

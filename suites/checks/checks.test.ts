@@ -12,6 +12,7 @@ import type { Check, HttpRequest, HttpResponse, CheckVerdict } from './check';
 import { CATALOGUE } from './catalogue';
 import { notApplicable } from './runner';
 import { withoutPid } from './producer';
+import { withTracking } from '../../mocks/supplier/behaviour';
 import { conformingSupplier, fakeContext, json } from '../../test-support/check-context';
 
 const on = new Date('2025-03-10T12:00:00Z');
@@ -27,12 +28,28 @@ function check(id: string): Check {
 /** XX-36 judges what the run observed, so it runs after the checks of its family that make requests. */
 const OBSERVES_RUN = /-36$/;
 
+/** XX-37 is judged only for a supplier that reports MIv2 events. */
+const MIV2 = /-37$/;
+
+/** The conforming supplier with MIv2 reporting on: every deep link tracked with the request's correlation id. */
+function tracked(req: HttpRequest): HttpResponse {
+  const res = supplier(req);
+  if (res.status !== 200) return res;
+  return json(200, withTracking(res.json as Bundle, 'Test Portal', req.headers[CORRELATION_HEADER] ?? ''), res.headers);
+}
+
 async function verdictOf(
   id: string,
   respond: (req: HttpRequest) => HttpResponse,
   opts: { includeThrottle?: boolean; pack?: FixturePack } = {},
 ): Promise<CheckVerdict> {
-  const ctx = fakeContext({ pack: opts.pack ?? pack, on, respond, includeThrottle: opts.includeThrottle });
+  const ctx = fakeContext({
+    pack: opts.pack ?? pack,
+    on,
+    respond,
+    includeThrottle: opts.includeThrottle,
+    reportsMiv2Events: MIV2.test(id),
+  });
   if (OBSERVES_RUN.test(id)) for (const n of ['01', '06', '30']) await check(`${id.slice(0, 2)}-${n}`).run(ctx);
   return check(id).run(ctx);
 }
@@ -331,7 +348,9 @@ function limited(limit: number) {
 describe('producer checks: a conforming supplier passes', () => {
   const ids = CATALOGUE.filter((c) => c.family !== 'RS').map((c) => c.id);
   it.each(ids)('%s passes', async (id) => {
-    const v = await verdictOf(id, id.endsWith('-20') ? limited(60) : supplier, { includeThrottle: true });
+    const v = await verdictOf(id, id.endsWith('-20') ? limited(60) : MIV2.test(id) ? tracked : supplier, {
+      includeThrottle: true,
+    });
     expect(v.outcome).toBe('pass');
     expect(v.exchanges.length).toBeGreaterThan(0);
   });
@@ -352,8 +371,9 @@ describe('producer checks: the supplier bent one way fails with exactly these fi
     const wanted = CATALOGUE.filter(
       (c) => c.family === 'GA' || ((c.family === 'DR' || c.family === 'TK') && !shared(Number(c.id.slice(3)))),
     ).map((c) => c.id);
-    // XX-35 can only warn (the spec does not mandate error bodies): its rows are under "warnings".
+    // XX-35 and XX-37 can only warn (the spec does not mandate error bodies): its rows are under "warnings".
     covered.add('GA-35');
+    covered.add('GA-37');
     expect(wanted.filter((id) => !covered.has(id))).toEqual([]);
   });
 });
@@ -399,6 +419,22 @@ describe('warnings: a right status with another issue code passes amber', () => 
     expect(v.outcome === 'warn' && v.warnings.map((w) => [w.title, w.expected])).toEqual([
       ['HTTP 401 with issue code "forbidden" (no bearer token)', 'processing'],
     ]);
+  });
+
+  it('GA-37 warns for a deep link without the MIv2 tracking parameters, and skips unless MIv2 is declared', async () => {
+    const v = await verdictOf('GA-37', supplier);
+    expect(v.outcome).toBe('warn');
+    expect(v.outcome === 'warn' && normalise(v.warnings.map((w) => w.title))).toEqual([
+      'Appointment/{id} deep link lacks extSystemName and trackingId',
+    ]);
+    const wrongId = await verdictOf('DR-37', (req) =>
+      tracked({ ...req, headers: { ...req.headers, [CORRELATION_HEADER]: 'another-id' } }),
+    );
+    expect(wrongId.outcome === 'warn' && normalise(wrongId.warnings.map((w) => w.title))).toEqual([
+      'DocumentReference/{id} deep link lacks trackingId',
+    ]);
+    const ctx = fakeContext({ pack, on, respond: tracked });
+    expect(await check('TK-37').run(ctx)).toMatchObject({ outcome: 'skip' });
   });
 
   it("GA-35 accepts invalid for 400 (FHIR's own code), and a timely 504 passes GA-36", async () => {

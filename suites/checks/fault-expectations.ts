@@ -67,6 +67,8 @@ export const FAULT_EXPECTATIONS: Record<FaultName, FaultProof> = {
       "GA/DR/TK-36 judge every answer's timing, but a conformance run cannot make the supplier's own work outlast 9 s, and tests never wait 9 s: the fault is proven by mocks/supplier/faults.test.ts (a 40 ms deadline, 250 ms of work: 504 conforming, a late 200 faulted) and XX-36 by its table-driven rows (a fake transport timing a 200 at 9,500 ms)",
   },
   'wrong-issue-codes': { by: 'api', checks: [], warns: every(35) },
+  // The API runs declare MIv2 reporting (--miv2) to a supplier configured for it.
+  'no-tracking-id': { by: 'api', checks: [], warns: every(37) },
   // Strict mode answers /records/ with 404, so nothing registers.
   'trailing-slash-upload': { by: 'upload', checks: ['RS-01', 'RS-08'] },
   // Strict mode refuses the whole batch holding the under-16 number.

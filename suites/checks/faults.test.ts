@@ -60,6 +60,7 @@ async function checkSupplier(fault: FaultName | undefined, includeThrottle: bool
       nhsLoginIssuer: nhsLogin.issuer,
       clientId: CLIENT.id,
       clientSecret: CLIENT.secret,
+      miv2: { extSystemName: 'Reference Portal' },
     }),
   );
   try {
@@ -77,6 +78,7 @@ async function checkSupplier(fault: FaultName | undefined, includeThrottle: bool
       pack,
       selection: { only: ['GA', 'DR', 'TK'] },
       includeThrottle,
+      reportsMiv2Events: true,
     });
     return report;
   } finally {

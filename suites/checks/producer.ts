@@ -5,7 +5,7 @@
  * and tk.ts and start at 21.
  */
 import type { Bundle, FhirResource, ProducerResourceType } from '../../core/fhir';
-import { FHIR_JSON, isOperationOutcome } from '../../core/fhir';
+import { FHIR_JSON, isOperationOutcome, PCA_URLS } from '../../core/fhir';
 import { CLIENT_TIMEOUT_MS, deadlineProblem, PRODUCER_DEADLINE_MS } from '../../core/deadline';
 import { CORRELATION_HEADER } from '../../core/http';
 import { validateAgainst } from '../../core/schema';
@@ -858,6 +858,47 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
         return judge(exchanges, [], `${exchanges.length} error response(s) judged`, warnings);
       },
     },
+    {
+      ids: ids('GA-37', 'DR-37', 'TK-37'),
+      title: 'Deep links carry the MIv2 tracking parameters (when the supplier reports MIv2 events)',
+      requirements: ['producer:PS-MIV2-TRACKING'],
+      description:
+        "For portals that send Wayfinder events with the MIv2 specification, each deep link carries extSystemName (the portal's name) and trackingId equal to the X-Correlation-ID of the aggregator's request. Judged only with --miv2; a link without them is a warning, since the standard makes them a condition of MIv2 reporting rather than of the API.",
+      fix: 'Append &extSystemName=<your portal name>&trackingId=<the request X-Correlation-ID> to every deep link you return.',
+      run: async (ctx) => {
+        if (!ctx.reportsMiv2Events)
+          return skip('the supplier does not declare that it reports MIv2 events (run with --miv2 if it does)');
+        const h = await happyBundle(ctx, family, type);
+        if (isVerdict(h)) return h;
+        const sent = h.ex.request.headers[CORRELATION_HEADER];
+        const warnings: Finding[] = [];
+        let n = 0;
+        for (const { resource, pointer } of resourcesOf(h.bundle)) {
+          for (const link of deepLinksOf(resource)) {
+            n++;
+            let params: URLSearchParams;
+            try {
+              params = new URL(link.url).searchParams;
+            } catch {
+              continue; // Not a URL at all: the deep-link checks report it.
+            }
+            const system = params.get('extSystemName');
+            const tracking = params.get('trackingId') ?? params.get('trackingid');
+            const missing = [!system ? 'extSystemName' : '', tracking !== sent ? 'trackingId' : ''].filter(Boolean);
+            if (missing.length)
+              warnings.push({
+                title: `${resource.resourceType}/${resource.id ?? '?'} deep link lacks ${missing.join(' and ')}`,
+                pointer: `${pointer}${link.pointer}`,
+                received: `extSystemName=${system ?? '(none)'}, trackingId=${tracking ?? '(none)'}`,
+                expected: `extSystemName=<portal name>, trackingId=${sent ?? '(the request X-Correlation-ID)'}`,
+                hint: 'MIv2 reporting ties a jump-off to the aggregator request through trackingId = X-Correlation-ID',
+              });
+          }
+        }
+        if (n === 0) return skip('the Bundle holds no deep links to judge', [h.ex]);
+        return judge([h.ex], [], `${n} deep link(s) judged`, warnings);
+      },
+    },
   ];
   return defs.map((d) => ({
     id: d.ids[family],
@@ -872,6 +913,29 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
     ...(d.optIn ? { optIn: d.optIn } : {}),
     run: d.run,
   }));
+}
+
+/** The deep links a resource carries, by resource type (the standard puts each in its own place). */
+export function deepLinksOf(resource: FhirResource): Array<{ url: string; pointer: string }> {
+  const r = resource as unknown as Record<string, unknown>;
+  if (resource.resourceType === 'Appointment') {
+    const ext = Array.isArray(r.extension) ? (r.extension as Array<{ url?: unknown; valueUrl?: unknown }>) : [];
+    return ext.flatMap((e, i) =>
+      e.url === PCA_URLS.portalLink && typeof e.valueUrl === 'string'
+        ? [{ url: e.valueUrl, pointer: `/extension/${i}/valueUrl` }]
+        : [],
+    );
+  }
+  if (resource.resourceType === 'DocumentReference') {
+    const content = Array.isArray(r.content) ? (r.content as Array<{ attachment?: { url?: unknown } }>) : [];
+    return content.flatMap((c, i) =>
+      typeof c?.attachment?.url === 'string'
+        ? [{ url: c.attachment.url, pointer: `/content/${i}/attachment/url` }]
+        : [],
+    );
+  }
+  const ref = (r.reasonReference as { reference?: unknown } | undefined)?.reference;
+  return typeof ref === 'string' ? [{ url: ref, pointer: '/reasonReference/reference' }] : [];
 }
 
 /** The 4XX table's issue code for each status (first), and the other codes a reading of the spec supports. */

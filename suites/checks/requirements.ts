@@ -403,6 +403,17 @@ export const REQUIREMENTS: readonly Requirement[] = [
       'Task.lastModified, the date and time the questionnaire was completed, must be greater than or equal to the authored date.',
   },
   {
+    id: 'producer:PS-MIV2-TRACKING',
+    source: PS,
+    section: 'Overview: Patient Care Aggregator Reporting Service API considerations',
+    title: 'Deep-link tracking for MIv2 reporting',
+    actor: 'supplier-api',
+    summary:
+      'Portals that send Wayfinder events with MIv2 add extSystemName (their descriptive name) and trackingId to the deep link: the X-Correlation-ID of the aggregator request for Wayfinder-page journeys, a fresh unique value for in-app message journeys.',
+    unobservable:
+      'in-app message journeys (a fresh tracking id per message) do not pass through the API; the harness judges the Wayfinder-page links it receives, and only when the supplier declares MIv2 reporting (--miv2)',
+  },
+  {
     id: 'producer:PS-EXCLUSION-RULES',
     source: PS,
     section: 'paths: inclusion and exclusion rules (SRCBR1a-SRCBR4)',

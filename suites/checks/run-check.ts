@@ -37,6 +37,8 @@ export interface CheckRunOptions {
   pack: FixturePack;
   selection?: Selection;
   includeThrottle?: boolean;
+  /** The supplier reports MIv2 events: judge the tracking parameters of its deep links (XX-37). */
+  reportsMiv2Events?: boolean;
   clock?: Clock;
   transport?: Transport;
   forgeryKey?: SigningKey;
@@ -102,6 +104,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     clock,
     ...(opts.platform ? { platform: opts.platform } : {}),
     includeThrottle: opts.includeThrottle ?? false,
+    reportsMiv2Events: opts.reportsMiv2Events ?? false,
     memo: new Map(),
     observed,
   };
@@ -128,6 +131,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
       suites: selection.suites ?? ([...SUITES] as SuiteName[]),
       ...(selection.only ? { only: selection.only } : {}),
       includeThrottle: opts.includeThrottle ?? false,
+      reportsMiv2Events: opts.reportsMiv2Events ?? false,
       ...(opts.platform?.since ? { since: opts.platform.since } : {}),
     },
     packName: opts.pack.name,

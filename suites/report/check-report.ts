@@ -74,7 +74,13 @@ export interface CheckReport {
     platformUrl?: string;
     clientId?: string;
   };
-  options: { suites: SuiteName[]; only?: string[]; includeThrottle: boolean; since?: string };
+  options: {
+    suites: SuiteName[];
+    only?: string[];
+    includeThrottle: boolean;
+    reportsMiv2Events?: boolean;
+    since?: string;
+  };
   pack: { name: string; patients: Array<{ role: string; patient: string }> };
   summary: ReportSummary;
   checks: ReportCheck[];
