@@ -10,6 +10,7 @@ import type { Bundle } from '../../core/fhir';
 import { isOperationOutcome } from '../../core/fhir';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { redact } from '../../core/redact';
+import { type ReadingNote, readProducerBundle } from '../../contracts/readings';
 import { advance, compileRules, ELEMENT, MEMBER, NO_STATES, type CompiledRules } from './rules';
 
 export { IgnoreRuleError } from './rules';
@@ -769,7 +770,12 @@ export function compareBundles(
 // ---------------------------------------------------------------------------------------------
 // Per-patient verdicts and totals.
 
-export type EvaOutcome = 'match' | 'mismatch' | 'error';
+/**
+ * `warn` is a match reached by reading the supplier's body the way docs/spec-errata.md accepts (it
+ * took a reading of a contradicting spec other than the pack's): it passes, and says which erratum.
+ */
+export type EvaOutcome = 'match' | 'warn' | 'mismatch' | 'error';
+export const EVA_OUTCOMES: readonly EvaOutcome[] = ['match', 'warn', 'mismatch', 'error'];
 
 export interface PatientResponse {
   nhsNumber: string;
@@ -796,10 +802,14 @@ export interface PatientVerdict {
   status?: number;
   /** Already masked: NHS numbers in values and paths are replaced by their masks. */
   differences: Difference[];
+  /** Readings of a contradicting spec the supplier's body took (masked); set on `warn`, and on a mismatch that took any. */
+  warnings?: ReadingNote[];
   patientIndex?: number;
   scenario?: string;
   durationMs?: number;
 }
+
+const readingKey = (n: ReadingNote): string => `${n.erratum}|${n.title}`;
 
 export function comparePatientResponse(
   r: PatientResponse,
@@ -834,14 +844,23 @@ export function comparePatientResponse(
       `HTTP ${r.status} (expected 200 with a Bundle): the body is ${describeBody(body)}`,
       isObject(body) ? body : undefined,
     );
-  const differences = compareBundles(r.expected, body, opts);
-  if (differences.length === 0) return base;
+  // Both sides in one reading of the spec, so a shape the spec supports is not a difference; the
+  // readings the supplier took and the pack did not are the warnings.
+  const read = readProducerBundle(body);
+  const expected = readProducerBundle(r.expected);
+  const packTook = new Set(expected.notes.map(readingKey));
+  const notes = read.notes.filter((n) => !packTook.has(readingKey(n)));
+  const warnings = notes.length ? { warnings: redact(notes) } : {};
+  const differences = compareBundles(expected.value as Bundle | undefined, read.value, opts);
+  if (differences.length === 0) return notes.length ? { ...base, verdict: 'warn', ...warnings } : base;
   const verdict: EvaOutcome = differences.some((d) => d.kind === 'not-a-bundle') ? 'error' : 'mismatch';
-  return { ...base, verdict, differences: redact(differences) };
+  return { ...base, verdict, differences: redact(differences), ...warnings };
 }
 
 export interface VerdictCounts {
   match: number;
+  /** Matched, reading the body the way docs/spec-errata.md accepts (counted apart from `match`). */
+  warn: number;
   mismatch: number;
   error: number;
 }
@@ -863,6 +882,7 @@ export class EvaTally {
   private readonly t: Omit<EvaTotals, 'passed' | 'patients'> = {
     comparisons: 0,
     match: 0,
+    warn: 0,
     mismatch: 0,
     error: 0,
     differences: 0,
@@ -875,7 +895,7 @@ export class EvaTally {
     const t = this.t;
     t.comparisons++;
     t[v.verdict]++;
-    const rt = (t.byResourceType[v.resourceType] ??= { match: 0, mismatch: 0, error: 0 });
+    const rt = (t.byResourceType[v.resourceType] ??= { match: 0, warn: 0, mismatch: 0, error: 0 });
     rt[v.verdict]++;
     t.differences += v.differences.length;
     for (const d of v.differences) t.byKind[d.kind]++;
