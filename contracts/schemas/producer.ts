@@ -10,7 +10,6 @@ import {
   DOC_STATUSES,
   DOCUMENT_STATUSES,
   ENCOUNTER_CLASS_CODES,
-  ISSUE_SEVERITIES,
   PIFU_QUESTIONNAIRE_TYPE,
   PRIORITY_CODES,
   READ_RECEIPT_CODES,
@@ -539,39 +538,3 @@ export function producerBundleSchema(resource: JsonSchema, resourceType: string)
 export const appointmentBundleSchema = producerBundleSchema(appointmentSchema, 'Appointment');
 export const documentReferenceBundleSchema = producerBundleSchema(documentReferenceSchema, 'DocumentReference');
 export const taskBundleSchema = producerBundleSchema(taskSchema, 'Task');
-
-/**
- * An error body (4xx/5xx) from a supplier or the aggregator. `code` is bound to FHIR R4 IssueType
- * (E-13: the spec's table lists `TOO_MANY_REQUESTS`, which is not one; `throttled` is).
- */
-export const operationOutcomeSchema: JsonSchema = {
-  title: 'OperationOutcome',
-  type: 'object',
-  required: ['resourceType', 'issue'],
-  properties: {
-    resourceType: constant('OperationOutcome'),
-    id: str,
-    issue: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: {
-        type: 'object',
-        required: ['severity', 'code'],
-        properties: {
-          severity: oneOfStrings(ISSUE_SEVERITIES),
-          // E-13: the spec's schema takes any string and its 4XX table lists TOO_MANY_REQUESTS; a code
-          // outside FHIR R4 IssueType is accepted with a warning (contracts/readings.ts).
-          code: {
-            ...str,
-            'x-hint':
-              'a FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html), e.g. "processing", "forbidden", "exception"',
-          },
-          details: codeableConcept,
-          diagnostics: str,
-          expression: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-  },
-};
