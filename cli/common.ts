@@ -3,18 +3,10 @@
  * mapping from errors to exit codes. Commands stay thin: parse, call one library function, map.
  */
 import { type Command, Option } from 'commander';
-import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
-import { UnreachableError, TimeoutError } from '../core/http';
-import { PackError } from '../fixtures/pack';
-import { IgnoreRuleError } from '../suites/eva/rules';
+import { loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
+import { ExitCode, HarnessError, UsageError } from '../core/errors';
 
-export const ExitCode = {
-  ok: 0,
-  checkFailed: 1,
-  usage: 2,
-  unreachable: 3,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+export { ExitCode, UsageError };
 
 /** Where a command writes; tests pass buffers. */
 export interface CliIo {
@@ -33,14 +25,6 @@ export const processIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
 });
-
-/** A usage error: the user asked for something that cannot be done as asked (exit 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface CommonOptions {
   config?: string;
@@ -100,20 +84,23 @@ export function loadCliConfig(
 
 /** Maps anything a command throws to an exit code and a message a person can act on. */
 export function exitCodeFor(e: unknown, io: CliIo): ExitCode {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof PackError || e instanceof IgnoreRuleError) {
-    io.err(`error: ${e.message}`);
-    return ExitCode.usage;
-  }
-  if (e instanceof UnreachableError || e instanceof TimeoutError) {
-    io.err(`error: ${e.message}\nIs the target running, and is the URL right?`);
-    return ExitCode.unreachable;
+  if (e instanceof HarnessError) {
+    io.err(
+      e.exitCode === ExitCode.unreachable
+        ? `error: ${e.message}\nIs the target running, and is the URL right?`
+        : `error: ${e.message}`,
+    );
+    return e.exitCode;
   }
   const err = e as { code?: string; exitCode?: number; message?: string };
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
     return (err.exitCode === 0 ? ExitCode.ok : ExitCode.usage) as ExitCode;
   }
-  io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
-  return ExitCode.checkFailed;
+  // Not an error the harness threw on purpose: a bug. Its own exit code, never 1 ("a check failed").
+  io.err(
+    `internal error (exit ${ExitCode.internal}, please report it with this trace): ${(e as Error)?.stack ?? String(e)}`,
+  );
+  return ExitCode.internal;
 }
 
 export function parseIntOption(name: string) {

@@ -8,6 +8,7 @@ import type { NhsNumberRange } from './nhs-number';
 import { DEFAULT_SYNTHETIC_RANGES } from './nhs-number';
 import type { ProducerResourceType } from './fhir';
 import { validateAgainst, formatDiagnostic } from './schema';
+import { ExitCode, HarnessError } from './errors';
 
 export type Mode = 'strict' | 'int';
 export type Profile = 'int' | 'prod';
@@ -289,12 +290,21 @@ export function stripJsonComments(text: string): string {
   return out;
 }
 
-export class ConfigError extends Error {
+/**
+ * A configuration the harness cannot run with (exit 2); `problems` names each bad key.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from 'pca-harness';
+ * if (err instanceof ConfigError) console.error(err.problems);
+ * ```
+ */
+export class ConfigError extends HarnessError {
   constructor(
     message: string,
     readonly problems: string[] = [],
   ) {
-    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message, ExitCode.usage);
     this.name = 'ConfigError';
   }
 }

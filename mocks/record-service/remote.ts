@@ -7,13 +7,14 @@ import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
 import type { RecordsCallVerdict } from './verdict';
+import { ExitCode, HarnessError } from '../../core/errors';
 
-export class PlatformResponseError extends Error {
+export class PlatformResponseError extends HarnessError {
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'PlatformResponseError';
   }
 }
