@@ -5,6 +5,13 @@
 import { type Command, Option } from 'commander';
 import { loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { ExitCode, HarnessError, UsageError } from '../core/errors';
+import path from 'node:path';
+import type { ProducerResourceType } from '../core/fhir';
+import { pathsByType, resourceTypeOfKey } from '../core/resource-types';
+import { loadPack } from '../fixtures/default-pack';
+import type { FixturePack } from '../fixtures/pack';
+
+export { httpUrl } from '../core/access';
 
 export { ExitCode, UsageError };
 
@@ -150,4 +157,38 @@ export function untilSignal(io: CliIo): { signal: AbortSignal; release: () => vo
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** `appointments=/fhir/Appointment,tasks=/Task` -> paths by resource type (`--paths`). */
+export function parsePaths(v: string): Partial<Record<ProducerResourceType, string>> {
+  const out: Partial<Record<ProducerResourceType, string>> = {};
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = eq > 0 ? part.slice(0, eq).trim().toLowerCase() : '';
+    const p = eq > 0 ? part.slice(eq + 1).trim() : '';
+    const type = resourceTypeOfKey(key);
+    if (!type) throw new UsageError(`--paths: "${part}" must be appointments=/Path, documents=/Path or tasks=/Path`);
+    if (!/^\/[^?#\s]*$/.test(p))
+      throw new UsageError(`--paths: the path for ${key} must start with "/" and have no query, got "${p}"`);
+    out[type] = p;
+  }
+  if (Object.keys(out).length === 0)
+    throw new UsageError('--paths needs at least one endpoint, e.g. appointments=/Appointment');
+  return out;
+}
+
+/** `--paths` when given, else the supplier paths of the config. */
+export function pathsFromFlagOrConfig(
+  flag: string | undefined,
+  config: HarnessConfig,
+): Partial<Record<ProducerResourceType, string>> {
+  return flag ? parsePaths(flag) : pathsByType(config.supplier.paths);
+}
+
+/** `--pack` (relative to the working directory), else the config's pack, else the default pack built for today. */
+export function loadCliPack(io: CliIo, flag: string | undefined, config: HarnessConfig): FixturePack {
+  return loadPack(flag ? path.resolve(io.cwd, flag) : config.pack || undefined, new Date());
 }

@@ -53,7 +53,17 @@ function verdictFor(schema: object, data: unknown): SchemaVerdict {
   return v.valid ? v : { valid: false, diagnostics: refine(data, v.diagnostics) };
 }
 
-/** Validates one payload of a known kind. Throws only for a kind that does not exist (a programming error). */
+/**
+ * Validates one payload of a known kind (`appointments`, `documents`, `tasks`, `records-request`,
+ * `events`, ...; SCHEMA_KIND_NAMES lists them). Throws only for a kind that does not exist.
+ *
+ * @example
+ * ```ts
+ * import { validatePayload } from 'pca-harness';
+ * const v = validatePayload('appointments', JSON.parse(body));
+ * if (!v.valid) console.log(v.diagnostics.map((d) => `${d.pointer}: ${d.message}`));
+ * ```
+ */
 export function validatePayload(kind: SchemaKind, data: unknown): SchemaVerdict {
   if (!isSchemaKind(kind)) throw new Error(`unknown payload kind "${String(kind)}"`);
   return verdictFor(SCHEMA_KINDS[kind].schema, data);

@@ -9,26 +9,17 @@ import { DEFAULT_SYNTHETIC_RANGES } from './nhs-number';
 import type { ProducerResourceType } from './fhir';
 import { validateAgainst, formatDiagnostic } from './schema';
 import { ExitCode, HarnessError } from './errors';
+import type { SupplierAccess } from './access';
 
 export type Mode = 'strict' | 'int';
 export type Profile = 'int' | 'prod';
-
-export type PullAuth =
-  | {
-      type: 'client_credentials';
-      tokenUrl: string;
-      clientId: string;
-      clientSecret: string;
-      method?: 'client_secret_basic' | 'client_secret_post';
-    }
-  | { type: 'static'; token: string };
 
 export interface SupplierEndpoint {
   /** Base URL of the supplier's API, e.g. `http://127.0.0.1:7171`. */
   url: string;
   /** Path of the resource endpoint, default `/Appointment`, `/DocumentReference` or `/Task`. */
   path?: string;
-  auth: PullAuth;
+  auth: SupplierAccess;
 }
 
 export interface ClientConfig {
@@ -433,6 +424,22 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   if (source && !path.isAbsolute(merged.stateDir))
     merged.stateDir = path.resolve(path.dirname(source), merged.stateDir);
   return { config: merged, source };
+}
+
+/**
+ * The defaults with `overrides` applied and validated: the library's configuration, which reads no
+ * file and no environment (a test suite gets the same harness on every machine).
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({ platform: { pullRate: 50 } });
+ * ```
+ */
+export function resolveConfig(overrides: DeepPartial<HarnessConfig> = {}): HarnessConfig {
+  const merged = deepMerge(DEFAULT_CONFIG, overrides);
+  const check = validateAgainst(CONFIG_SCHEMA, merged);
+  if (!check.valid) throw new ConfigError('configuration is invalid:', check.diagnostics.map(configProblem));
+  return merged;
 }
 
 function configProblem(d: { pointer: string; message: string }): string {

@@ -12,10 +12,11 @@ import { version as harnessVersion } from '../../core/version';
 import type { CheckContext, PlatformAccess, SuiteName, Transport } from './check';
 import { SUITES } from './check';
 import { CATALOGUE, type Selection, selectChecks } from './catalogue';
-import { type AccessConfig, createCredentials, type NhsLoginAccess } from '../access/credentials';
+import { createCredentials, type NhsLoginAccess } from '../access/credentials';
+import type { SupplierAccess } from '../../core/access';
 import { type CheckReport, buildCheckReport } from '../report/check-report';
 import { chooseRoster } from './roster';
-import { type CheckResult, type RunOptions, runChecks } from './runner';
+import { type CheckResult, type RunOptions, runCheckList } from './runner';
 import { httpTransport } from '../access/transport';
 import type { SigningKey } from '../../core/keys';
 
@@ -31,7 +32,7 @@ export interface CheckRunOptions {
   supplierUrl: string;
   /** The endpoints the supplier offers and their paths; absent ones are skipped. */
   paths: EndpointPaths;
-  access: AccessConfig;
+  access: SupplierAccess;
   nhsLogin: NhsLoginAccess & { persistent?: boolean };
   platform?: PlatformAccess;
   pack: FixturePack;
@@ -102,7 +103,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     includeThrottle: opts.includeThrottle ?? false,
     memo: new Map(),
   };
-  const results = await runChecks(checks, ctx, { onResult: opts.onResult });
+  const results = await runCheckList(checks, ctx, { onResult: opts.onResult });
   const notices = [...(opts.notices ?? [])];
   if (!opts.includeThrottle && checks.some((c) => c.optIn === 'throttle'))
     notices.push(
@@ -130,7 +131,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     packName: opts.pack.name,
     roster,
     curl: {
-      tokenUrl: opts.access.kind === 'client-credentials' ? opts.access.tokenUrl : undefined,
+      tokenUrl: opts.access.type === 'client_credentials' ? opts.access.tokenUrl : undefined,
       nhsLoginUrl: opts.nhsLogin.url,
       nhsLoginPersistent: opts.nhsLogin.persistent ?? false,
     },

@@ -5,7 +5,8 @@
  * `--upload supplier` it uses the clients the supplier's own upload client authenticates as.
  */
 import { randomBytes } from 'node:crypto';
-import { type ClientConfig, ConfigError, type PullAuth, type SupplierEndpoint } from '../../core/config';
+import { type ClientConfig, ConfigError, type SupplierEndpoint } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import { PRODUCER_RESOURCE_TYPES, type ProducerResourceType } from '../../core/fhir';
 import { DEFAULT_PATHS } from '../../mocks/aggregator/upstream';
 import type { ClientState, PlatformAccess } from './access';
@@ -42,7 +43,7 @@ export interface PlanInput {
   upload: UploadMode;
   supplierUrl: string;
   paths: Partial<Record<ProducerResourceType, string>>;
-  auth: PullAuth;
+  auth: SupplierAccess;
   /** ClientIds named by the caller (`--clients`). */
   clientIds?: Partial<Record<ProducerResourceType, string>>;
   /** Client configurations this process knows with their credentials (the config's platform.clients). */
