@@ -133,12 +133,9 @@ export function parseDuration(v: string): number {
   return Number(m[1] ?? 0) * 60_000 + Math.round(Number(m[2] ?? 0) * 1000) + Number(m[3] ?? 0);
 }
 
-/** A command module registers itself on the program; the action returns the exit code. */
-/** Runs a whole command line; `demo` is handed it so that it needs no import of cli/main.ts. */
-export type RunCli = (argv: string[], io: CliIo) => Promise<number>;
-
+/** A command module registers itself on the program: parse flags, call one library function, print, set the exit code. */
 export interface CommandModule {
-  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void, runCli: RunCli): void;
+  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void;
 }
 
 /** Ctrl+C or SIGTERM aborts `signal`; `release` removes the handlers when the command is done. */

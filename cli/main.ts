@@ -54,14 +54,9 @@ Exit codes: 0 all MUST checks passed, 1 a check failed, 2 usage or configuration
 Configuration: pca-harness.config.json in the working directory (or --config), overridden by PCA_HARNESS_* variables.`,
   );
   for (const c of COMMANDS)
-    c.register(
-      program,
-      io,
-      (code) => {
-        exit = code;
-      },
-      run,
-    );
+    c.register(program, io, (code) => {
+      exit = code;
+    });
   for (const sub of program.commands)
     sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {
