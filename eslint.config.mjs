@@ -11,6 +11,7 @@ export default tseslint.config(
       'coverage/**',
       'contracts/pacts/**',
       'examples/**/node_modules/**',
+      '.pack-test/**',
       'bin/**',
     ],
   },

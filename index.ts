@@ -7,6 +7,7 @@
 
 // Mocks: the platform and the reference supplier, in process.
 export {
+  createReferenceSupplierApp,
   startPlatform,
   startReferenceSupplier,
   type PlatformHandle,

@@ -21,6 +21,7 @@ import { NHS_LOGIN_KEY } from './nhs-login/app';
 import { createPlatform, type Platform, type PlatformUrls } from './platform';
 import { fetchVerdicts, type VerdictQuery } from './record-service/remote';
 import type { RecordsCallVerdict } from './record-service/verdict';
+import type { Express } from 'express';
 import { createSupplierApp } from './supplier/app';
 import { type FaultName, faultSpec, isFaultName } from './supplier/faults';
 
@@ -181,6 +182,51 @@ export interface SupplierHandle {
  * ```
  */
 export async function startReferenceSupplier(opts: StartReferenceSupplierOptions): Promise<SupplierHandle> {
+  const { app, clientId, clientSecret, paths } = buildReferenceSupplier(opts);
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 0;
+  let server;
+  try {
+    server = await listen(app, port, host);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UsageError(`${host}:${port} is already in use; stop whatever listens there or choose another port`);
+    throw e;
+  }
+  return {
+    url: server.url,
+    tokenUrl: `${server.url}/oauth2/token`,
+    clientId,
+    clientSecret,
+    paths,
+    ...(opts.fault ? { fault: opts.fault } : {}),
+    close: () => server.close(),
+  };
+}
+
+/**
+ * The reference supplier as an Express app, to mount in your own server or extend: a conforming
+ * producer API (`GET {path}?patient:identifier=...`, `POST /oauth2/token`) over the pack.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createReferenceSupplierApp } from 'pca-harness';
+ * const app = express();
+ * app.get('/health', (_req, res) => res.json({ status: 'ok' }));
+ * app.use(createReferenceSupplierApp({ nhsLoginIssuer: platform.issuer }));
+ * ```
+ */
+export function createReferenceSupplierApp(opts: StartReferenceSupplierOptions): Express {
+  return buildReferenceSupplier(opts).app;
+}
+
+function buildReferenceSupplier(opts: StartReferenceSupplierOptions): {
+  app: Express;
+  clientId: string;
+  clientSecret: string;
+  paths: HarnessConfig['supplier']['paths'];
+} {
   if (opts.fault !== undefined) {
     if (!isFaultName(opts.fault)) throw new UsageError(`unknown fault "${String(opts.fault)}"`);
     if (faultSpec(opts.fault).affects !== 'api')
@@ -208,23 +254,5 @@ export async function startReferenceSupplier(opts: StartReferenceSupplierOptions
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const host = opts.host ?? '127.0.0.1';
-  const port = opts.port ?? 0;
-  let server;
-  try {
-    server = await listen(app, port, host);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new UsageError(`${host}:${port} is already in use; stop whatever listens there or choose another port`);
-    throw e;
-  }
-  return {
-    url: server.url,
-    tokenUrl: `${server.url}/oauth2/token`,
-    clientId,
-    clientSecret,
-    paths,
-    ...(opts.fault ? { fault: opts.fault } : {}),
-    close: () => server.close(),
-  };
+  return { app, clientId, clientSecret, paths };
 }
