@@ -67,5 +67,22 @@ export default tseslint.config(
       globals: { module: 'readonly', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
     },
   },
+  {
+    // CommonJS scripts and the example supplier (plain Node.js and Jest, as a supplier writes them).
+    files: ['**/*.cjs', 'examples/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['examples/**/test/**/*.js'],
+    languageOptions: {
+      globals: {
+        describe: 'readonly',
+        it: 'readonly',
+        expect: 'readonly',
+        beforeAll: 'readonly',
+        afterAll: 'readonly',
+      },
+    },
+  },
   prettier,
 );
