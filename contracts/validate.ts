@@ -10,17 +10,14 @@ import { type SchemaDiagnostic, type SchemaVerdict, validateAgainst } from '../c
 import { type JsonSyntaxError, parseJson } from './json-position';
 import { SCHEMA_KINDS, type SchemaKind, isSchemaKind } from './schemas';
 import { appointmentSchema, documentReferenceSchema, taskSchema } from './schemas/producer';
+import { RESOURCE_KEYS } from '../core/resource-types';
 
 export type { SchemaDiagnostic, SchemaVerdict } from '../core/schema';
 export type { SchemaKind } from './schemas';
 export { SCHEMA_KINDS, SCHEMA_KIND_NAMES, bundleTotalMatches, isSchemaKind } from './schemas';
 
 /** The payload kind of each producer endpoint's 200 body. */
-export const PRODUCER_BUNDLE_KIND: Record<ProducerResourceType, SchemaKind> = {
-  Appointment: 'appointments',
-  DocumentReference: 'documents',
-  Task: 'tasks',
-};
+export const PRODUCER_BUNDLE_KIND: Readonly<Record<ProducerResourceType, SchemaKind>> = RESOURCE_KEYS;
 
 const PRODUCER_RESOURCE_SCHEMA = {
   Appointment: appointmentSchema,

@@ -13,15 +13,10 @@ import { FHIR_JSON } from '../../core/fhir';
 import { patientIdentifierParam } from '../../core/nhs-number';
 import type { SchemaDiagnostic } from '../../core/schema';
 import { type Clock, systemClock } from '../../core/clock';
+import { DEFAULT_PATHS } from '../../core/resource-types';
 
 /** The producer standard's timeout (WF-NFR-02 of the producer API). */
 export const PRODUCER_TIMEOUT_MS = 9_000;
-
-export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
-  Appointment: '/Appointment',
-  DocumentReference: '/DocumentReference',
-  Task: '/Task',
-};
 
 /** Validates a supplier's 200 body for one resource type (contracts/validate.ts validateProducerBundle). */
 export type ProducerBundleValidator = (

@@ -19,14 +19,11 @@ import { chooseRoster } from './roster';
 import { type CheckResult, type RunOptions, runCheckList } from './runner';
 import { httpTransport } from '../access/transport';
 import type { SigningKey } from '../../core/keys';
+import { DEFAULT_PATHS } from '../../core/resource-types';
+
+export { DEFAULT_PATHS };
 
 export type EndpointPaths = Partial<Record<ProducerResourceType, string>>;
-
-export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
-  Appointment: '/Appointment',
-  DocumentReference: '/DocumentReference',
-  Task: '/Task',
-};
 
 export interface CheckRunOptions {
   supplierUrl: string;

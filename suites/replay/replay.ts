@@ -40,7 +40,7 @@ import { inProcessAccess, type PlatformAccess, type PulledResponse, remoteAccess
 import { appViewPatients, DEFAULT_APP_VIEW_SAMPLES, sampleAppView } from './app-view';
 import { onboardClients, type PlannedClient, type UploadMode } from './clients';
 
-export { REPLAY_CLIENT_IDS, TYPE_KEYS, type UploadMode } from './clients';
+export { REPLAY_CLIENT_IDS, type UploadMode } from './clients';
 
 export const DEFAULT_REPLAY_TIMEOUT_MS = 120_000;
 /** Once some registrations have arrived, this long without another ends the wait for the supplier's upload. */
