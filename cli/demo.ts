@@ -82,7 +82,7 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
       headline: reports
         .map((r) => `${r.clientId}: ${r.outcome}, ${r.acknowledged}/${r.toSend} acknowledged`)
         .join('; '),
-      counts: { passed: cases.length - failed, failed, skipped: 0, errors: 0 },
+      counts: { passed: cases.length - failed, warned: 0, failed, skipped: 0, errors: 0 },
       files: { JUnit: 'upload/junit.xml', 'upload.json': 'upload/upload.json' },
       highlights: cases.flatMap((c) => ('failure' in c && c.failure ? [c.failure.message] : [])),
     },
@@ -103,6 +103,7 @@ function summaryOf(key: DemoStep, title: string, result: RunResult<unknown>, dur
         .map((f) => [f, `${key}/${f}`]),
     ),
     highlights: result.findings.slice(0, 12).map((f) => `${f.name}: ${f.message}`),
+    ...(result.warnings?.length ? { warnings: result.warnings.slice(0, 12) } : {}),
     durationMs,
   };
 }
@@ -187,7 +188,7 @@ export async function runDemo(opts: DemoOptions, io: CliIo): Promise<DemoResult>
           title,
           verdict: 'error',
           headline: `could not run: ${e.message.split('\n')[0]}`,
-          counts: { passed: 0, failed: 0, skipped: 0, errors: 1 },
+          counts: { passed: 0, warned: 0, failed: 0, skipped: 0, errors: 1 },
           files: { 'console.txt': `${key}/console.txt` },
           highlights: [e.message],
           durationMs: performance.now() - started,

@@ -4,6 +4,7 @@
  * own fixtures (never from the specification's files, so `npm test` needs nothing beside the repo).
  */
 import type { SchemaVerdict } from '../core/schema';
+import type { ReadingNote } from './readings';
 import type { SchemaKind } from './schemas';
 import { URLS } from './schemas/common';
 import { operationOutcome } from '../core/fhir';
@@ -19,6 +20,11 @@ export function clone<T>(v: T): T {
 /** `["/entry/0/resource/status required", ...]`, sorted, so a test can assert the exact set. */
 export function failures(v: SchemaVerdict): string[] {
   return v.diagnostics.map((d) => `${d.pointer} ${d.rule}`).sort();
+}
+
+/** `["/entry/0/resource/authored E-06", ...]`, sorted: the readings of a contradicting spec a payload took. */
+export function warned(v: { warnings?: ReadingNote[] }): string[] {
+  return (v.warnings ?? []).map((w) => `${w.pointer} ${w.erratum}`).sort();
 }
 
 /** Sets a value at a JSON pointer (creating nothing: the parent must exist). `undefined` deletes. */

@@ -8,11 +8,27 @@ import type { ProducerResourceType } from '../core/fhir';
 import { checkNhsNumber } from '../core/nhs-number';
 import { type SchemaDiagnostic, type SchemaVerdict, validateAgainst } from '../core/schema';
 import { type JsonSyntaxError, parseJson } from './json-position';
+import {
+  type Read,
+  type ReadingNote,
+  readOperationOutcome,
+  readProducerBundle,
+  readProducerResource,
+} from './readings';
 import { SCHEMA_KINDS, type SchemaKind, isSchemaKind } from './schemas';
 import { appointmentSchema, documentReferenceSchema, taskSchema } from './schemas/producer';
 import { RESOURCE_KEYS } from '../core/resource-types';
 
 export type { SchemaDiagnostic, SchemaVerdict } from '../core/schema';
+export type { ReadingNote } from './readings';
+
+/**
+ * A schema verdict after reading the payload the way docs/spec-errata.md accepts: `warnings` lists
+ * each place the payload took a reading of a contradicting spec other than the schemas' own (it is
+ * still valid for that), `read` is the payload rewritten into the schemas' reading when it had to be.
+ * Both are absent when there is nothing to say.
+ */
+export type PayloadVerdict = SchemaVerdict & { warnings?: ReadingNote[]; read?: unknown };
 export type { SchemaKind } from './schemas';
 export { SCHEMA_KINDS, SCHEMA_KIND_NAMES, bundleTotalMatches, isSchemaKind } from './schemas';
 
@@ -45,9 +61,27 @@ function refine(data: unknown, diagnostics: SchemaDiagnostic[]): SchemaDiagnosti
   });
 }
 
-function verdictFor(schema: object, data: unknown): SchemaVerdict {
-  const v = validateAgainst(schema, data);
-  return v.valid ? v : { valid: false, diagnostics: refine(data, v.diagnostics) };
+function verdictFor(schema: object, data: unknown, read?: Read): PayloadVerdict {
+  const value = read ? read.value : data;
+  const v = validateAgainst(schema, value);
+  const verdict: SchemaVerdict = v.valid ? v : { valid: false, diagnostics: refine(value, v.diagnostics) };
+  return {
+    ...verdict,
+    ...(read?.notes.length ? { warnings: read.notes } : {}),
+    ...(read && read.value !== data ? { read: read.value } : {}),
+  };
+}
+
+const READERS: Partial<Record<SchemaKind, (data: unknown) => Read>> = {
+  appointments: readProducerBundle,
+  documents: readProducerBundle,
+  tasks: readProducerBundle,
+  'operation-outcome': readOperationOutcome,
+};
+
+/** The payload in the schemas' reading, with a note for each other reading it took (contracts/readings.ts). */
+export function readPayload(kind: SchemaKind, data: unknown): Read {
+  return READERS[kind]?.(data) ?? { value: data, notes: [] };
 }
 
 /**
@@ -61,26 +95,26 @@ function verdictFor(schema: object, data: unknown): SchemaVerdict {
  * if (!v.valid) console.log(v.diagnostics.map((d) => `${d.pointer}: ${d.message}`));
  * ```
  */
-export function validatePayload(kind: SchemaKind, data: unknown): SchemaVerdict {
+export function validatePayload(kind: SchemaKind, data: unknown): PayloadVerdict {
   if (!isSchemaKind(kind)) throw new Error(`unknown payload kind "${String(kind)}"`);
-  return verdictFor(SCHEMA_KINDS[kind].schema, data);
+  return verdictFor(SCHEMA_KINDS[kind].schema, data, readPayload(kind, data));
 }
 
 /**
  * A supplier's 200 body for `GET /Appointment`, `/DocumentReference` or `/Task`: a searchset Bundle
  * whose entries are all of that resource type. Pointers are from the Bundle root.
  */
-export function validateProducerBundle(resourceType: ProducerResourceType, bundle: unknown): SchemaVerdict {
+export function validateProducerBundle(resourceType: ProducerResourceType, bundle: unknown): PayloadVerdict {
   const kind = PRODUCER_BUNDLE_KIND[resourceType];
   if (!kind) throw new Error(`not a producer resource type: "${String(resourceType)}"`);
   return validatePayload(kind, bundle);
 }
 
 /** One Appointment, DocumentReference or Task on its own (pointers from the resource root). */
-export function validateProducerResource(resourceType: ProducerResourceType, resource: unknown): SchemaVerdict {
+export function validateProducerResource(resourceType: ProducerResourceType, resource: unknown): PayloadVerdict {
   const schema = PRODUCER_RESOURCE_SCHEMA[resourceType];
   if (!schema) throw new Error(`not a producer resource type: "${String(resourceType)}"`);
-  return verdictFor(schema, resource);
+  return verdictFor(schema, resource, readProducerResource(resource));
 }
 
 export interface FileVerdict {
@@ -91,6 +125,8 @@ export interface FileVerdict {
   diagnostics: SchemaDiagnostic[];
   /** Set when the file could not be parsed; the JSON pointer is then meaningless. */
   parseError?: JsonSyntaxError;
+  /** Readings of a contradicting spec the payload took (valid, but worth knowing: docs/spec-errata.md). */
+  warnings?: ReadingNote[];
 }
 
 /** Validates JSON text (e.g. a response body) of a kind; `label` names it in the verdict. */
@@ -114,7 +150,13 @@ export function validateJsonText(kind: SchemaKind, text: string, label: string):
     };
   }
   const v = validatePayload(kind, parsed.value);
-  return { file: label, kind, valid: v.valid, diagnostics: v.diagnostics };
+  return {
+    file: label,
+    kind,
+    valid: v.valid,
+    diagnostics: v.diagnostics,
+    ...(v.warnings ? { warnings: v.warnings } : {}),
+  };
 }
 
 /**

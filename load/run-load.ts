@@ -47,11 +47,12 @@ export async function runLoad(opts: RunLoadOptions): Promise<RunResult<LoadRepor
   });
   const files = reportDir ? await writeLoadReport(path.resolve(reportDir), report) : undefined;
   const junit = loadJUnitSuites(report);
-  const { counts, findings } = tallyJUnit(junit);
+  const { counts, warnings, findings } = tallyJUnit(junit);
   return {
     verdict: report.pass ? 'pass' : 'fail',
     headline: `${report.result.achievedRate.toFixed(1)} req/s, P95 ${report.result.latency.p95.toFixed(0)} ms; ${counts.passed} of ${junit.reduce((n, s) => n + s.cases.length, 0)} thresholds met`,
     counts,
+    ...(warnings.length ? { warnings } : {}),
     findings,
     report,
     junit,

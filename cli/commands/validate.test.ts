@@ -50,13 +50,24 @@ describe('pca-harness validate', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('PASS tasks-ok.json');
     expect(lines[1]).toBe('FAIL tasks-authored.json');
-    expect(r.stdout).toContain(
-      '  /entry/0/resource/authoredOn: missing required property "authoredOn" [required]\n      hint: the date the questionnaire was made available goes in "authoredOn"',
-    );
+    // "authored" is the schema's reading (E-06): a warning, not a failure; the status is the failure.
+    expect(r.stdout).toContain('  /entry/0/resource/authored: the date is in "authored"');
+    expect(r.stdout).toContain('[E-06]\n      safe under every reading: send "authoredOn"');
     expect(r.stdout).toContain(
       '  /entry/0/resource/status: must be one of "requested", "cancelled", "in-progress", "completed" [enum]\n',
     );
     expect(r.stdout).toContain('1 of 2 file(s) valid as tasks');
+  });
+
+  it('prints WARN for a file valid under another reading of a contradicting spec, and exits 0', async () => {
+    const t = structuredClone(bases.tasks) as { entry: Array<{ resource: Record<string, unknown> }> };
+    t.entry[0].resource.authored = t.entry[0].resource.authoredOn;
+    delete t.entry[0].resource.authoredOn;
+    write('tasks-schema-shape.json', t);
+    const r = await cli(['validate', '--kind', 'tasks', 'tasks-schema-shape.json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^WARN tasks-schema-shape.json\n {2}\/entry\/0\/resource\/authored: .*\[E-06\]\n/);
+    expect(r.stdout).toContain('1 of 1 file(s) valid as tasks');
   });
 
   it('reports the spec\'s "nhsNumbers[1]" with value "abc" case at /nhsNumbers/1, and a bad check digit without the number', async () => {

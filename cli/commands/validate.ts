@@ -36,10 +36,15 @@ function checkReadable(files: string[], cwd: string): string[] {
 
 function renderText(verdicts: FileVerdict[], kind: SchemaKind, io: CliIo): void {
   for (const v of verdicts) {
-    io.out(`${v.valid ? 'PASS' : 'FAIL'} ${v.file}`);
+    io.out(`${v.valid ? (v.warnings ? 'WARN' : 'PASS') : 'FAIL'} ${v.file}`);
     for (const d of v.diagnostics) {
       io.out(`  ${d.pointer || '/'}: ${d.message} [${d.rule}]`);
       if (d.hint) io.out(`      hint: ${d.hint}`);
+    }
+    // Valid, but under a reading of a contradicting spec other than the harness's (docs/spec-errata.md).
+    for (const w of v.warnings ?? []) {
+      io.out(`  ${w.pointer || '/'}: ${w.title} [${w.erratum}]`);
+      io.out(`      safe under every reading: ${w.hint}`);
     }
   }
   const failed = verdicts.filter((v) => !v.valid).length;
@@ -65,7 +70,10 @@ Kinds:
 ${kindList}
 
 Each failure names the JSON pointer of the offending value, the rule broken and, where the spec is
-ambiguous, how we decided (docs/spec-errata.md). Exit 0 all valid, 1 any invalid, 2 usage error.
+ambiguous, how we decided (docs/spec-errata.md). Where the spec contradicts itself every reading it
+supports is valid; a file that took another reading than the harness's is WARN (valid), with the
+erratum and what is safe under every reading. Exit 0 all valid (warnings included), 1 any invalid,
+2 usage error.
 
 Examples:
   pca-harness validate --kind appointments response.json

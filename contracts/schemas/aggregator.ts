@@ -6,7 +6,6 @@
  */
 import {
   CONSULTATION_MEDIUM_CODES,
-  ISSUE_SEVERITIES,
   URLS,
   type ExtensionDef,
   type JsonSchema,
@@ -19,6 +18,7 @@ import {
   nhsNumberIdentifier,
   odsIdentifier,
   oneOfStrings,
+  operationOutcomeWith,
   str,
   uri,
 } from './common';
@@ -328,49 +328,39 @@ export const carePlanSchema: JsonSchema = {
 };
 
 /** E-14: inside the Bundle an issue names the failing supplier and uses one of five codes. */
-export const upstreamOperationOutcomeSchema: JsonSchema = {
-  title: 'OperationOutcome (upstream errors)',
-  type: 'object',
-  required: ['resourceType', 'issue'],
-  properties: {
-    resourceType: constant('OperationOutcome'),
-    id: str,
-    meta: { type: 'object', properties: { profile: profiles(AGGREGATOR_URLS.operationOutcomeProfile) } },
-    issue: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: {
-        type: 'object',
-        required: ['severity', 'code', 'extension'],
-        properties: {
-          severity: oneOfStrings(ISSUE_SEVERITIES),
-          code: {
-            ...oneOfStrings(UPSTREAM_ISSUE_CODES),
-            'x-hint':
-              'timeout = the supplier did not answer in time; structure = its response failed validation; transient/exception = an unexpected error; business-rule = data suppressed by a rule',
-          },
-          diagnostics: str,
-          extension: {
-            type: 'array',
-            minItems: 1,
-            items: {
-              type: 'object',
-              required: ['url', 'valueCode'],
-              properties: {
-                url: {
-                  ...constant(URLS.errorSource),
-                  'x-hint': 'the issue names its supplier with the ExtensionErrorSource extension',
-                },
-                valueCode: str,
-              },
+export const upstreamOperationOutcomeSchema: JsonSchema = operationOutcomeWith(
+  'OperationOutcome (upstream errors)',
+  {
+    properties: {
+      meta: { type: 'object', properties: { profile: profiles(AGGREGATOR_URLS.operationOutcomeProfile) } },
+    },
+  },
+  {
+    required: ['extension'],
+    properties: {
+      code: {
+        ...oneOfStrings(UPSTREAM_ISSUE_CODES),
+        'x-hint':
+          'timeout = the supplier did not answer in time; structure = its response failed validation; transient/exception = an unexpected error; business-rule = data suppressed by a rule',
+      },
+      extension: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['url', 'valueCode'],
+          properties: {
+            url: {
+              ...constant(URLS.errorSource),
+              'x-hint': 'the issue names its supplier with the ExtensionErrorSource extension',
             },
+            valueCode: str,
           },
         },
       },
     },
   },
-};
+);
 
 function bundleEntry(resourceType: string, mode: string, resource: JsonSchema): JsonSchema {
   return {

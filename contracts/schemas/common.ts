@@ -243,3 +243,54 @@ export function mustContain(what: string, item: JsonSchema, hint: string): JsonS
 export function requiredWithHint(names: string[], hint: string): JsonSchema {
   return { required: names, 'x-hint': hint };
 }
+
+/**
+ * The one OperationOutcome: an error body (4xx/5xx) from a supplier or the aggregator, and the
+ * upstream-error resource inside the aggregator's Bundle, which narrows it (`operationOutcomeWith`).
+ * E-13: the producer spec's schema takes any string as `issue.code` and its 4XX table lists
+ * `TOO_MANY_REQUESTS`; a code outside FHIR R4 IssueType is accepted with a warning
+ * (contracts/readings.ts), so the schema asks only for a non-empty string.
+ */
+export const operationOutcomeSchema: JsonSchema = {
+  title: 'OperationOutcome',
+  type: 'object',
+  required: ['resourceType', 'issue'],
+  properties: {
+    resourceType: constant('OperationOutcome'),
+    id: str,
+    issue: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: {
+        type: 'object',
+        required: ['severity', 'code'],
+        properties: {
+          severity: oneOfStrings(ISSUE_SEVERITIES),
+          code: {
+            ...str,
+            'x-hint':
+              'a FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html), e.g. "processing", "forbidden", "exception"',
+          },
+          details: codeableConcept,
+          diagnostics: str,
+          expression: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+/**
+ * The OperationOutcome, narrowed where a spec says more: `resource` constrains the resource (e.g. its
+ * `meta`), `issue` each issue (its codes, what it must carry).
+ */
+export function operationOutcomeWith(title: string, resource: JsonSchema, issue: JsonSchema): JsonSchema {
+  return {
+    title,
+    allOf: [
+      operationOutcomeSchema,
+      { ...resource, properties: { ...((resource.properties as object) ?? {}), issue: { items: issue } } },
+    ],
+  };
+}

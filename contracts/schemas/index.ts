@@ -4,13 +4,8 @@
  * read this; docs/spec-errata.md says where we had to decide between contradicting parts of a spec.
  */
 import { aggregatorBundleSchema } from './aggregator';
-import type { JsonSchema } from './common';
-import {
-  appointmentBundleSchema,
-  documentReferenceBundleSchema,
-  operationOutcomeSchema,
-  taskBundleSchema,
-} from './producer';
+import { type JsonSchema, operationOutcomeSchema } from './common';
+import { appointmentBundleSchema, documentReferenceBundleSchema, taskBundleSchema } from './producer';
 import { recordsErrorSchema, recordsRequestSchema, recordsSuccessSchema } from './record-service';
 
 export type { JsonSchema } from './common';

@@ -10,8 +10,6 @@ import {
   DOC_STATUSES,
   DOCUMENT_STATUSES,
   ENCOUNTER_CLASS_CODES,
-  FHIR_R4_ISSUE_TYPES,
-  ISSUE_SEVERITIES,
   PIFU_QUESTIONNAIRE_TYPE,
   PRIORITY_CODES,
   READ_RECEIPT_CODES,
@@ -87,12 +85,6 @@ const appointmentExtensions: JsonSchema = {
       'the Portal-Link extension (deep link into your portal)',
       portalLinkExtension,
       `add {"url": "${URLS.portalLink}", "valueUrl": "https://..."}`,
-    ),
-    // E-05: required on every appointment, the inpatient example notwithstanding.
-    mustContain(
-      'the Consultation-Medium extension',
-      consultationMediumExtension,
-      `add {"url": "${URLS.consultationMedium}", "valueCode": "FACE_TO_FACE" | "VIDEO_CONSULTATION" | "TELEPHONE"}; the spec marks it required on every appointment, inpatient ones included (E-05 in docs/spec-errata.md)`,
     ),
   ],
 };
@@ -266,11 +258,22 @@ export const appointmentSchema: JsonSchema = {
     },
   },
   allOf: [
-    // E-04: required by the spec's schema although its examples omit it.
-    requiredWithHint(
-      ['specialty'],
-      `add "specialty": [{"coding": [{"system": "${URLS.specialty}", "code": "<3-digit code>", "display": "<name>"}]}]; the spec's schema requires it although its examples omit it (E-04 in docs/spec-errata.md)`,
-    ),
+    // E-04: the schema requires specialty, its examples omit it: both readings are accepted, the
+    // omission with a warning (contracts/readings.ts).
+    {
+      // E-05: "(required)" on every appointment; the spec's inpatient example has none, so an inpatient
+      // appointment may leave it out (with a warning, contracts/readings.ts).
+      if: isInpatient,
+      else: {
+        properties: {
+          extension: mustContain(
+            'the Consultation-Medium extension',
+            consultationMediumExtension,
+            `add {"url": "${URLS.consultationMedium}", "valueCode": "FACE_TO_FACE" | "VIDEO_CONSULTATION" | "TELEPHONE"}; the spec marks it required (E-05 in docs/spec-errata.md)`,
+          ),
+        },
+      },
+    },
     {
       // "Appointment location ... required for physical appointments only."
       if: isFaceToFace,
@@ -535,37 +538,3 @@ export function producerBundleSchema(resource: JsonSchema, resourceType: string)
 export const appointmentBundleSchema = producerBundleSchema(appointmentSchema, 'Appointment');
 export const documentReferenceBundleSchema = producerBundleSchema(documentReferenceSchema, 'DocumentReference');
 export const taskBundleSchema = producerBundleSchema(taskSchema, 'Task');
-
-/**
- * An error body (4xx/5xx) from a supplier or the aggregator. `code` is bound to FHIR R4 IssueType
- * (E-13: the spec's table lists `TOO_MANY_REQUESTS`, which is not one; `throttled` is).
- */
-export const operationOutcomeSchema: JsonSchema = {
-  title: 'OperationOutcome',
-  type: 'object',
-  required: ['resourceType', 'issue'],
-  properties: {
-    resourceType: constant('OperationOutcome'),
-    id: str,
-    issue: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: {
-        type: 'object',
-        required: ['severity', 'code'],
-        properties: {
-          severity: oneOfStrings(ISSUE_SEVERITIES),
-          code: {
-            ...oneOfStrings(FHIR_R4_ISSUE_TYPES),
-            'x-hint':
-              'use a FHIR R4 IssueType code (http://hl7.org/fhir/R4/valueset-issue-type.html); for rate limiting that is "throttled" or "exception", not "TOO_MANY_REQUESTS" (E-13)',
-          },
-          details: codeableConcept,
-          diagnostics: str,
-          expression: { type: 'array', items: { type: 'string' } },
-        },
-      },
-    },
-  },
-};

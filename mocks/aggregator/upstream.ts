@@ -22,7 +22,7 @@ export const PRODUCER_TIMEOUT_MS = 9_000;
 export type ProducerBundleValidator = (
   type: ProducerResourceType,
   body: unknown,
-) => { valid: boolean; diagnostics: SchemaDiagnostic[] };
+) => { valid: boolean; diagnostics: SchemaDiagnostic[]; read?: unknown };
 
 export type UpstreamOutcome =
   | { kind: 'ok'; status: number; latencyMs: number; bundle: Bundle; text: string }
@@ -207,7 +207,8 @@ export async function callSupplier(
         body: res.json,
         diagnostics: verdict.diagnostics,
       };
-    return { kind: 'ok', status: res.status, latencyMs, bundle: res.json as Bundle, text: res.text };
+    // A body in another reading of the spec (docs/spec-errata.md) is used as the validator read it.
+    return { kind: 'ok', status: res.status, latencyMs, bundle: (verdict.read ?? res.json) as Bundle, text: res.text };
   } catch (e) {
     if (e instanceof TimeoutError) return { kind: 'timeout', latencyMs: elapsed(), timeoutMs };
     if (e instanceof UnreachableError || e instanceof TokenFetchError)

@@ -84,13 +84,13 @@ const SPEC = 'Record Service API, POST /records';
 export const REASON_CATALOGUE: readonly ReasonEntry[] = [
   {
     code: 'trailing-slash',
-    title: 'The path has a trailing slash: POST /records/ is not the Record Service endpoint',
+    title: 'The path has a trailing slash: the Record Service endpoint is POST /records',
     kind: 'call',
     strict: { status: 404, code: 'error.not-found' },
     int: 'accept',
     answerText: { int: '200 whatever else is wrong, warning header' },
-    fix: 'Send the request to /records exactly, without the trailing slash (the environment table in the spec lists base URLs ending in "/records/"; do not append it to them as is). INT answers 200 to /records/ and stores nothing, so a 200 alone proves nothing.',
-    source: `${SPEC} (path); INT behaviour reported by suppliers`,
+    fix: `Send the request to /records, without the trailing slash. The spec's environment table lists the endpoints as ".../records/", but its path is /records, NHS England's reply in the developer forum thread that started this project advises /records, and a supplier in that thread reported POST /records/ being answered 200 with nothing registered. The harness refuses the trailing slash (in strict mode) so that cannot pass unnoticed: a 200 alone proves nothing.`,
+    source: `${SPEC} (path /records; its environment table lists ".../records/"); NHS England's forum reply advises /records; the silent 200 was reported by a supplier in that thread`,
   },
   {
     code: 'missing-authorization',

@@ -134,7 +134,8 @@ export const FAULTS = [
   },
   {
     name: 'trailing-slash-upload',
-    requirement: 'Record Service API: POST /records (INT answers POST /records/ with 200 and registers nothing)',
+    requirement:
+      'Record Service API: POST /records (the spec\'s environment table lists ".../records/"; a supplier reported INT answering POST /records/ with 200 and registering nothing)',
     description: 'The upload client posts to /records/ with a trailing slash.',
     affects: 'upload',
   },

@@ -74,10 +74,20 @@ export interface Finding {
   /** JSON pointer into the response body, when the finding is about a value in it. */
   pointer?: string;
   hint: string;
+  /**
+   * Set on a warning: the docs/spec-errata.md id (`E-08`) of the contradiction in the spec whose
+   * readings the payload chose between. The `hint` then says what to send to be safe under every reading.
+   */
+  erratum?: string;
 }
 
+/**
+ * `warn` passes: the supplier did something the spec supports under one of its own contradicting
+ * readings, and the warnings say which erratum and what would be safe under all of them.
+ */
 export type CheckVerdict =
   | { outcome: 'pass'; exchanges: Exchange[]; note?: string }
+  | { outcome: 'warn'; exchanges: Exchange[]; warnings: Finding[]; note?: string }
   | { outcome: 'fail'; exchanges: Exchange[]; findings: Finding[] }
   | { outcome: 'skip'; exchanges: Exchange[]; reason: string }
   | { outcome: 'error'; exchanges: Exchange[]; message: string };
@@ -87,6 +97,12 @@ export type Outcome = CheckVerdict['outcome'];
 export const pass = (exchanges: Exchange[], note?: string): CheckVerdict => ({
   outcome: 'pass',
   exchanges,
+  ...(note ? { note } : {}),
+});
+export const warn = (exchanges: Exchange[], warnings: Finding[], note?: string): CheckVerdict => ({
+  outcome: 'warn',
+  exchanges,
+  warnings,
   ...(note ? { note } : {}),
 });
 export const fail = (exchanges: Exchange[], findings: Finding[]): CheckVerdict => ({
@@ -105,9 +121,23 @@ export const error = (message: string, exchanges: Exchange[] = []): CheckVerdict
   message,
 });
 
-/** pass when there are no findings, fail otherwise: the usual ending of a check that collects findings. */
-export function judge(exchanges: Exchange[], findings: Finding[], note?: string): CheckVerdict {
-  return findings.length ? fail(exchanges, findings) : pass(exchanges, note);
+/**
+ * fail when there are findings, else warn when there are warnings, else pass: the usual ending of a
+ * check that collects findings.
+ */
+export function judge(
+  exchanges: Exchange[],
+  findings: Finding[],
+  note?: string,
+  warnings: Finding[] = [],
+): CheckVerdict {
+  if (findings.length) return fail(exchanges, findings);
+  return warnings.length ? warn(exchanges, warnings, note) : pass(exchanges, note);
+}
+
+/** The outcomes that let a run pass. */
+export function passes(outcome: Outcome): boolean {
+  return outcome === 'pass' || outcome === 'warn';
 }
 
 // ---------------------------------------------------------------------------------------------

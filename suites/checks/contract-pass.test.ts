@@ -21,6 +21,7 @@ function report(over: Partial<CheckReport> = {}, summary: Partial<CheckReport['s
     summary: {
       total: 2,
       pass: 1,
+      warn: 0,
       fail: 0,
       skip: 1,
       error: 0,

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fetchWithTimeout } from '../../core/http';
 import { CONTRACT_PASS_FILE, type ContractPassFile } from '../../mocks/aggregator/contract-passes';
-import { SUITES } from './check';
+import { SUITES, passes } from './check';
 
 export { CONTRACT_PASS_FILE, type ContractPassFile };
 import type { CheckReport, ContractPassRecord } from '../report/check-report';
@@ -28,7 +28,7 @@ export function contractPassBlocker(report: CheckReport, clientId: string | unde
   if (report.options.only) return 'only part of the catalogue ran (--only); run every check to record a pass';
   if (SUITES.some((s) => !report.options.suites.includes(s)))
     return 'only some suites ran (--suites); run every suite to record a pass';
-  if (!report.checks.some((c) => c.endpoint !== 'RecordService' && c.outcome === 'pass'))
+  if (!report.checks.some((c) => c.endpoint !== 'RecordService' && passes(c.outcome)))
     return 'no producer check passed (every endpoint was skipped)';
   if (!clientId) return 'give --client-id (your PCA clientId) to record the pass for it';
   return undefined;

@@ -77,7 +77,7 @@ const rows: Row[] = [
     id: 'RS-01',
     respond: platform([call({ path: '/records/', registered: 0, newlyRegistered: 0 }, ['trailing-slash'])], []),
     findings: [
-      'The path has a trailing slash: POST /records/ is not the Record Service endpoint (call #{n} POST /records/ at 2025-03-10T11:00:00.000Z (HTTP 200))',
+      'The path has a trailing slash: the Record Service endpoint is POST /records (call #{n} POST /records/ at 2025-03-10T11:00:00.000Z (HTTP 200))',
     ],
   },
   {

@@ -149,7 +149,7 @@ export const RS_CHECKS: readonly Check[] = [
     'Uploads are POST /records with a JSON body (no trailing slash)',
     ['RSA-PATH', 'WF-NFR-RS-01'],
     ['trailing-slash', 'wrong-content-type', 'malformed-json', 'invalid-request-body', 'body-too-large'],
-    'Every upload is `POST {base}/records` with Content-Type application/json and a body {"clientId", "nhsNumbers"}. INT answers 200 to /records/ (trailing slash) and registers nothing, so a 200 alone proves nothing.',
+    'Every upload is `POST {base}/records` with Content-Type application/json and a body {"clientId", "nhsNumbers"}. The spec\'s environment table lists the endpoints as ".../records/", but a supplier reported INT answering POST /records/ with 200 and registering nothing (NHS England\'s reply advises /records), so the trailing slash is refused: a 200 alone proves nothing.',
     'Post to /records exactly, with Content-Type: application/json and a body serialised by a JSON library.',
   ),
   reasonCheck(

@@ -140,7 +140,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksResult> {
         })
       : undefined;
     const junit = checkJUnitSuites(report);
-    const { counts } = tallyJUnit(junit);
+    const { counts, warnings } = tallyJUnit(junit);
     const findings: Finding[] = report.checks
       .filter((c) => c.outcome === 'fail' || c.outcome === 'error')
       .map((c) => ({
@@ -154,6 +154,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksResult> {
       verdict: report.summary.passed ? 'pass' : 'fail',
       headline: `${must.filter((c) => c.outcome === 'pass').length} of ${must.length} MUST checks passed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`,
       counts,
+      ...(warnings.length ? { warnings } : {}),
       findings,
       report,
       junit,

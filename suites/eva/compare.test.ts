@@ -1,4 +1,4 @@
-import type { Appointment, Bundle, Extension } from '../../core/fhir';
+import type { Appointment, Bundle, Extension, Task } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { ExitCode, exitCodeFor } from '../../cli/common';
 import {
@@ -584,5 +584,64 @@ describe('value rules', () => {
     expect(compareBundles(e, a)).toEqual([
       expect.objectContaining({ path: '/entry[id=d]/resource/tags[=x]', expected: 'x', actual: 'z' }),
     ]);
+  });
+});
+
+describe('comparePatientResponse: readings of a contradicting spec (docs/spec-errata.md)', () => {
+  // The official producer schema's own shape for a Task: E-06 authored, E-07 coding one object, E-08 identifier one object.
+  function schemaShaped(task: Task): Record<string, unknown> {
+    const { authoredOn, identifier, reasonCode, ...rest } = clone(task) as unknown as Record<string, any>;
+    return {
+      ...rest,
+      authored: authoredOn,
+      ...(identifier ? { identifier: identifier[0] } : {}),
+      reasonCode: { ...reasonCode, coding: reasonCode.coding[0] },
+    };
+  }
+
+  it('matches a body in the schema shape against the pack, as warn naming each erratum it took', () => {
+    const task = sampleTask(NHS, 't-1');
+    const expected = sampleBundle([task]);
+    const actual = { ...clone(expected), entry: [{ ...expected.entry![0], resource: schemaShaped(task) }] };
+    const v = comparePatientResponse({ nhsNumber: NHS, resourceType: 'Task', expected, status: 200, body: actual });
+    expect(v.verdict).toBe('warn');
+    expect(v.differences).toEqual([]);
+    expect([...new Set(v.warnings!.map((w) => w.erratum))].sort()).toEqual(
+      task.identifier ? ['E-06', 'E-07', 'E-08'] : ['E-06', 'E-07'],
+    );
+    const t = summarise([v]);
+    expect(t).toMatchObject({ match: 0, warn: 1, mismatch: 0, passed: true });
+    expect(t.byResourceType.Task).toEqual({ match: 0, warn: 1, mismatch: 0, error: 0 });
+  });
+
+  it('still finds real differences in a body in the schema shape, and keeps its warnings', () => {
+    const task = sampleTask(NHS, 't-1');
+    const expected = sampleBundle([task]);
+    const shaped = schemaShaped(task);
+    shaped.authored = '2020-01-01T00:00:00+00:00';
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected,
+      status: 200,
+      body: { ...clone(expected), entry: [{ ...expected.entry![0], resource: shaped }] },
+    });
+    expect(v.verdict).toBe('mismatch');
+    expect(v.differences.map((d) => d.path)).toEqual(['/entry[id=t-1]/resource/authoredOn']);
+    expect(v.warnings!.map((w) => w.erratum)).toContain('E-06');
+  });
+
+  it('gives no warning where the pack took the same reading as the supplier', () => {
+    const task = sampleTask(NHS, 't-1');
+    const shapedBundle = { ...sampleBundle([task]), entry: [{ resource: schemaShaped(task) }] } as unknown as Bundle;
+    const v = comparePatientResponse({
+      nhsNumber: NHS,
+      resourceType: 'Task',
+      expected: shapedBundle,
+      status: 200,
+      body: clone(shapedBundle),
+    });
+    expect(v).toMatchObject({ verdict: 'match', differences: [] });
+    expect(v.warnings).toBeUndefined();
   });
 });

@@ -297,3 +297,46 @@ describe('appViewSample', () => {
     });
   });
 });
+
+describe('EVA reports: matches with warnings', () => {
+  const warning = {
+    erratum: 'E-06',
+    pointer: '/entry/0/resource/authored',
+    title: 'the date is in "authored" (the spec\'s schema; its example and FHIR R4 say "authoredOn")',
+    hint: 'send "authoredOn"',
+  };
+  const run: EvaRun = {
+    verdicts: [
+      { nhsNumberMasked: '999******8', resourceType: 'Task', verdict: 'match', status: 200, differences: [] },
+      {
+        nhsNumberMasked: '999******6',
+        resourceType: 'Task',
+        verdict: 'warn',
+        status: 200,
+        differences: [],
+        warnings: [warning],
+      },
+    ],
+  };
+
+  it('count apart, pass, and print the erratum once with what is safe', () => {
+    const text = consoleSummary(run);
+    expect(text).toMatch(/^EVA PASS: 2 comparisons: 1 match, 1 match with warnings, 0 mismatch, 0 error/);
+    expect(text).toContain('WARN     E-06 in 1 place: the date is in "authored"');
+    expect(text).toContain('safe under every reading: send "authoredOn"');
+  });
+
+  it('are passing JUnit cases with a WARNING note, counted in the warnings property; amber in the HTML', () => {
+    const files = renderEvaReports(run);
+    xmlElements(files['junit.xml']);
+    expect(files['junit.xml']).toContain('<property name="warnings" value="1"/>');
+    expect(files['junit.xml']).toMatch(
+      /<system-out>WARNING: matched, reading the body as docs\/spec-errata.md accepts: E-06/,
+    );
+    expect(files['junit.xml']).not.toMatch(/<failure|<error/);
+    expect(files['eva.html']).toContain(
+      '<span class="badge warn">WARN</span> Matched by reading a contradicting spec (1)',
+    );
+    expect(JSON.parse(files['eva.json'])).toMatchObject({ totals: { warn: 1, match: 1, passed: true } });
+  });
+});

@@ -6,6 +6,7 @@ import { redact } from '../../core/redact';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../report/html';
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../report/junit';
 import type { AppViewSample } from './app-view';
+import type { ReadingNote } from '../../contracts/readings';
 import { summarise, type Difference, type EvaTotals, type PatientVerdict, type EvaOutcome } from './compare';
 
 export interface EvaRun {
@@ -44,9 +45,9 @@ export interface EvaReportLimits {
 const DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 200, maxDifferences: 50, maxMatchesListed: 2000 };
 const CONSOLE_DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 25, maxDifferences: 10, maxMatchesListed: 0 };
 
-const ORDER: Record<EvaOutcome, number> = { mismatch: 0, error: 1, match: 2 };
+const ORDER: Record<EvaOutcome, number> = { mismatch: 0, error: 1, warn: 2, match: 3 };
 
-/** Mismatches, then errors, then matches; stable within each. */
+/** Mismatches, then errors, then matches with warnings, then matches; stable within each. */
 export function orderForReport(verdicts: readonly PatientVerdict[]): PatientVerdict[] {
   return verdicts
     .map((v, i) => ({ v, i }))
@@ -72,8 +73,27 @@ function differenceLine(d: Difference): string {
   return `${d.kind.padEnd(19)} ${d.path}  ${d.message}`;
 }
 
-function countsLine(t: { match: number; mismatch: number; error: number }): string {
-  return `${t.match} match, ${t.mismatch} mismatch, ${t.error} error`;
+function countsLine(t: { match: number; warn: number; mismatch: number; error: number }): string {
+  return `${t.match} match${t.warn ? `, ${t.warn} match with warnings` : ''}, ${t.mismatch} mismatch, ${t.error} error`;
+}
+
+function warningLine(w: ReadingNote): string {
+  return `${w.erratum} ${w.pointer}  ${w.title}`;
+}
+
+/** The warnings of a run, grouped: each erratum once, with how many comparisons took it and what is safe. */
+function warningGroups(
+  verdicts: readonly PatientVerdict[],
+): Array<{ erratum: string; title: string; hint: string; count: number }> {
+  const groups = new Map<string, { erratum: string; title: string; hint: string; count: number }>();
+  for (const v of verdicts)
+    for (const w of v.warnings ?? []) {
+      const key = `${w.erratum}|${w.title}`;
+      const g = groups.get(key) ?? { erratum: w.erratum, title: w.title, hint: w.hint, count: 0 };
+      g.count++;
+      groups.set(key, g);
+    }
+  return [...groups.values()];
 }
 
 function headline(run: EvaRun & { totals: EvaTotals }): string {
@@ -88,7 +108,12 @@ export function consoleSummary(run: EvaRun, limits: EvaReportLimits = {}): strin
   const r = prepared(run);
   const lines = [headline(r)];
   for (const [type, c] of Object.entries(r.totals.byResourceType)) lines.push(`  ${type.padEnd(18)} ${countsLine(c)}`);
-  const failing = orderForReport(r.verdicts).filter((v) => v.verdict !== 'match');
+  const failing = orderForReport(r.verdicts).filter((v) => v.verdict === 'mismatch' || v.verdict === 'error');
+  for (const g of warningGroups(r.verdicts))
+    lines.push(
+      `WARN     ${g.erratum} in ${plural(g.count, 'place')}: ${g.title}`,
+      `  safe under every reading: ${g.hint}`,
+    );
   for (const v of failing.slice(0, lim.maxDetailed)) {
     const status = v.status !== undefined ? ` HTTP ${v.status}` : '';
     lines.push(
@@ -147,6 +172,11 @@ export function evaJUnitSuites(r: EvaRun & { totals: EvaTotals }): JUnitSuite[] 
       c.failure = { message: `${count}: ${v.differences[0]?.message ?? ''}`, type: 'eva-mismatch', body };
     if (v.verdict === 'error')
       c.error = { message: v.differences[0]?.message ?? `HTTP ${v.status ?? '-'}`, type: 'eva-error', body };
+    if (v.verdict === 'warn')
+      c.warning = {
+        message: `matched, reading the body as docs/spec-errata.md accepts: ${[...new Set((v.warnings ?? []).map((w) => w.erratum))].join(', ')}`,
+        body: (v.warnings ?? []).map(warningLine).join('\n'),
+      };
     suite.cases.push(c);
   }
   return [...suites.values()];
@@ -166,7 +196,12 @@ function pretty(v: unknown): string {
   return s.length > MAX_PRE ? `${s.slice(0, MAX_PRE)}\n… (${s.length - MAX_PRE} more characters in eva.json)` : s;
 }
 
-const TONE: Record<EvaOutcome, 'pass' | 'fail' | 'error'> = { match: 'pass', mismatch: 'fail', error: 'error' };
+const TONE: Record<EvaOutcome, 'pass' | 'warn' | 'fail' | 'error'> = {
+  match: 'pass',
+  warn: 'warn',
+  mismatch: 'fail',
+  error: 'error',
+};
 
 function differenceHtml(d: Difference): string {
   const pointers = [
@@ -208,8 +243,9 @@ ${rows.join('\n')}
 function renderHtml(r: EvaRun & { totals: EvaTotals }, lim: Required<EvaReportLimits>): string {
   const t = r.totals;
   const ordered = orderForReport(r.verdicts);
-  const failing = ordered.filter((v) => v.verdict !== 'match');
-  const matching = ordered.filter((v) => v.verdict === 'match');
+  const failing = ordered.filter((v) => v.verdict === 'mismatch' || v.verdict === 'error');
+  const matching = ordered.filter((v) => v.verdict === 'match' || v.verdict === 'warn');
+  const warned = warningGroups(r.verdicts);
   const meta: Array<[string, string | undefined]> = [
     ['supplier', r.supplier],
     ['pack', r.pack],
@@ -227,17 +263,18 @@ ${tiles([
   { label: 'comparisons', value: t.comparisons, tone: 'info' },
   ...(t.patients !== undefined ? [{ label: 'patients', value: t.patients, tone: 'info' as const }] : []),
   { label: 'match', value: t.match, tone: 'pass' },
+  { label: 'match with warnings', value: t.warn, tone: t.warn ? 'warn' : 'pass' },
   { label: 'mismatch', value: t.mismatch, tone: t.mismatch ? 'fail' : 'pass' },
   { label: 'error', value: t.error, tone: t.error ? 'fail' : 'pass' },
   { label: 'differences', value: t.differences, tone: t.differences ? 'fail' : 'pass' },
 ])}
 ${metaRows ? `<table>${metaRows}</table>` : ''}
 </section>`);
-  parts.push(`<section><h2>By resource type</h2><table><thead><tr><th>resource type</th><th>match</th><th>mismatch</th><th>error</th></tr></thead><tbody>
+  parts.push(`<section><h2>By resource type</h2><table><thead><tr><th>resource type</th><th>match</th><th>with warnings</th><th>mismatch</th><th>error</th></tr></thead><tbody>
 ${Object.entries(t.byResourceType)
   .map(
     ([type, c]) =>
-      `<tr class="${c.mismatch || c.error ? 'fail' : 'pass'}"><td>${escapeHtml(type)}</td><td>${c.match}</td><td>${c.mismatch}</td><td>${c.error}</td></tr>`,
+      `<tr class="${c.mismatch || c.error ? 'fail' : 'pass'}"><td>${escapeHtml(type)}</td><td>${c.match}</td><td>${c.warn}</td><td>${c.mismatch}</td><td>${c.error}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>
@@ -257,11 +294,17 @@ ${Object.entries(t.byResourceType)
         `<p class="muted">&hellip; and ${failing.length - lim.maxDetailed} more failing comparisons in eva.json</p>`,
       );
   }
+  if (warned.length)
+    parts.push(`<section><h2>${badge('WARN', 'warn')} Matched by reading a contradicting spec (${t.warn})</h2>
+<p class="muted">The supplier took a reading of the spec other than the pack's where the spec contradicts itself (docs/spec-errata.md). These comparisons pass.</p>
+<table><thead><tr><th>erratum</th><th>what the supplier sent</th><th>comparisons</th><th>safe under every reading</th></tr></thead><tbody>
+${warned.map((g) => `<tr class="warn"><td>${escapeHtml(g.erratum)}</td><td>${escapeHtml(g.title)}</td><td>${g.count}</td><td>${escapeHtml(g.hint)}</td></tr>`).join('\n')}
+</tbody></table></section>`);
   if (r.appView?.length) parts.push(appViewHtml(r.appView));
   if (matching.length) {
     const listed = matching.slice(0, lim.maxMatchesListed);
     parts.push(`<section><details><summary>Matched (${matching.length})</summary><table><thead><tr><th>patient</th><th>resource type</th><th>status</th></tr></thead><tbody>
-${listed.map((v) => `<tr class="pass"><td>${escapeHtml(who(v))}</td><td>${escapeHtml(v.resourceType)}</td><td>${escapeHtml(v.status ?? '-')}</td></tr>`).join('\n')}
+${listed.map((v) => `<tr class="${v.verdict === 'warn' ? 'warn' : 'pass'}"><td>${escapeHtml(who(v))}</td><td>${escapeHtml(v.resourceType)}</td><td>${escapeHtml(v.status ?? '-')}${v.verdict === 'warn' ? ` ${badge('WARN', 'warn')}` : ''}</td></tr>`).join('\n')}
 </tbody></table>${matching.length > listed.length ? `<p class="muted">&hellip; and ${matching.length - listed.length} more in eva.json</p>` : ''}</details></section>`);
   }
   if (r.ignore?.length) {

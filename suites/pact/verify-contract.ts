@@ -173,12 +173,13 @@ export async function verifyContract(opts: VerifyContractOptions): Promise<Contr
         })
       : undefined;
     const junit = verifyJUnitSuites(report);
-    const { counts, findings } = tallyJUnit(junit);
+    const { counts, warnings, findings } = tallyJUnit(junit);
     const passed = report.summary.verified && (!publish || publish.published);
     return {
       verdict: passed ? 'pass' : 'fail',
       headline: `${report.summary.passed} of ${report.summary.interactions} interactions verified${publish ? (publish.published ? ', results published' : ', publishing failed') : ''}`,
       counts,
+      ...(warnings.length ? { warnings } : {}),
       findings: publish?.error ? [...findings, { kind: 'error', name: 'publish', message: publish.error }] : findings,
       report,
       junit,

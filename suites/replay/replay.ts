@@ -669,13 +669,14 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     };
     const files = opts.reportDir ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(report) }) : undefined;
     const junit = evaJUnitSuites(report);
-    const { counts, findings } = tallyJUnit(junit);
+    const { counts, warnings, findings } = tallyJUnit(junit);
     const outcome = compared.unreachable ? 'unreachable' : totals.passed ? 'passed' : 'failed';
     return {
       outcome,
       verdict: outcome === 'passed' ? 'pass' : outcome === 'unreachable' ? 'error' : 'fail',
-      headline: `${counts.passed} of ${totals.comparisons} comparisons matched${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
+      headline: `${counts.passed + counts.warned} of ${totals.comparisons} comparisons matched${counts.warned ? ` (${counts.warned} with warnings)` : ''}${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
       counts,
+      ...(warnings.length ? { warnings } : {}),
       findings,
       report,
       junit,

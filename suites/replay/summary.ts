@@ -52,9 +52,10 @@ export function renderReplaySummary(r: ReplayResult): string {
     for (const f of Object.values(r.files)) lines.push(`  ${f}`);
   }
   lines.push('');
+  const warned = r.run.verdicts.filter((v) => v.verdict === 'warn').length;
   lines.push(
     r.outcome === 'passed'
-      ? "REPLAY PASS: every patient's pulls match what the pack expects."
+      ? `REPLAY PASS: every patient's pulls match what the pack expects${warned ? ` (${warned} with warnings: the supplier took another reading of a contradicting spec, see WARN above)` : ''}.`
       : r.outcome === 'unreachable'
         ? 'REPLAY FAIL: the supplier did not answer the pulls.'
         : 'REPLAY FAIL: see the differences and errors above.',

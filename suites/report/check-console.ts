@@ -4,9 +4,9 @@
  */
 import { FAMILY_NAMES, type Family } from '../checks/check';
 import { FAMILIES } from '../checks/catalogue';
-import type { CheckReport, ReportCheck } from './check-report';
+import { type CheckReport, type ReportCheck, warningLine } from './check-report';
 
-const RANK: Record<ReportCheck['outcome'], number> = { fail: 0, error: 1, skip: 2, pass: 3 };
+const RANK: Record<ReportCheck['outcome'], number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
 
 function indent(s: string, n: number): string {
   const pad = ' '.repeat(n);
@@ -33,6 +33,15 @@ function renderFailure(c: ReportCheck, showCurl: boolean): string[] {
   return lines;
 }
 
+function renderWarning(c: ReportCheck): string[] {
+  const lines = [`  WARN  ${c.id} [${c.level}] ${c.title}: passed under one reading of a contradicting spec`];
+  for (const f of c.warnings) {
+    lines.push(`        - ${warningLine(f)}${f.pointer ? ` at ${f.pointer}` : ''}`);
+    lines.push(`          safe under every reading: ${f.hint}`);
+  }
+  return lines;
+}
+
 export interface ConsoleOptions {
   /** Print a curl command under each failure (the reports always carry them). */
   curl?: boolean;
@@ -43,7 +52,7 @@ export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}):
   const s = r.summary;
   const out: string[] = [];
   out.push(
-    `pca-harness check ${r.target.supplierUrl}: ${s.total} checks, ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors (${(r.durationMs / 1000).toFixed(1)} s)`,
+    `pca-harness check ${r.target.supplierUrl}: ${s.total} checks, ${s.pass} passed, ${s.warn} passed with warnings, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors (${(r.durationMs / 1000).toFixed(1)} s)`,
   );
   for (const n of r.notices) out.push(`note: ${n}`);
   // Families with failures first; otherwise catalogue order.
@@ -54,10 +63,11 @@ export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}):
     const n = (o: ReportCheck['outcome']) => mine.filter((c) => c.outcome === o).length;
     out.push(
       '',
-      `${f}  ${FAMILY_NAMES[f as Family]}: ${n('pass')} passed, ${n('fail')} failed, ${n('skip')} skipped, ${n('error')} errors`,
+      `${f}  ${FAMILY_NAMES[f as Family]}: ${n('pass')} passed, ${n('warn')} warned, ${n('fail')} failed, ${n('skip')} skipped, ${n('error')} errors`,
     );
     for (const c of mine.filter((x) => x.outcome === 'fail' || x.outcome === 'error'))
       out.push(...renderFailure(c, opts.curl ?? true));
+    for (const c of mine.filter((x) => x.outcome === 'warn')) out.push(...renderWarning(c));
     const skipped = mine.filter((c) => c.outcome === 'skip');
     // Skips that share a reason print once.
     const byReason = new Map<string, string[]>();
@@ -79,7 +89,7 @@ export function renderConsoleSummary(r: CheckReport, opts: ConsoleOptions = {}):
   if (opts.reportFiles) out.push(`reports: ${Object.values(opts.reportFiles).join(', ')}`);
   out.push(
     s.passed
-      ? `PASSED: every MUST check that ran passed${s.shouldFailed.length ? ` (SHOULD failures: ${s.shouldFailed.join(', ')})` : ''}${s.skip ? `; ${s.skip} skipped (see above)` : ''}`
+      ? `PASSED: every MUST check that ran passed${s.warn ? ` (${s.warn} with warnings: the spec allows more than one reading, see above)` : ''}${s.shouldFailed.length ? ` (SHOULD failures: ${s.shouldFailed.join(', ')})` : ''}${s.skip ? `; ${s.skip} skipped (see above)` : ''}`
       : `FAILED: ${s.mustFailed.length} MUST check(s) failed: ${s.mustFailed.join(', ')}`,
   );
   return `${out.join('\n')}\n`;

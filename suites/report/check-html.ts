@@ -6,11 +6,18 @@
 import { FAMILY_NAMES, type Family, type Outcome } from '../checks/check';
 import { FAMILIES } from '../checks/catalogue';
 import { SOURCE_NAMES, SPEC_URLS, type RequirementSource } from '../checks/requirements';
-import type { CheckReport, ReportCheck } from './check-report';
+import { type CheckReport, type ReportCheck, warningLine } from './check-report';
 import { badge, escapeHtml as e, renderHtmlPage, tiles, type Tone } from './html';
 
-const COLOURS: Record<Outcome, string> = { pass: '#007f3b', fail: '#d5281b', skip: '#768692', error: '#8a1538' };
-const OUTCOME_TONE: Record<Outcome, Tone> = { pass: 'pass', fail: 'fail', skip: 'skip', error: 'error' };
+const COLOURS: Record<Outcome, string> = {
+  pass: '#007f3b',
+  warn: '#ffb81c',
+  fail: '#d5281b',
+  skip: '#768692',
+  error: '#8a1538',
+};
+const OUTCOME_TONE: Record<Outcome, Tone> = { pass: 'pass', warn: 'warn', fail: 'fail', skip: 'skip', error: 'error' };
+const OUTCOMES: readonly Outcome[] = ['pass', 'warn', 'fail', 'error', 'skip'];
 const COVERAGE_TONE: Record<string, Tone> = {
   verified: 'pass',
   'partly-verified': 'warn',
@@ -43,7 +50,7 @@ function familyBars(r: CheckReport): string {
       `<text x="0" y="${y + 15}" font-size="13" fill="#212b32">${e(`${f} ${FAMILY_NAMES[f].split(' (')[0]}`)}</text>`,
     );
     let x = labelW;
-    for (const o of ['pass', 'fail', 'error', 'skip'] as Outcome[]) {
+    for (const o of OUTCOMES) {
       const n = checks.filter((c) => c.outcome === o).length;
       if (!n) continue;
       const w = (n / checks.length) * barW;
@@ -52,17 +59,15 @@ function familyBars(r: CheckReport): string {
       );
       if (w > 22)
         parts.push(
-          `<text x="${(x + w / 2).toFixed(1)}" y="${y + 14}" font-size="12" fill="#fff" text-anchor="middle">${n}</text>`,
+          `<text x="${(x + w / 2).toFixed(1)}" y="${y + 14}" font-size="12" fill="${o === 'warn' ? '#212b32' : '#fff'}" text-anchor="middle">${n}</text>`,
         );
       x += w;
     }
   });
-  const legend = (['pass', 'fail', 'error', 'skip'] as Outcome[])
-    .map(
-      (o, i) =>
-        `<rect x="${labelW + i * 90}" y="${rows.length * rowH + 10}" width="12" height="12" fill="${COLOURS[o]}"/><text x="${labelW + i * 90 + 16}" y="${rows.length * rowH + 20}" font-size="12" fill="#4c6272">${o}</text>`,
-    )
-    .join('');
+  const legend = OUTCOMES.map(
+    (o, i) =>
+      `<rect x="${labelW + i * 75}" y="${rows.length * rowH + 10}" width="12" height="12" fill="${COLOURS[o]}"/><text x="${labelW + i * 75 + 16}" y="${rows.length * rowH + 20}" font-size="12" fill="#4c6272">${o}</text>`,
+  ).join('');
   const h = rows.length * rowH + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Outcomes per family" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}">${parts.join('')}${legend}</svg>`;
 }
@@ -76,6 +81,26 @@ function findingsTable(c: ReportCheck): string {
     )
     .join('');
   return `<table><thead><tr><th>finding</th><th>received</th><th>expected</th><th>hint</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function warningsTable(c: ReportCheck): string {
+  if (!c.warnings.length) return '';
+  const rows = c.warnings
+    .map(
+      (f) =>
+        `<tr><td>${f.erratum ? `<strong>${e(f.erratum)}</strong> ` : ''}${e(f.title)}${f.pointer !== undefined ? `<br><code>${e(f.pointer || '/')}</code>` : ''}</td><td>${f.received !== undefined ? `<code>${e(f.received)}</code>` : ''}</td><td>${e(f.hint)}</td></tr>`,
+    )
+    .join('');
+  return `<table><thead><tr><th>erratum and reading</th><th>received</th><th>safe under every reading</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function warningCard(c: ReportCheck): string {
+  return `<section id="${anchor(c.id)}" class="warning">
+<h2>${badge('WARN', 'warn')} ${e(c.id)} ${e(c.title)}</h2>
+<p>Passed: the spec contradicts itself here and the supplier's payload follows one of the readings it supports (docs/spec-errata.md). ${c.note ? e(c.note) : ''}</p>
+${warningsTable(c)}
+${evidenceBlock(c, false)}
+</section>`;
 }
 
 function evidenceBlock(c: ReportCheck, open: boolean): string {
@@ -113,15 +138,21 @@ ${evidenceBlock(c, false)}
 }
 
 function checkRow(c: ReportCheck): string {
-  const detail =
-    c.outcome === 'pass'
-      ? (c.note ?? '')
-      : c.outcome === 'skip'
-        ? (c.reason ?? '')
-        : c.outcome === 'error'
-          ? (c.message ?? '')
-          : c.findings.map((f) => f.title).join('; ');
-  const idCell = c.outcome === 'fail' || c.outcome === 'error' ? `<a href="#${anchor(c.id)}">${e(c.id)}</a>` : e(c.id);
+  const detail = ((): string => {
+    switch (c.outcome) {
+      case 'pass':
+        return c.note ?? '';
+      case 'warn':
+        return c.warnings.map(warningLine).join('; ');
+      case 'skip':
+        return c.reason ?? '';
+      case 'error':
+        return c.message ?? '';
+      case 'fail':
+        return c.findings.map((f) => f.title).join('; ');
+    }
+  })();
+  const idCell = c.outcome !== 'pass' && c.outcome !== 'skip' ? `<a href="#${anchor(c.id)}">${e(c.id)}</a>` : e(c.id);
   return `<tr class="${c.outcome}"><td style="white-space:nowrap">${idCell}</td><td>${badge(c.outcome.toUpperCase(), OUTCOME_TONE[c.outcome])}</td><td>${e(c.level)}</td><td>${e(c.title)}</td><td>${reqLinks(c.requirements)}</td><td class="muted">${e(detail)}</td></tr>`;
 }
 
@@ -154,8 +185,9 @@ function coverageTable(r: CheckReport): string {
 export function renderCheckHtml(r: CheckReport): string {
   const s = r.summary;
   const failures = r.checks.filter((c) => c.outcome === 'fail' || c.outcome === 'error');
+  const warned = r.checks.filter((c) => c.outcome === 'warn');
   const verdict = s.passed
-    ? `${badge('PASSED', 'pass')} Every MUST check that ran passed.`
+    ? `${badge('PASSED', 'pass')} Every MUST check that ran passed${s.warn ? `, ${s.warn} with warnings` : ''}.`
     : `${badge('FAILED', 'fail')} ${s.mustFailed.length} MUST check(s) failed: ${s.mustFailed.map((id) => `<a href="#${anchor(id)}">${e(id)}</a>`).join(', ')}.`;
   const cov = (st: string) => r.coverage.filter((c) => c.status === st).length;
   const body = `
@@ -163,6 +195,7 @@ export function renderCheckHtml(r: CheckReport): string {
 <h2 style="font-size:22px">${verdict}</h2>
 ${tiles([
   { label: 'checks passed', value: s.pass, tone: 'pass' },
+  { label: 'passed with warnings', value: s.warn, tone: s.warn ? 'warn' : undefined },
   { label: 'checks failed', value: s.fail, tone: s.fail ? 'fail' : undefined },
   { label: 'errors', value: s.error, tone: s.error ? 'fail' : undefined },
   { label: 'skipped', value: s.skip },
@@ -173,6 +206,7 @@ ${r.notices.length ? `<ul>${r.notices.map((n) => `<li>${e(n)}</li>`).join('')}</
 ${r.contractPass ? `<p>${r.contractPass.recorded ? badge('CONTRACT PASS RECORDED', 'pass') : badge('NO CONTRACT PASS', 'warn')} ${e(r.contractPass.recorded ? `for clientId "${r.contractPass.clientId}" at ${r.contractPass.where}` : (r.contractPass.reason ?? ''))}</p>` : ''}
 </section>
 ${failures.length ? `<h2>Failures</h2>${failures.map(failureCard).join('\n')}` : ''}
+${warned.length ? `<h2>Warnings</h2>${warned.map(warningCard).join('\n')}` : ''}
 <section id="checks"><h2>All checks</h2>${checksTables(r)}</section>
 <section id="coverage"><h2>Requirement coverage</h2>
 <p class="muted">Each requirement of the ${e(SOURCE_NAMES['producer-standard'])} (<a href="${e(SPEC_URLS['producer-standard'])}">spec</a>) and the ${e(SOURCE_NAMES['record-service-api'])} (<a href="${e(SPEC_URLS['record-service-api'])}">spec</a>), the checks that verify it and how they came out. <em>verified</em>: every check passed; <em>failed</em>: a check failed; <em>not verified</em>: its checks were skipped or not run; <em>not covered</em>: no check can verify it through the API (the reason says why).</p>
@@ -191,10 +225,10 @@ ${r.target.platformUrl ? `<tr><th>platform</th><td><code>${e(r.target.platformUr
 </tbody></table></section>
 <section id="howto"><h2>How to read this report</h2>
 <p>Each check sends real requests to the supplier and judges the answers. <strong>Failures</strong> come first: each lists what was received against what was expected (with a JSON pointer into the response), what to fix, and under <em>Evidence</em> the exact exchange and a <code>curl</code> command that reproduces it. Fill in <code>$NHS_NUMBER</code>, <code>$ACCESS_TOKEN</code> and <code>$NHSD_ID_TOKEN</code> as the comments above the command say. NHS numbers are masked throughout; tokens are never written.</p>
-<p>Only MUST checks that fail (or error) fail the run. A skip is never a pass: it says what was missing (a patient in the pack, an opt-in, the platform).</p></section>`;
+<p>Only MUST checks that fail (or error) fail the run. A <strong>warning</strong> passes: where the spec contradicts itself (its schema, its examples and FHIR R4 disagree) every reading it supports is accepted, and the warning names the erratum (docs/spec-errata.md) and what to send to be safe under every reading. A skip is never a pass: it says what was missing (a patient in the pack, an opt-in, the platform).</p></section>`;
   return renderHtmlPage({
     title: `pca-harness check: ${s.passed ? 'PASSED' : 'FAILED'}`,
-    subtitle: `${r.target.supplierUrl} · ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`,
+    subtitle: `${r.target.supplierUrl} · ${s.pass} passed, ${s.warn} passed with warnings, ${s.fail} failed, ${s.skip} skipped, ${s.error} errors`,
     body,
     generatedAt: r.generatedAt,
   });

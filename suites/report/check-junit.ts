@@ -4,7 +4,7 @@
  */
 import { FAMILY_NAMES } from '../checks/check';
 import { FAMILIES } from '../checks/catalogue';
-import type { CheckReport, ReportCheck } from './check-report';
+import { type CheckReport, type ReportCheck, warningLine } from './check-report';
 import { type JUnitCase, type JUnitSuite, renderJUnit } from './junit';
 
 function evidenceText(c: ReportCheck): string {
@@ -39,6 +39,17 @@ function failureBody(c: ReportCheck): string {
   return lines.join('\n');
 }
 
+function warningBody(c: ReportCheck): string {
+  const lines: string[] = [];
+  for (const f of c.warnings) {
+    lines.push(`- ${warningLine(f)}${f.pointer ? ` at ${f.pointer}` : ''}`);
+    if (f.received !== undefined) lines.push(`  received: ${f.received}`);
+    lines.push(`  safe under every reading: ${f.hint}`);
+  }
+  lines.push('', 'The spec contradicts itself here: see docs/spec-errata.md.');
+  return lines.join('\n');
+}
+
 export function toJUnitCase(c: ReportCheck): JUnitCase {
   const base: JUnitCase = {
     name: `${c.id} ${c.title}`,
@@ -59,7 +70,16 @@ export function toJUnitCase(c: ReportCheck): JUnitCase {
       return { ...base, error: { message: c.message ?? 'error', type: 'error', body: failureBody(c) } };
     case 'skip':
       return { ...base, skipped: { message: c.reason ?? 'skipped' } };
-    default:
+    case 'warn':
+      return {
+        ...base,
+        warning: {
+          message: `[${c.level}] passed with ${c.warnings.length} warning(s): ${c.warnings.map(warningLine).join('; ')}`,
+          body: warningBody(c),
+        },
+        ...(c.note ? { systemOut: c.note } : {}),
+      };
+    case 'pass':
       return { ...base, ...(c.note ? { systemOut: c.note } : {}) };
   }
 }

@@ -68,9 +68,9 @@ describe('report.json', () => {
     expect(report.summary.passed).toBe(false);
     expect([...report.summary.mustFailed].sort()).toEqual(['DR-03', 'DR-18', 'GA-03', 'GA-18', 'TK-03', 'TK-18']);
     expect(report.summary.total).toBe(report.checks.length);
-    expect(report.summary.pass + report.summary.fail + report.summary.skip + report.summary.error).toBe(
-      report.summary.total,
-    );
+    expect(
+      report.summary.pass + report.summary.warn + report.summary.fail + report.summary.skip + report.summary.error,
+    ).toBe(report.summary.total);
   });
 
   it('carries no NHS number and no token, only masks and placeholders', () => {
@@ -139,6 +139,86 @@ describe('exit semantics', () => {
     expect(r1.summary).toMatchObject({ passed: true, mustFailed: [], shouldFailed: ['GA-05'], fail: 1 });
     const r2 = build([{ check: must, verdict: { outcome: 'error', exchanges: [], message: 'boom' }, durationMs: 1 }]);
     expect(r2.summary).toMatchObject({ passed: false, mustFailed: ['GA-06'], error: 1 });
+  });
+});
+
+describe('a warn verdict (the spec contradicts itself; the supplier chose one reading)', () => {
+  const tk01 = CATALOGUE.find((c) => c.id === 'TK-01')!;
+  const ga01 = CATALOGUE.find((c) => c.id === 'GA-01')!;
+  const warning = {
+    title: 'Task.identifier is one object (the schema and its example); FHIR R4 makes it an array',
+    erratum: 'E-08',
+    pointer: '/entry/0/resource/identifier',
+    received: `{"system":"https://example.org","value":"${pack.patients[0]!.nhsNumber}"}`,
+    hint: 'either is accepted; the reference supplier sends the object',
+  };
+  const warned = buildCheckReport({
+    results: [
+      { check: tk01, verdict: { outcome: 'warn', exchanges: [], warnings: [warning] }, durationMs: 2 },
+      { check: ga01, verdict: { outcome: 'pass', exchanges: [] }, durationMs: 1 },
+    ],
+    version: '0',
+    generatedAt: new Date('2026-01-01T00:00:00Z'),
+    durationMs: 3,
+    target: { supplierUrl: 'http://s', endpoints: {}, nhsLogin: 'http://n' },
+    options: { suites: ['schema', 'rules'], includeThrottle: false },
+    packName: 'p',
+    roster: { withData: {}, other: () => undefined },
+    curl: {},
+  });
+
+  it('passes and is counted apart from plain passes, with the warning masked', () => {
+    expect(warned.summary).toMatchObject({ passed: true, pass: 1, warn: 1, fail: 0, mustFailed: [] });
+    const c = warned.checks.find((x) => x.id === 'TK-01')!;
+    expect(c.outcome).toBe('warn');
+    expect(c.warnings).toEqual([{ ...warning, received: expect.stringMatching(/"value":"999\*{6}\d"/) }]);
+    expect(c.findings).toEqual([]);
+  });
+
+  it('verifies the requirements its check cites (a warning is not a failure)', () => {
+    for (const req of tk01.requirements) {
+      const row = warned.coverage.find((r) => r.id === req)!;
+      expect(row.checks).toContainEqual({ id: 'TK-01', outcome: 'warn' });
+      expect(row.status).not.toBe('failed');
+    }
+  });
+
+  it('prints a WARN line naming the erratum and what is safe under every reading', () => {
+    const text = renderConsoleSummary(warned);
+    expect(text).toContain('2 checks, 1 passed, 1 passed with warnings, 0 failed');
+    expect(text).toMatch(/TK {2}Questionnaires .*: 0 passed, 1 warned, 0 failed/);
+    expect(text).toContain('  WARN  TK-01 [MUST]');
+    expect(text).toContain('- E-08: Task.identifier is one object');
+    expect(text).toContain('safe under every reading: either is accepted; the reference supplier sends the object');
+    expect(text).toMatch(/PASSED: every MUST check that ran passed \(1 with warnings/);
+  });
+
+  it("is a passing JUnit test case with a system-out note, counted in the suite's warnings property", () => {
+    const xml = renderCheckJUnit(warned);
+    parseXml(xml);
+    expect(xml).toMatch(/<testsuites [^>]*tests="2" failures="0" errors="0" skipped="0"/);
+    const tk = /<testsuite name="TK [^>]*>[\s\S]*?<\/testsuite>/.exec(xml)![0];
+    expect(tk).toContain('<property name="warnings" value="1"/>');
+    expect(tk).not.toMatch(/<(failure|error|skipped)\b/);
+    expect(tk).toMatch(/<system-out>WARNING: \[MUST\] passed with 1 warning\(s\): E-08: Task.identifier/);
+    const ga = /<testsuite name="GA [^>]*>[\s\S]*?<\/testsuite>/.exec(xml)![0];
+    expect(ga).not.toContain('name="warnings"');
+  });
+
+  it('shows an amber WARN badge and a warnings section in the HTML', () => {
+    const html = renderCheckHtml(warned);
+    expect(html).toContain('<span class="badge warn">WARN</span> TK-01');
+    expect(html).toContain('<h2>Warnings</h2>');
+    expect(html).toContain('safe under every reading');
+    expect(html).toContain('1 passed, 1 passed with warnings, 0 failed');
+  });
+
+  it('reaches the cross-suite index as its own count and list', () => {
+    const row = checkSuiteSummary(warned);
+    expect(row.verdict).toBe('pass');
+    expect(row.counts).toEqual({ passed: 1, warned: 1, failed: 0, skipped: 0, errors: 0 });
+    expect(row.headline).toBe('2 of 2 MUST checks passed (1 with warnings)');
+    expect(row.warnings).toEqual([expect.stringMatching(/^TK-01 .*: E-08: Task.identifier is one object/)]);
   });
 });
 
@@ -389,7 +469,9 @@ describe('report.html in headless Chromium', () => {
       url,
     ]);
     expect(dom).toContain('pca-harness check: FAILED');
-    expect(dom).toContain(`${report.summary.pass} passed, ${report.summary.fail} failed`);
+    expect(dom).toContain(
+      `${report.summary.pass} passed, ${report.summary.warn} passed with warnings, ${report.summary.fail} failed`,
+    );
     expect(dom).toMatch(/id="check-GA-18"/);
     expect(dom).toMatch(/id="req-WF-NFR-17"/);
     expect(dom).toContain('<details>');

@@ -5,7 +5,7 @@
  */
 import { maskNhsNumbersInText } from '../../core/nhs-number';
 import { redactText } from '../../core/redact';
-import type { Endpoint, Family, Finding, Outcome, SuiteName } from '../checks/check';
+import { type Endpoint, type Family, type Finding, type Outcome, type SuiteName, passes } from '../checks/check';
 import { type CoverageRow, coverage } from '../checks/catalogue';
 import { type CurlContext, type EvidenceItem, evidenceOf, patientLabel } from '../evidence/exchange-evidence';
 import type { CheckResult } from '../checks/runner';
@@ -33,6 +33,8 @@ export interface ReportCheck {
   reason?: string;
   message?: string;
   findings: ReportFinding[];
+  /** A `warn` verdict's findings: each names its erratum and what would be safe under every reading. */
+  warnings: ReportFinding[];
   evidence: EvidenceItem[];
 }
 
@@ -48,6 +50,8 @@ export interface ContractPassRecord {
 export interface ReportSummary {
   total: number;
   pass: number;
+  /** Passed with warnings (a reading of a contradicting spec; docs/spec-errata.md). */
+  warn: number;
   fail: number;
   skip: number;
   error: number;
@@ -97,6 +101,7 @@ function maskFinding(f: Finding): ReportFinding {
     ...(f.pointer !== undefined ? { pointer: f.pointer } : {}),
     ...(f.received !== undefined ? { received: m(f.received) } : {}),
     ...(f.expected !== undefined ? { expected: m(f.expected) } : {}),
+    ...(f.erratum !== undefined ? { erratum: f.erratum } : {}),
   };
 }
 
@@ -128,10 +133,11 @@ export function buildCheckReport(input: BuildReportInput): CheckReport {
       fix: check.fix,
       outcome: v.outcome,
       durationMs: Math.round(durationMs),
-      ...(v.outcome === 'pass' && v.note ? { note: redactText(v.note) } : {}),
+      ...((v.outcome === 'pass' || v.outcome === 'warn') && v.note ? { note: redactText(v.note) } : {}),
       ...(v.outcome === 'skip' ? { reason: redactText(v.reason) } : {}),
       ...(v.outcome === 'error' ? { message: redactText(v.message) } : {}),
       findings: v.outcome === 'fail' ? v.findings.map(maskFinding) : [],
+      warnings: v.outcome === 'warn' ? v.warnings.map(maskFinding) : [],
       evidence: v.exchanges.map((e) => evidenceOf(e, input.curl)),
     };
   });
@@ -172,6 +178,7 @@ export function buildCheckReport(input: BuildReportInput): CheckReport {
     summary: {
       total: checks.length,
       pass: count('pass'),
+      warn: count('warn'),
       fail: count('fail'),
       skip: count('skip'),
       error: count('error'),
@@ -191,14 +198,20 @@ export function buildCheckReport(input: BuildReportInput): CheckReport {
  */
 export function checkSuiteSummary(r: CheckReport, dir = 'check'): SuiteSummary {
   const must = r.checks.filter((c) => c.level === 'MUST' && c.outcome !== 'skip');
-  const mustPassed = must.filter((c) => c.outcome === 'pass').length;
+  const mustPassed = must.filter((c) => passes(c.outcome)).length;
   const ran = r.checks.some((c) => c.outcome !== 'skip');
   return {
     key: 'check',
     title: 'Conformance checks (schema and rules)',
     verdict: !ran ? 'skipped' : r.summary.passed ? 'pass' : 'fail',
-    headline: `${mustPassed} of ${must.length} MUST checks passed${r.summary.skip ? `, ${r.summary.skip} skipped` : ''}`,
-    counts: { passed: r.summary.pass, failed: r.summary.fail, skipped: r.summary.skip, errors: r.summary.error },
+    headline: `${mustPassed} of ${must.length} MUST checks passed${r.summary.warn ? ` (${r.summary.warn} with warnings)` : ''}${r.summary.skip ? `, ${r.summary.skip} skipped` : ''}`,
+    counts: {
+      passed: r.summary.pass,
+      warned: r.summary.warn,
+      failed: r.summary.fail,
+      skipped: r.summary.skip,
+      errors: r.summary.error,
+    },
     files: {
       'report.html': `${dir}/report.html`,
       'report.json': `${dir}/report.json`,
@@ -207,6 +220,14 @@ export function checkSuiteSummary(r: CheckReport, dir = 'check'): SuiteSummary {
     highlights: r.checks
       .filter((c) => c.outcome === 'fail' || c.outcome === 'error')
       .map((c) => `${c.id} ${c.title}: ${c.findings[0]?.title ?? c.message ?? ''}`),
+    warnings: r.checks
+      .filter((c) => c.outcome === 'warn')
+      .map((c) => `${c.id} ${c.title}: ${c.warnings.map(warningLine).join('; ')}`),
     durationMs: r.durationMs,
   };
+}
+
+/** One line for a warning: `E-08: Task.identifier is one object ...`. */
+export function warningLine(f: ReportFinding): string {
+  return `${f.erratum ? `${f.erratum}: ` : ''}${f.title}`;
 }

@@ -35,7 +35,7 @@ main{max-width:1200px;margin:0 auto;padding:20px 28px}
 section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px 20px;margin:0 0 18px}
 h2{font-size:18px;margin:0 0 10px}h3{font-size:16px;margin:14px 0 6px}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{background:#f7f9fa;font-weight:600}tr.fail td:first-child{border-left:4px solid var(--fail)}tr.pass td:first-child{border-left:4px solid var(--pass)}
+th{background:#f7f9fa;font-weight:600}tr.fail td:first-child{border-left:4px solid var(--fail)}tr.pass td:first-child{border-left:4px solid var(--pass)}tr.warn td:first-child{border-left:4px solid var(--warn)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:700;color:#fff;letter-spacing:.02em}
 .badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}.badge.skip{background:var(--skip)}.badge.error{background:var(--error)}.badge.info{background:var(--info)}.badge.warn{background:var(--warn);color:#212b32}
 .tiles{display:flex;gap:12px;flex-wrap:wrap}.tile{flex:1 1 140px;background:#fff;border:1px solid var(--line);border-radius:6px;padding:10px 14px}

@@ -1,6 +1,10 @@
 /**
  * JUnit XML, the format CI systems render. One writer for every suite (check, EVA, Pact, load,
  * demo), so every junit.xml has the same shape.
+ *
+ * JUnit has no "passed with a warning". A warned test case is a passing one whose `<system-out>`
+ * starts `WARNING:`, and each testsuite with any counts them in a `warnings` property, so CI pages
+ * show it green and tools (and the demo's merged index) can still count warnings apart.
  */
 
 export interface JUnitCase {
@@ -10,8 +14,12 @@ export interface JUnitCase {
   failure?: { message: string; type?: string; body?: string };
   error?: { message: string; type?: string; body?: string };
   skipped?: { message: string };
+  /** Passed, with a warning: rendered into `<system-out>` and counted in the suite's `warnings` property. */
+  warning?: { message: string; body?: string };
   systemOut?: string;
 }
+
+export const WARNING_PREFIX = 'WARNING: ';
 
 export interface JUnitSuite {
   name: string;
@@ -52,18 +60,38 @@ function renderCase(c: JUnitCase): string {
       `      <error${attrs({ message: c.error.message, type: c.error.type ?? 'error' })}>${escapeXml(c.error.body ?? c.error.message)}</error>`,
     );
   if (c.skipped) inner.push(`      <skipped${attrs({ message: c.skipped.message })}/>`);
-  if (c.systemOut) inner.push(`      <system-out>${escapeXml(c.systemOut)}</system-out>`);
+  const out = [
+    c.warning ? `${WARNING_PREFIX}${c.warning.message}${c.warning.body ? `\n${c.warning.body}` : ''}` : '',
+    c.systemOut ?? '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
+  if (out) inner.push(`      <system-out>${escapeXml(out)}</system-out>`);
   const open = `    <testcase${attrs({ name: c.name, classname: c.classname, time: (c.timeSeconds ?? 0).toFixed(3) })}`;
   return inner.length ? `${open}>\n${inner.join('\n')}\n    </testcase>` : `${open}/>`;
 }
 
-export function junitCounts(cases: JUnitCase[]): { tests: number; failures: number; errors: number; skipped: number } {
+export function junitCounts(cases: JUnitCase[]): {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  warnings: number;
+} {
   return {
     tests: cases.length,
     failures: cases.filter((c) => c.failure).length,
     errors: cases.filter((c) => c.error).length,
     skipped: cases.filter((c) => c.skipped).length,
+    warnings: cases.filter((c) => c.warning && !c.failure && !c.error && !c.skipped).length,
   };
+}
+
+/** The warned test cases in a junit.xml (or one testsuite of it) that renderJUnit wrote. */
+export function junitWarnings(xml: string): number {
+  let n = 0;
+  for (const m of xml.matchAll(/<property name="warnings" value="(\d+)"\/>/g)) n += Number(m[1]);
+  return n;
 }
 
 export function renderJUnit(suites: JUnitSuite[], name = 'pca-harness'): string {
@@ -73,12 +101,12 @@ export function renderJUnit(suites: JUnitSuite[], name = 'pca-harness'): string 
   const body = suites.map((s) => {
     const n = junitCounts(s.cases);
     const t = s.cases.reduce((acc, c) => acc + (c.timeSeconds ?? 0), 0);
-    const props =
-      s.properties && Object.keys(s.properties).length
-        ? `    <properties>\n${Object.entries(s.properties)
-            .map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`)
-            .join('\n')}\n    </properties>\n`
-        : '';
+    const properties = { ...(s.properties ?? {}), ...(n.warnings ? { warnings: String(n.warnings) } : {}) };
+    const props = Object.keys(properties).length
+      ? `    <properties>\n${Object.entries(properties)
+          .map(([k, v]) => `      <property${attrs({ name: k, value: v })}/>`)
+          .join('\n')}\n    </properties>\n`
+      : '';
     return `  <testsuite${attrs({ name: s.name, tests: n.tests, failures: n.failures, errors: n.errors, skipped: n.skipped, time: t.toFixed(3), timestamp: s.timestamp })}>\n${props}${s.cases.map(renderCase).join('\n')}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites${attrs({ name, tests: total.tests, failures: total.failures, errors: total.errors, skipped: total.skipped, time: time.toFixed(3) })}>\n${body.join('\n')}\n</testsuites>\n`;

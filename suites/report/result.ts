@@ -7,7 +7,10 @@ import { type JUnitSuite, junitCounts } from './junit';
 import type { SuiteVerdict } from './summary';
 
 export interface RunCounts {
+  /** Passed without a warning. */
   passed: number;
+  /** Passed with a warning (a reading of a contradicting spec, named by its erratum): counted apart. */
+  warned: number;
   failed: number;
   skipped: number;
   errors: number;
@@ -32,6 +35,8 @@ export interface RunResult<R> {
   headline: string;
   counts: RunCounts;
   findings: Finding[];
+  /** What passed with a warning, one line each naming its erratum (NHS numbers masked). */
+  warnings?: string[];
   /** The suite's own report model (what report.json / eva.json / verify.json / load.json hold). */
   report: R;
   /** The run as JUnit suites; `renderJUnit(result.junit)` is its junit.xml. */
@@ -41,17 +46,25 @@ export interface RunResult<R> {
 }
 
 /** Counts and findings read off a run's JUnit suites (every suite renders its cases the same way). */
-export function tallyJUnit(suites: readonly JUnitSuite[]): { counts: RunCounts; findings: Finding[] } {
+export function tallyJUnit(suites: readonly JUnitSuite[]): {
+  counts: RunCounts;
+  findings: Finding[];
+  warnings: string[];
+} {
   const cases = suites.flatMap((s) => s.cases);
   const n = junitCounts(cases);
   const findings: Finding[] = [];
+  const warnings: string[] = [];
   for (const c of cases) {
     if (c.failure) findings.push({ kind: 'failure', name: c.name, message: c.failure.message });
     else if (c.error) findings.push({ kind: 'error', name: c.name, message: c.error.message });
+    else if (c.warning && !c.skipped) warnings.push(`${c.name}: ${c.warning.message}`);
   }
   return {
+    warnings,
     counts: {
-      passed: n.tests - n.failures - n.errors - n.skipped,
+      passed: n.tests - n.failures - n.errors - n.skipped - n.warnings,
+      warned: n.warnings,
       failed: n.failures,
       skipped: n.skipped,
       errors: n.errors,

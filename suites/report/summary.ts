@@ -13,11 +13,14 @@ export interface SuiteSummary {
   verdict: SuiteVerdict;
   /** One line a person reads first, e.g. "41 of 41 MUST checks passed". */
   headline: string;
-  counts: { passed: number; failed: number; skipped: number; errors: number };
+  /** `passed` excludes `warned`: a warned test passed too, and is counted on its own. */
+  counts: { passed: number; warned: number; failed: number; skipped: number; errors: number };
   /** Report files relative to the report root, e.g. `check/report.html`. */
   files: Record<string, string>;
   /** Failures worth listing on the index, already free of PID. */
   highlights?: string[];
+  /** Warnings worth listing on the index (each names its erratum), already free of PID. */
+  warnings?: string[];
   durationMs?: number;
 }
 
@@ -42,11 +45,12 @@ export function renderIndexPage(suites: SuiteSummary[], meta: IndexMeta): string
   const totals = suites.reduce(
     (t, s) => ({
       passed: t.passed + s.counts.passed,
+      warned: t.warned + s.counts.warned,
       failed: t.failed + s.counts.failed,
       skipped: t.skipped + s.counts.skipped,
       errors: t.errors + s.counts.errors,
     }),
-    { passed: 0, failed: 0, skipped: 0, errors: 0 },
+    { passed: 0, warned: 0, failed: 0, skipped: 0, errors: 0 },
   );
   const rows = [...suites]
     .sort((a, b) => Number(a.verdict === 'pass') - Number(b.verdict === 'pass'))
@@ -57,8 +61,12 @@ export function renderIndexPage(suites: SuiteSummary[], meta: IndexMeta): string
         s.highlights?.length
           ? `<details><summary>${s.highlights.length} failure(s)</summary><ul>${s.highlights.map((h) => `<li>${escapeHtml(h)}</li>`).join('')}</ul></details>`
           : ''
+      }${
+        s.warnings?.length
+          ? `<details><summary>${badge(`${s.warnings.length} WARNING${s.warnings.length === 1 ? '' : 'S'}`, 'warn')}</summary><ul>${s.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></details>`
+          : ''
       }</td>
-<td>${s.counts.passed} / ${s.counts.failed} / ${s.counts.skipped} / ${s.counts.errors}</td>
+<td>${s.counts.passed} / ${s.counts.warned} / ${s.counts.failed} / ${s.counts.skipped} / ${s.counts.errors}</td>
 <td>${Object.entries(s.files)
         .map(([label, href]) => `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`)
         .join('<br>')}</td>
@@ -75,13 +83,14 @@ export function renderIndexPage(suites: SuiteSummary[], meta: IndexMeta): string
 ${tiles([
   { label: 'suites', value: suites.length },
   { label: 'passed', value: totals.passed, tone: 'pass' },
+  { label: 'passed with warnings', value: totals.warned, tone: totals.warned ? 'warn' : undefined },
   { label: 'failed', value: totals.failed, tone: totals.failed ? 'fail' : undefined },
   { label: 'skipped', value: totals.skipped },
   { label: 'errors', value: totals.errors, tone: totals.errors ? 'fail' : undefined },
 ])}
 </section>
 <section><h2>Suites</h2>
-<table><thead><tr><th>verdict</th><th>suite</th><th>passed / failed / skipped / errors</th><th>reports</th></tr></thead>
+<table><thead><tr><th>verdict</th><th>suite</th><th>passed / warned / failed / skipped / errors</th><th>reports</th></tr></thead>
 <tbody>${rows}</tbody></table></section>
 <section><h2>Run details</h2><table><tbody>${Object.entries(details)
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
