@@ -67,7 +67,8 @@ export function identifierValue(spec: Pick<ProbeSpec, 'identifier' | 'patient'>)
     case 'nine-digits':
       return nhs(n.slice(0, 9));
     case 'eleven-digits':
-      return nhs(`${n}0`);
+      // Not the patient's number plus a digit: evidence masks NHS numbers, and 11 digits would hide one unmasked.
+      return nhs(`${n.slice(0, 9)}${(Number(n[9]) + 1) % 10}0`);
     case 'letters':
       return nhs(`${n.slice(0, 7)}ABC`);
     case 'leading-zero':
