@@ -5,6 +5,7 @@
 import { type Command, Option } from 'commander';
 import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { UnreachableError, TimeoutError } from '../core/http';
+import { StateDirLockedError } from '../core/state-lock';
 import { PackError } from '../fixtures/pack';
 import { IgnoreRuleError } from '../suites/eva/rules';
 
@@ -100,7 +101,13 @@ export function loadCliConfig(
 
 /** Maps anything a command throws to an exit code and a message a person can act on. */
 export function exitCodeFor(e: unknown, io: CliIo): ExitCode {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof PackError || e instanceof IgnoreRuleError) {
+  if (
+    e instanceof ConfigError ||
+    e instanceof UsageError ||
+    e instanceof PackError ||
+    e instanceof IgnoreRuleError ||
+    e instanceof StateDirLockedError
+  ) {
     io.err(`error: ${e.message}`);
     return ExitCode.usage;
   }

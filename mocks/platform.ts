@@ -20,6 +20,7 @@ import { type HarnessConfig, redactedConfig } from '../core/config';
 import { correlationId, listen, type RunningServer } from '../core/http';
 import { KeyRing } from '../core/keys';
 import { type Logger, silentLogger } from '../core/logger';
+import { acquireStateLock, type StateLock } from '../core/state-lock';
 import { mintIdToken } from '../core/tokens';
 import { validateProducerBundle } from '../contracts/validate';
 import { type FixturePack, loadPack, PackIndex } from '../fixtures/pack';
@@ -162,12 +163,27 @@ export function createPlatform(opts: PlatformOptions): Platform {
   const inMemory = stateDir === ':memory:';
   const pack = opts.pack ?? loadPack(config.pack || undefined, clock.now());
   const index = new PackIndex(pack);
-  const keyRing = new KeyRing(inMemory ? undefined : stateDir);
   const clients = new ClientRegistry(config.platform.clients);
-  const store = openRegistrationStore(inMemory ? ':memory:' : registrationStorePath(stateDir), {
-    onListenerError: (e) => logger.error({ err: e }, 'a registration listener failed'),
-  });
-  const aggregatorDb = openAggregatorDb(stateDir);
+  // One platform per state directory: taken before any database opens, released by stop().
+  const lock: StateLock | undefined = inMemory ? undefined : acquireStateLock(stateDir, 'pca-harness platform');
+  let keyRing: KeyRing;
+  let store: RegistrationStore;
+  let aggregatorDb: Database.Database;
+  try {
+    keyRing = new KeyRing(inMemory ? undefined : stateDir);
+    store = openRegistrationStore(inMemory ? ':memory:' : registrationStorePath(stateDir), {
+      onListenerError: (e) => logger.error({ err: e }, 'a registration listener failed'),
+    });
+    try {
+      aggregatorDb = openAggregatorDb(stateDir);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const passes = new ContractPasses(aggregatorDb);
   if (!inMemory) importContractPassFile(stateDir, passes, logger);
   const pulls = new PullStore(aggregatorDb);
@@ -369,6 +385,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
         if (running) await running.close();
         store.close();
         if (aggregatorDb.open) aggregatorDb.close();
+        lock?.release();
       })();
       return stopping;
     },

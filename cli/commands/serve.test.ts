@@ -144,6 +144,23 @@ describe('pca-harness serve', () => {
     expect(existsSync(path.join(dir, 'state', 'aggregator.sqlite'))).toBe(true);
   });
 
+  it('exits 2 naming the lock file when another serve owns the state dir', async () => {
+    const io = bufferIo();
+    const stop = new AbortController();
+    const serving = runServe(io, { port: 0, stateDir: 'state' }, stop.signal);
+    try {
+      await until(() => io.stdout().includes('Press Ctrl+C'), 'the banner');
+      const second = await runCli(['serve', '--port', '0', '--state-dir', 'state'], { cwd: dir });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(path.join(dir, 'state', 'pca-harness.lock'));
+      expect(second.stderr).toContain(`pid ${process.pid}`);
+    } finally {
+      stop.abort();
+      await serving;
+    }
+    expect(existsSync(path.join(dir, 'state', 'pca-harness.lock'))).toBe(false);
+  });
+
   describe('as a process', () => {
     let child: ChildProcess | undefined;
 
