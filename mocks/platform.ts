@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { type AdminToken, isLoopbackHost, loadOrCreateAdminToken } from '../core/admin-token';
 import { type Clock, systemClock, yearsAgo } from '../core/clock';
 import { type HarnessConfig, redactedConfig } from '../core/config';
 import { correlationId, listen, type RunningServer } from '../core/http';
@@ -25,6 +26,7 @@ import { mintIdToken } from '../core/tokens';
 import { validateProducerBundle } from '../contracts/validate';
 import { type FixturePack, loadPack, PackIndex } from '../fixtures/pack';
 import { CONTRACT_PASS_FILE, type ContractPassFile } from '../suites/contract-pass';
+import { adminGuard, type AdminGuardState, ownHosts } from './admin-guard';
 import { createAggregatorAdminRouter } from './aggregator/admin';
 import { type AggregatorLimits, createAggregator, type WorkGauge } from './aggregator/consumer';
 import { ContractPasses } from './aggregator/contract-passes';
@@ -73,8 +75,24 @@ export interface PlatformUrls {
   diagnostics: string;
 }
 
+/** How the admin surface is protected, once the platform listens. */
+export interface PlatformAdmin {
+  /** The address it is bound to, as given (`0.0.0.0` for all interfaces). */
+  bindHost: string;
+  /** True when admin callers need the token (bound beyond loopback). */
+  tokenRequired: boolean;
+  /** The token, when one is in force (required, or configured). */
+  token?: string;
+  /** Where the token is kept, when generated into the state dir. */
+  tokenFile?: string;
+  /** True when this start generated the token: the one time it is shown. */
+  tokenCreated: boolean;
+}
+
 export interface Platform {
   app: Express;
+  /** The admin surface's protection; `tokenRequired` is decided by the bind address at start. */
+  admin(): PlatformAdmin;
   /** Listens (default: config host and port); resolves once listening. One server per platform. */
   start(port?: number, host?: string): Promise<RunningServer>;
   /** Stops the scheduler, closes the server and the databases. Safe to call twice. */
@@ -277,10 +295,29 @@ export function createPlatform(opts: PlatformOptions): Platform {
     logger,
   });
 
+  // The admin guard's view: loopback until start() binds elsewhere.
+  let bindHost = config.platform.host;
+  let adminToken: AdminToken | undefined = config.platform.adminToken
+    ? { token: config.platform.adminToken, created: false }
+    : undefined;
+  const guardState = (): AdminGuardState => {
+    const publicUrl = config.platform.publicUrl;
+    const origins = new Set<string>(publicUrl ? [new URL(publicUrl).origin.toLowerCase()] : []);
+    return {
+      required: !isLoopbackHost(bindHost),
+      token: adminToken?.token,
+      file: adminToken?.file,
+      hosts: ownHosts(bindHost, publicUrl, config.platform.allowedHosts),
+      origins,
+    };
+  };
+  let guardCache: AdminGuardState | undefined;
+
   const started = clock.now();
   const app = express();
   app.disable('x-powered-by');
   app.use(correlationId(logger));
+  app.use(adminGuard(() => (guardCache ??= guardState())));
   app.use(
     NHS_LOGIN_MOUNT,
     createNhsLoginRouter({
@@ -371,8 +408,18 @@ export function createPlatform(opts: PlatformOptions): Platform {
     },
     urls: () => platformUrls(base()),
     scheduleRegistered,
+    admin: () => ({
+      bindHost,
+      tokenRequired: !isLoopbackHost(bindHost),
+      token: adminToken?.token,
+      tokenFile: adminToken?.file,
+      tokenCreated: adminToken?.created ?? false,
+    }),
     async start(port = config.platform.port, host = config.platform.host) {
       if (running) throw new Error(`the platform is already listening on ${running.url}`);
+      bindHost = host;
+      if (!isLoopbackHost(host)) adminToken ??= loadOrCreateAdminToken(stateDir);
+      guardCache = undefined;
       running = await listen(app, port, host);
       logger.info({ url: base(), port: running.port }, 'mock platform listening');
       return running;
