@@ -2,7 +2,9 @@
  * What every command shares: exit codes, the options every command takes, config loading and the
  * mapping from errors to exit codes. Commands stay thin: parse, call one library function, map.
  */
+import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { resolveAdminToken } from '../core/admin-token';
 import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { UnreachableError, TimeoutError } from '../core/http';
 import { StateDirLockedError } from '../core/state-lock';
@@ -55,6 +57,22 @@ export function addConfigOption(cmd: Command): Command {
       'config file (default ./pca-harness.config.json when present; env PCA_HARNESS_CONFIG)',
     ),
   );
+}
+
+/** `--admin-token`: for every command that calls the platform's `/_harness` admin routes. */
+export function addAdminTokenOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--admin-token <token>',
+      "the platform's admin token, needed when it listens beyond loopback (default: config platform.adminToken, env PCA_HARNESS_PLATFORM_ADMIN_TOKEN, else <stateDir>/admin-token)",
+    ),
+  );
+}
+
+/** The admin token a command sends: the flag, else the configured one, else the platform's file in the state dir. */
+export function adminTokenFor(io: CliIo, config: HarnessConfig, flag?: string): string | undefined {
+  const stateDir = config.stateDir === ':memory:' ? undefined : path.resolve(io.cwd, config.stateDir);
+  return resolveAdminToken({ flag, configured: config.platform.adminToken, stateDir });
 }
 
 export function addReportDirOption(cmd: Command, defaultDir = 'pca-harness-report'): Command {

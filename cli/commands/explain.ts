@@ -9,7 +9,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   loadCliConfig,
   parseDuration,
   parseIntOption,
@@ -49,6 +51,7 @@ const explainCommand: CommandModule = {
       )
       .option('--json', 'print the verdicts as JSON (NHS numbers masked)');
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -72,14 +75,17 @@ Examples:
         limit: number;
         json?: boolean;
         config?: string;
+        adminToken?: string;
       }) => {
         if (opts.limit < 1 || opts.limit > 1000) throw new UsageError('--limit must be from 1 to 1000');
-        const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
+        const { config } = loadCliConfig(io, opts);
+        const url = opts.url ?? platformUrl(config);
+        const access = { adminToken: adminTokenFor(io, config, opts.adminToken) };
         if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
         const since = opts.since ? parseSince(opts.since, new Date()) : undefined;
         let verdicts;
         try {
-          verdicts = await fetchVerdicts(url, { clientId: opts.clientId, since, limit: opts.limit });
+          verdicts = await fetchVerdicts(url, { clientId: opts.clientId, since, limit: opts.limit }, access);
         } catch (e) {
           if (e instanceof PlatformResponseError) throw new UsageError(e.message);
           throw e;

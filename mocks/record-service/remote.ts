@@ -3,6 +3,7 @@
  * `pca-harness explain`) and reconciliation counts (for `pca-harness reconcile`), and rendering
  * them for a person. NHS numbers stay masked except where a supplier asks for its own full list.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
@@ -22,16 +23,21 @@ function base(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-async function getJson<T>(url: string, what: string): Promise<T> {
-  const res = await fetchWithTimeout<T & { data?: string }>(url, {
+/** How a client reaches the admin routes: the admin token, needed when the platform listens beyond loopback. */
+export interface AdminAccess {
+  adminToken?: string;
+}
+
+async function getJson<T>(url: string, what: string, access: AdminAccess = {}): Promise<T> {
+  const res = await fetchWithTimeout<T & { data?: string; message?: string }>(url, {
     timeoutMs: 30_000,
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', ...adminHeaders(access.adminToken) },
   });
   if (res.status === 404 && !res.json) {
     throw new PlatformResponseError(`${url} answered 404: is this the pca-harness platform (pca-harness serve)?`, 404);
   }
   if (res.status !== 200 || !res.json) {
-    const why = res.json?.data ?? res.text.slice(0, 200);
+    const why = res.json?.data ?? res.json?.message ?? res.text.slice(0, 200);
     throw new PlatformResponseError(
       `${what} failed: ${url} answered ${res.status}${why ? `: ${why}` : ''}`,
       res.status,
@@ -47,7 +53,11 @@ export interface VerdictQuery {
 }
 
 /** Verdicts oldest first (the endpoint answers newest first). */
-export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): Promise<Verdict[]> {
+export async function fetchVerdicts(
+  platformUrl: string,
+  q: VerdictQuery = {},
+  access: AdminAccess = {},
+): Promise<Verdict[]> {
   const params = new URLSearchParams();
   if (q.clientId) params.set('clientId', q.clientId);
   if (q.since) params.set('since', q.since.toISOString());
@@ -56,6 +66,7 @@ export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): 
   const body = await getJson<{ verdicts: Verdict[] }>(
     `${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`,
     'reading diagnostics',
+    access,
   );
   return [...body.verdicts].reverse();
 }
@@ -72,12 +83,14 @@ export async function fetchReconciliation(
   platformUrl: string,
   clientId: string,
   until?: Date,
+  access: AdminAccess = {},
 ): Promise<Reconciliation> {
   const params = new URLSearchParams({ clientId });
   if (until) params.set('until', until.toISOString());
   return getJson<Reconciliation>(
     `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
     'reading the reconciliation count',
+    access,
   );
 }
 
@@ -87,6 +100,7 @@ export async function fetchRegisteredNumbers(
   clientId: string,
   until?: Date,
   pageSize = 50_000,
+  access: AdminAccess = {},
 ): Promise<string[]> {
   const out: string[] = [];
   let after: string | undefined;
@@ -97,6 +111,7 @@ export async function fetchRegisteredNumbers(
     const page = await getJson<{ nhsNumbers: string[]; next?: string }>(
       `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
       'reading registered NHS numbers',
+      access,
     );
     out.push(...page.nhsNumbers);
     if (!page.next) return out;
