@@ -3,6 +3,7 @@
  * profile, get tokens, pick the patients, drive the runner, and add what only a particular API
  * has (the Record Service reconciliation count).
  */
+import { adminHeaders } from '../core/admin-token';
 import { generateNhsNumbers } from '../core/nhs-number';
 import { fetchWithTimeout } from '../core/http';
 import { isUnder16 } from '../core/clock';
@@ -44,6 +45,8 @@ export interface LoadRunOptions {
   recordsClientId?: string;
   /** Platform base URL whose NHS login mock mints the ID tokens; without it one is started for the run. */
   platformUrl?: string;
+  /** The platform's admin token (ID-token minting, reconciliation), needed when it listens beyond loopback. */
+  adminToken?: string;
   /**
    * Without a platform: the issuer the target trusts (config supplier.nhsLoginIssuer). The mock is
    * started on that address when it is local and free, else on a free port (the notice says so).
@@ -132,11 +135,15 @@ export function recordsBatches(
   return recordBatches(eligible, batchSize, (n) => generateNhsNumbers(n, RECORDS_TOP_UP_SEED, '999'));
 }
 
-async function reconciliationCount(target: string, clientId: string): Promise<number | undefined> {
+async function reconciliationCount(
+  target: string,
+  clientId: string,
+  adminToken: string | undefined,
+): Promise<number | undefined> {
   try {
     const res = await fetchWithTimeout<{ distinctNhsNumbers?: unknown }>(
       `${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
-      { timeoutMs: 5_000 },
+      { timeoutMs: 5_000, headers: adminHeaders(adminToken) },
     );
     return res.status === 200 && typeof res.json?.distinctNhsNumbers === 'number'
       ? res.json.distinctNhsNumbers
@@ -209,6 +216,9 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       const tokens = await mintIdTokens(
         issuer,
         patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })),
+        undefined,
+        undefined,
+        opts.adminToken,
       );
       for (const p of patients) p.idToken = tokens.get(p.patient.nhsNumber);
       idTokens = {
@@ -238,7 +248,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
     const verdicts = [...result.verdicts];
     let recordsSummary: RecordsSummary | undefined;
     if (records) {
-      const platformCount = await reconciliationCount(target, records.clientId);
+      const platformCount = await reconciliationCount(target, records.clientId, opts.adminToken);
       recordsSummary = {
         clientId: records.clientId,
         batchSize: profile.batchSize ?? 200,

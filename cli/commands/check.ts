@@ -23,7 +23,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   addSupplierAccessOptions,
   loadCliConfig,
@@ -48,6 +50,7 @@ interface CheckOptions {
   list?: boolean;
   coverage?: boolean;
   config?: string;
+  adminToken?: string;
 }
 
 /** A key that is never in any JWKS: what forged ID tokens are signed with. */
@@ -173,6 +176,7 @@ const checkCommand: CommandModule = {
       .option('--coverage', 'with --list: print which requirements each check verifies and which no check covers');
     addReportDirOption(cmd);
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -229,11 +233,12 @@ Examples:
         );
       const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
       const stateDir = path.resolve(io.cwd, config.stateDir);
+      const adminToken = platform ? adminTokenFor(io, config, opts.adminToken) : undefined;
 
       let nhsLogin: NhsLoginSession;
       if (platform) {
         const issuer = `${platform}/nhs-login`;
-        nhsLogin = { url: issuer, issuer, persistent: true, close: async () => undefined };
+        nhsLogin = { url: issuer, issuer, persistent: true, adminToken, close: async () => undefined };
         // The platform's key is in its state dir; when that is ours, other-issuer tokens can be signed.
         nhsLogin.signingKey = await new KeyRing(stateDir).get(NHS_LOGIN_KEY);
       } else {
@@ -255,7 +260,7 @@ Examples:
           nhsLogin,
           forgeryKey,
           ...(platform && opts.recordsClientId
-            ? { platform: { url: platform, clientId: opts.recordsClientId, ...(since ? { since } : {}) } }
+            ? { platform: { url: platform, clientId: opts.recordsClientId, adminToken, ...(since ? { since } : {}) } }
             : {}),
           pack,
           selection,
@@ -271,6 +276,7 @@ Examples:
           report,
           clientId: opts.recordsClientId,
           platformUrl: platform,
+          adminToken,
           stateDir,
           reportPath: path.join(reportDir, 'report.json'),
         });

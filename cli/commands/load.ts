@@ -23,7 +23,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   loadCliConfig,
   parseDuration,
@@ -49,6 +51,7 @@ interface LoadOptions {
   maxInFlight?: number;
   batchSize?: number;
   config?: string;
+  adminToken?: string;
 }
 
 function progressLine(p: Progress): string {
@@ -122,6 +125,7 @@ const loadCommand: CommandModule = {
       );
     addReportDirOption(cmd);
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -185,6 +189,7 @@ Examples:
           credentials,
           recordsClientId: api === 'records' ? opts.clientId : undefined,
           platformUrl: opts.platformUrl,
+          adminToken: adminTokenFor(io, config, opts.adminToken),
           nhsLoginIssuer: config.supplier.nhsLoginIssuer,
           stateDir: path.resolve(io.cwd, config.stateDir),
           pack,

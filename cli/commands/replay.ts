@@ -25,7 +25,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   addSupplierAccessOptions,
   loadCliConfig,
@@ -50,6 +52,7 @@ interface ReplayCliOptions {
   timeout: string;
   ignore?: string[];
   config?: string;
+  adminToken?: string;
 }
 
 const CLIENT_KEYS = Object.fromEntries(
@@ -204,6 +207,7 @@ const replayCommand: CommandModule = {
       );
     addReportDirOption(cmd, path.join('pca-harness-report', 'replay'));
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -262,7 +266,11 @@ Examples:
         name: 'pca-harness-replay',
       });
       const platform: ReplayPlatform = opts.platformUrl
-        ? { kind: 'remote', url: httpUrl('--platform-url', opts.platformUrl) }
+        ? {
+            kind: 'remote',
+            url: httpUrl('--platform-url', opts.platformUrl),
+            adminToken: adminTokenFor(io, config, opts.adminToken),
+          }
         : { kind: 'start', config, stateDir, logger };
 
       const progress = progressReporter(io);

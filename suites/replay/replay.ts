@@ -50,7 +50,7 @@ export type ReplayPlatform =
   /** Already created and listening (demo); replay leaves it running. */
   | { kind: 'in-process'; platform: Platform }
   /** A `pca-harness serve` reached over HTTP. */
-  | { kind: 'remote'; url: string };
+  | { kind: 'remote'; url: string; adminToken?: string };
 
 export interface ReplayOptions {
   /** Base URL of the supplier's API. */
@@ -172,7 +172,7 @@ async function openPlatform(
     return { access: inProcessAccess(p.platform), startedByReplay: false, close: async () => undefined };
   }
   if (p.kind === 'remote') {
-    const access = remoteAccess(httpUrl('--platform-url', p.url));
+    const access = remoteAccess(httpUrl('--platform-url', p.url), p.adminToken);
     const info = await access.info();
     if (opts.rate !== undefined && opts.rate !== info.rate)
       notice(
@@ -507,7 +507,7 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     const sample = appViewPatients(opts.pack, started, opts.appViewSamples ?? DEFAULT_APP_VIEW_SAMPLES);
     const appView = [];
     for (const p of sample) {
-      appView.push(await sampleAppView(urls, p));
+      appView.push(await sampleAppView(urls, p, access.adminToken));
       emit('app-view', appView.length, sample.length);
     }
 
