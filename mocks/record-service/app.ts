@@ -150,6 +150,11 @@ function parseLimit(v: unknown, dflt: number, max: number): number | 'invalid' {
   return Number(v);
 }
 
+/** The first query parameter given more than once, as `/pulls` refuses them: a filter means one value. */
+function repeatedParam(req: Request): string | undefined {
+  return Object.keys(req.query).find((k) => Array.isArray(req.query[k]));
+}
+
 function isRecordServicePath(p: string): boolean {
   return (
     p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients')
@@ -353,6 +358,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   });
 
   router.get('/_harness/records/diagnostics', (req, res) => {
+    const repeated = repeatedParam(req);
+    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
     const since = parseSince(req.query.since);
     if (since === 'invalid')
       return errorBody(res, 400, 'error.bad-request', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
@@ -374,6 +381,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   });
 
   router.get('/_harness/records/reconciliation', (req, res) => {
+    const repeated = repeatedParam(req);
+    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
     const clientId = req.query.clientId;
     if (typeof clientId !== 'string' || clientId === '')
       return errorBody(
