@@ -4,6 +4,7 @@
  * 5 minutes ahead) verified against the client's registered public keys (ClientConfig.jwks).
  * Errors are the platform's bodies, and say which header or claim was wrong.
  */
+import { CLOCK_TOLERANCE_S, futureTimeClaim } from '../../core/tokens';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import {
@@ -27,8 +28,8 @@ import { OAuthFailure, fail, oauthError, type OAuthErrorEntry } from './errors';
 
 export const OAUTH_MOUNT = '/oauth2';
 export const HARNESS_WARNING_HEADER = 'X-PCA-Harness-Warning';
-/** The platform tolerates a few seconds of clock skew on `exp`. */
-const EXP_SKEW_S = 10;
+/** The platform tolerates the harness's one clock skew on every time claim. */
+const EXP_SKEW_S = CLOCK_TOLERANCE_S;
 
 /** Remembers assertion `jti`s until they expire, so an assertion cannot be replayed. */
 export class JtiCache {
@@ -145,6 +146,8 @@ async function authenticate(
   if (typeof exp !== 'number' || !Number.isInteger(exp)) fail('exp-not-integer', `exp was ${JSON.stringify(exp)}`);
   if (exp <= deps.now) fail('exp-expired', `exp ${exp} is ${deps.now - exp} s in the past`);
   if (exp > deps.now + MAX_ASSERTION_LIFETIME_S + EXP_SKEW_S) fail('exp-too-far', `exp is ${exp - deps.now} s ahead`);
+  const future = futureTimeClaim(claims, deps.now);
+  if (future) fail(future.claim === 'nbf' ? 'nbf-in-future' : 'iat-in-future', future.message);
 
   const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
   if (aud.length !== 1 || aud[0] !== deps.tokenUrl)

@@ -132,11 +132,11 @@ export const REASON_CATALOGUE: readonly ReasonEntry[] = [
   },
   {
     code: 'token-expired',
-    title: 'The access token has expired',
+    title: 'The access token has expired, or is not valid yet (nbf or iat in the future)',
     kind: 'call',
     strict: unauthorized,
     int: unauthorized,
-    fix: 'Access tokens live for expires_in seconds (599). Cache the token with its expiry and fetch a new one shortly before it runs out, or when a call answers 401, then resend the batch.',
+    fix: 'Access tokens live for expires_in seconds (599). Cache the token with its expiry and fetch a new one shortly before it runs out, or when a call answers 401, then resend the batch. A token not valid yet means the clocks disagree: keep the signing machine on NTP.',
     source: 'API platform signed-JWT authentication (expires_in)',
   },
   {
