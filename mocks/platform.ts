@@ -35,7 +35,7 @@ import { PullStore } from './aggregator/pull-store';
 import { PullScheduler, type ScheduleResult } from './aggregator/scheduler';
 import { BearerTokenCache } from './aggregator/upstream';
 import { createNhsLoginRouter, NHS_LOGIN_KEY, NHS_LOGIN_MOUNT } from './nhs-login/app';
-import { createOAuthRouter, OAUTH_MOUNT } from './oauth/app';
+import { createOAuthRouter, JtiCache, OAUTH_MOUNT } from './oauth/app';
 import { createRecordServiceRouter } from './record-service/app';
 import { ClientRegistry } from './record-service/clients';
 import { openRegistrationStore, registrationStorePath, type RegistrationStore } from './record-service/store';
@@ -331,7 +331,11 @@ export function createPlatform(opts: PlatformOptions): Platform {
       logger,
     }),
   );
-  app.use(OAUTH_MOUNT, createOAuthRouter({ clients, keyRing, tokenUrl, clock, logger }));
+  // Used assertion jtis live in the state dir, so a replay is refused after a restart too.
+  app.use(
+    OAUTH_MOUNT,
+    createOAuthRouter({ clients, keyRing, tokenUrl, clock, logger, jtiCache: new JtiCache(aggregatorDb) }),
+  );
   app.use('/aggregator', aggregator.router);
 
   const harness = express.Router();

@@ -1,8 +1,12 @@
 /**
- * Tokens from the future: `nbf` ahead of now and `iat` far ahead are refused by every verifier (the
+ * Token checks with no gaps. A client assertion's jti, once used, stays used across a restart (the
+ * platform keeps them in its state dir until they expire). Tokens from the future: `nbf` ahead of now and `iat` far ahead are refused by every verifier (the
  * OAuth mock's client assertions, /records access tokens, the consumer API and the reference
  * supplier's NHSD-ID-Token), all with the one tolerance `CLOCK_TOLERANCE_S`; a token just inside it passes.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { fixedClock, epochSeconds } from '../core/clock';
@@ -26,6 +30,7 @@ const AHEAD = CLOCK_TOLERANCE_S + 60;
 const INSIDE = CLOCK_TOLERANCE_S - 5;
 
 let clientKey: SigningKey;
+let config: HarnessConfig;
 let platform: Platform;
 let server: RunningServer;
 let supplier: RunningServer;
@@ -34,7 +39,7 @@ let tokenUrl: string;
 beforeAll(async () => {
   const k = await generateSigningKey();
   clientKey = { ...k.key, kid: 'tc-1', publicJwk: { ...k.key.publicJwk, kid: 'tc-1' } };
-  const config: HarnessConfig = {
+  config = {
     ...DEFAULT_CONFIG,
     platform: {
       ...DEFAULT_CONFIG.platform,
@@ -69,14 +74,11 @@ async function assertionWith(claims: Record<string, number>): Promise<string> {
 }
 
 function tokenRequest(assertion: string) {
-  return request(server.server)
-    .post('/oauth2/token')
-    .type('form')
-    .send({
-      grant_type: 'client_credentials',
-      client_assertion_type: CLIENT_ASSERTION_TYPE,
-      client_assertion: assertion,
-    });
+  return request(server.server).post('/oauth2/token').type('form').send({
+    grant_type: 'client_credentials',
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    client_assertion: assertion,
+  });
 }
 
 async function idTokenWith(claims: Record<string, number>): Promise<string> {
@@ -165,5 +167,39 @@ describe('inside the tolerance', () => {
       .query({ 'patient:identifier': `https://fhir.nhs.uk/Id/nhs-number|${patient.nhsNumber}` })
       .set('NHSD-ID-Token', await idTokenWith(ahead));
     expect(events.status).not.toBe(401);
+  });
+});
+
+describe('a used client-assertion jti', () => {
+  it('is refused again after the platform restarts on the same state dir, until it expires', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-jti-'));
+    const local = fixedClock(NOW);
+    let p = createPlatform({ config, pack, stateDir: dir, clock: local });
+    try {
+      let s = await p.start(0);
+      // The token URL (the assertion's aud) is where the platform listens; keep the port across the restart.
+      const port = s.port;
+      const url = p.urls().tokenUrl;
+      const assertion = await signJwt(clientKey, {
+        claims: { iss: 'c1', sub: 'c1', aud: url, jti: 'once-only', exp: epochSeconds(local) + 120 },
+      });
+      const send = () =>
+        request(s.server).post('/oauth2/token').type('form').send({
+          grant_type: 'client_credentials',
+          client_assertion_type: CLIENT_ASSERTION_TYPE,
+          client_assertion: assertion,
+        });
+      expect((await send()).status).toBe(200);
+      expect((await send()).headers['x-pca-harness-warning']).toMatch(/already used/);
+      await p.stop();
+      p = createPlatform({ config, pack, stateDir: dir, clock: local });
+      s = await p.start(port);
+      const again = await send();
+      expect(again.status).toBe(400);
+      expect(again.headers['x-pca-harness-warning']).toMatch(/jti "once-only" was already used/);
+    } finally {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
