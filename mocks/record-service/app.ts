@@ -196,7 +196,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
       j && j.toRegister.length > 0 && j.client
         ? { clientId: j.client.clientId, nhsNumbers: j.toRegister, at: extra.at }
         : undefined;
-    return store.recordCall(registration, (result) => {
+    // Grouped with concurrent calls into one transaction; resolves once it is durable.
+    return store.commitCall(registration, (result) => {
       const registered = registration ? result.newNhsNumbers.length + result.alreadyRegistered : 0;
       const received = j?.received ?? 0;
       const findings = j?.findings ?? [];
@@ -272,7 +273,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
         toRegister: [],
         answer: { status: f.status, error: null },
       };
-      const { verdict } = recordVerdict(req, res, attempted, {
+      const { verdict } = await recordVerdict(req, res, attempted, {
         at,
         status: f.status,
         credential: credentialSummary(credential),
@@ -304,7 +305,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
         contractPassed: deps.contractPassed,
       },
     );
-    const { verdict } = recordVerdict(req, res, j, {
+    const { verdict } = await recordVerdict(req, res, j, {
       at,
       status: j.answer.status,
       credential: credentialSummary(credential),
