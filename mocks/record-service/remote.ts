@@ -7,7 +7,7 @@ import { adminHeaders } from '../../core/admin-token';
 import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 export class PlatformResponseError extends Error {
   constructor(
@@ -57,13 +57,13 @@ export async function fetchVerdicts(
   platformUrl: string,
   q: VerdictQuery = {},
   access: AdminAccess = {},
-): Promise<Verdict[]> {
+): Promise<RecordsCallVerdict[]> {
   const params = new URLSearchParams();
   if (q.clientId) params.set('clientId', q.clientId);
   if (q.since) params.set('since', q.since.toISOString());
   if (q.limit) params.set('limit', String(q.limit));
   const qs = params.toString();
-  const body = await getJson<{ verdicts: Verdict[] }>(
+  const body = await getJson<{ verdicts: RecordsCallVerdict[] }>(
     `${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`,
     'reading diagnostics',
     access,
@@ -119,7 +119,7 @@ export async function fetchRegisteredNumbers(
   }
 }
 
-export function hasProblem(v: Verdict): boolean {
+export function hasProblem(v: RecordsCallVerdict): boolean {
   return v.reasons.some((r) => isProblem(r.code));
 }
 
@@ -141,7 +141,7 @@ function wrap(first: string, text: string, rest: string, width = 100): string {
 
 /** The verdicts as a person reads them: each call, then each reason with what happened and the fix. */
 export function renderVerdicts(
-  verdicts: readonly Verdict[],
+  verdicts: readonly RecordsCallVerdict[],
   context: { url: string; clientId?: string; since?: Date },
 ): string {
   const scope = [
@@ -170,7 +170,7 @@ export function renderVerdicts(
     }
     out.push('');
   }
-  const count = (o: Verdict['outcome']) => verdicts.filter((v) => v.outcome === o).length;
+  const count = (o: RecordsCallVerdict['outcome']) => verdicts.filter((v) => v.outcome === o).length;
   out.push(
     `${verdicts.length} call(s): ${count('registered')} registered everything sent, ${count('partly-registered')} partly, ${count('nothing-registered')} nothing, ${count('faulted')} failed by injected faults.`,
   );

@@ -22,7 +22,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { redact } from '../../core/redact';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 export const REGISTRATION_DB_FILE = 'record-service.sqlite';
 
@@ -73,16 +73,16 @@ export interface RegistrationStore {
    */
   recordCall(
     registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-    build: (result: RegisterResult) => Omit<Verdict, 'id'>,
-  ): { verdict: Verdict; result: RegisterResult };
+    build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
+  ): { verdict: RecordsCallVerdict; result: RegisterResult };
   /**
    * As `recordCall`, grouped with the other calls queued in the same turn of the event loop into one
    * transaction; resolves after the commit that covers it (answer the call only then).
    */
   commitCall(
     registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-    build: (result: RegisterResult) => Omit<Verdict, 'id'>,
-  ): Promise<{ verdict: Verdict; result: RegisterResult }>;
+    build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
+  ): Promise<{ verdict: RecordsCallVerdict; result: RegisterResult }>;
   /** Transactions committed by `commitCall` and the calls they held (how well grouping works). */
   groupStats(): { commits: number; calls: number };
   onRegistered(listener: (event: RegisteredEvent) => void): () => void;
@@ -95,8 +95,8 @@ export interface RegistrationStore {
   countDistinct(clientId: string, until?: Date): number;
   /** Registered client ids with their counts. */
   clientCounts(): Array<{ clientId: string; count: number }>;
-  verdicts(filter?: VerdictFilter): Verdict[];
-  verdict(id: number): Verdict | undefined;
+  verdicts(filter?: VerdictFilter): RecordsCallVerdict[];
+  verdict(id: number): RecordsCallVerdict | undefined;
   /** Removes every registration and verdict (the harness's reset). */
   reset(): void;
   close(): void;
@@ -328,7 +328,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
   );
 
   type CallRegistration = { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined;
-  type Build = (result: RegisterResult) => Omit<Verdict, 'id'>;
+  type Build = (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>;
 
   /** One call's writes; runs inside a transaction (its own, or its group's). */
   const recordOne = (registration: CallRegistration, build: Build, overlay?: Map<string, Pending>) => {
@@ -344,7 +344,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       '{}',
     );
     const id = Number(info.lastInsertRowid);
-    const verdict: Verdict = { id, ...draft };
+    const verdict: RecordsCallVerdict = { id, ...draft };
     updateVerdictBody.run(JSON.stringify(verdict), id);
     if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
     return { verdict, result: j.result, staged: j.staged };
@@ -354,7 +354,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
   interface Queued {
     registration: CallRegistration;
     build: Build;
-    resolve: (r: { verdict: Verdict; result: RegisterResult }) => void;
+    resolve: (r: { verdict: RecordsCallVerdict; result: RegisterResult }) => void;
     reject: (e: unknown) => void;
   }
   let queue: Queued[] = [];
@@ -477,11 +477,11 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       return db
         .prepare<Array<string | number>, { body: string }>(sql)
         .all(...params)
-        .map((r) => JSON.parse(r.body) as Verdict);
+        .map((r) => JSON.parse(r.body) as RecordsCallVerdict);
     },
     verdict(id) {
       const r = oneVerdict.get(id);
-      return r ? (JSON.parse(r.body) as Verdict) : undefined;
+      return r ? (JSON.parse(r.body) as RecordsCallVerdict) : undefined;
     },
     reset() {
       if (foldScheduled) clearImmediate(foldScheduled);
