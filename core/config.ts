@@ -62,6 +62,14 @@ export interface HarnessConfig {
     /** Consumer API limits; each defaults to the consumer spec's value (60 TPS, 10 s, and the producer's 9 s). */
     aggregator?: { rateLimit?: number; requestTimeoutMs?: number; upstreamTimeoutMs?: number };
     clients: ClientConfig[];
+    /**
+     * Bearer token for the `/_harness` admin routes. Required from callers when the platform listens
+     * beyond loopback; empty means generated into `<stateDir>/admin-token` when needed. Clients
+     * (explain, reconcile, check, replay, load) send it from here, `--admin-token` or that file.
+     */
+    adminToken?: string;
+    /** Host names (besides loopback, the bind address and publicUrl's) the admin routes answer to. */
+    allowedHosts?: string[];
   };
   supplier: {
     host: string;
@@ -135,6 +143,8 @@ export const CONFIG_SCHEMA = {
         mode: { enum: ['strict', 'int'] },
         profile: { enum: ['int', 'prod'] },
         pullRate: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
+        adminToken: { type: 'string' },
+        allowedHosts: { type: 'array', items: { type: 'string', minLength: 1 } },
         aggregator: {
           type: 'object',
           additionalProperties: false,
@@ -465,6 +475,7 @@ export function redactedConfig(cfg: HarnessConfig): HarnessConfig {
     ...cfg,
     platform: {
       ...cfg.platform,
+      ...(cfg.platform.adminToken ? { adminToken: '[REDACTED]' } : {}),
       clients: cfg.platform.clients.map((c) => ({
         ...c,
         ...(c.apiKey ? { apiKey: '[REDACTED]' } : {}),

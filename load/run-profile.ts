@@ -3,6 +3,7 @@
  * profile, get tokens, pick the patients, drive the runner, and add what only a particular API
  * has (the Record Service reconciliation count).
  */
+import { adminHeaders } from '../core/admin-token';
 import { generateNhsNumbers } from '../core/nhs-number';
 import { TimeoutError, UnreachableError } from '../core/http';
 import { isUnder16 } from '../core/clock';
@@ -44,6 +45,8 @@ export interface LoadRunOptions {
   recordsClientId?: string;
   /** Platform base URL whose NHS login mock mints the ID tokens; without it one is started for the run. */
   platformUrl?: string;
+  /** The platform's admin token (ID-token minting, reconciliation), needed when it listens beyond loopback. */
+  adminToken?: string;
   /**
    * Without a platform: the issuer the target trusts (config supplier.nhsLoginIssuer). The mock is
    * started on that address when it is local and free, else on a free port (the notice says so).
@@ -155,12 +158,14 @@ async function reconciliationCount(
   client: LoadHttpClient,
   target: string,
   clientId: string,
+  adminToken: string | undefined,
 ): Promise<number | undefined> {
   try {
     const reply = await client.send({
       method: 'GET',
       url: new URL(`${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`),
       timeoutMs: 5_000,
+      headers: adminHeaders(adminToken),
     });
     if (reply.status !== 200) return undefined;
     const count = (JSON.parse(reply.body) as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers;
@@ -232,6 +237,9 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       const tokens = await mintIdTokens(
         issuer,
         patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })),
+        undefined,
+        undefined,
+        opts.adminToken,
       );
       for (const p of patients) p.idToken = tokens.get(p.patient.nhsNumber);
       idTokens = {
@@ -262,7 +270,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
     const verdicts = [...result.verdicts];
     let recordsSummary: RecordsSummary | undefined;
     if (records) {
-      const platformCount = await reconciliationCount(client, target, records.clientId);
+      const platformCount = await reconciliationCount(client, target, records.clientId, opts.adminToken);
       recordsSummary = {
         clientId: records.clientId,
         batchSize: profile.batchSize ?? 200,

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { CORRELATION_HEADER } from '../core/http';
 import { FHIR_JSON } from '../core/fhir';
-import { maskNhsNumbersInText, patientIdentifierParam } from '../core/nhs-number';
+import { patientIdentifierParam } from '../core/nhs-number';
+import { maskNhsNumbersInText } from '../core/redact';
 import type { PackPatient } from '../fixtures/pack';
 import { validatePayload } from '../contracts/validate';
 import { HARNESS_WARNING_HEADER } from '../mocks/oauth/app';

@@ -352,3 +352,22 @@ describe('state directory', () => {
     await second.stop();
   });
 });
+
+describe('one platform per state directory', () => {
+  it('refuses a second platform on the same state dir, naming the lock, until the first stops', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-platform-lock-'));
+    try {
+      const first = createPlatform({ config: config(), pack, stateDir: dir });
+      expect(() => createPlatform({ config: config(), pack, stateDir: dir })).toThrow(
+        new RegExp(
+          `in use by pca-harness platform \\(pid ${process.pid}.*lock file ${path.join(dir, 'pca-harness.lock').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`,
+        ),
+      );
+      await first.stop();
+      const second = createPlatform({ config: config(), pack, stateDir: dir });
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -53,10 +53,10 @@ describe('docker-compose.yml', () => {
     for (const f of flags(args)) expect(known).toContain(f);
   });
 
-  it('publishes the same port each harness service listens on, and health-checks it', () => {
+  it('publishes the same port each harness service listens on, on loopback only, and health-checks it', () => {
     for (const [, svc] of harnessServices) {
       const port = svc.command![svc.command!.indexOf('--port') + 1];
-      expect(svc.ports).toContain(`${port}:${port}`);
+      expect(svc.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(svc.healthcheck!.test.join(' ')).toContain(`:${port}/_harness/health`);
     }
   });

@@ -56,10 +56,21 @@ export function serveOverrides(io: CliIo, o: ServeOptions): DeepPartial<HarnessC
   };
 }
 
-function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): string {
+/** Where it really listens: `0.0.0.0:7070 (all interfaces)` when bound beyond one address. */
+function bindDescription(p: Platform, server: RunningServer): string {
+  const host = p.admin().bindHost;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  if (host === '0.0.0.0' || host === '::' || host === '') return `${shown || '*'}:${server.port} (all interfaces)`;
+  return `${shown}:${server.port}`;
+}
+
+function renderBanner(p: Platform, server: RunningServer, config: HarnessConfig, stateDir: string): string {
   const u = p.urls();
+  const admin = p.admin();
+  const bound = bindDescription(p, server);
   const lines = [
-    `pca-harness ${version()} mock PCA platform listening on ${u.base}`,
+    `pca-harness ${version()} mock PCA platform listening on ${u.base}` +
+      (admin.tokenRequired || !u.base.includes(`//${bound}`) ? `  (bound to ${bound})` : ''),
     `  mode ${config.platform.mode}, profile ${config.platform.profile}, pull rate ${config.platform.pullRate}/s, pack "${p.pack.name}" (${p.pack.patients.length} patients), state ${stateDir}`,
     '',
     `  NHS login issuer    ${u.issuer}`,
@@ -90,7 +101,16 @@ function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): str
       lines.push(`    ${c.clientId}  ${c.resourceType}  ${where}  pulls ${t.ok ? 'enabled' : `off: ${t.reason}`}`);
     }
   }
-  lines.push('', 'Press Ctrl+C to stop.');
+  lines.push('');
+  if (admin.tokenRequired) {
+    lines.push(
+      `  Admin routes (/_harness/*) need Authorization: Bearer <admin token>; it is in ${admin.tokenFile ?? 'platform.adminToken'}.`,
+    );
+    // Shown once, when generated; later starts name the file only.
+    if (admin.tokenCreated) lines.push(`  Admin token (shown once): ${admin.token}`);
+    lines.push('');
+  }
+  lines.push('Press Ctrl+C to stop.');
   return `${lines.join('\n')}\n`;
 }
 
@@ -113,7 +133,7 @@ export async function startServe(io: CliIo, o: ServeOptions): Promise<ServeHandl
     if (err.code === 'EADDRINUSE') throw new PortInUseError(config.platform.host, config.platform.port);
     throw e;
   }
-  return { platform, server, banner: renderBanner(platform, config, stateDir) };
+  return { platform, server, banner: renderBanner(platform, server, config, stateDir) };
 }
 
 export class PortInUseError extends Error {
@@ -127,6 +147,13 @@ export class PortInUseError extends Error {
 export async function runServe(io: CliIo, o: ServeOptions, stop: AbortSignal): Promise<void> {
   const handle = await startServe(io, o);
   io.out(handle.banner);
+  const admin = handle.platform.admin();
+  if (admin.tokenRequired)
+    io.err(
+      `warning: listening on ${bindDescription(handle.platform, handle.server)}, beyond loopback: anyone who can reach it can ` +
+        'register NHS numbers and call the consumer API; the admin routes need the admin token. ' +
+        'Publish the port only where you mean to (see docs/platform.md, "Security").',
+    );
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
     stop.addEventListener('abort', () => resolve(), { once: true });

@@ -4,6 +4,7 @@
  * keeps the EVA report's summary of each answer. The under-16 patient is always in the sample, so
  * the report shows the 403 the App gets for them.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { fetchWithTimeout } from '../../core/http';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { ineligibility, type FixturePack, type PackPatient } from '../../fixtures/pack';
@@ -41,6 +42,7 @@ export function appViewPatients(pack: FixturePack, on: Date, size = DEFAULT_APP_
 export async function sampleAppView(
   urls: { issuer: string; events: string },
   patient: PackPatient,
+  adminToken?: string,
 ): Promise<AppViewSample> {
   let token: string;
   try {
@@ -48,7 +50,7 @@ export async function sampleAppView(
       `${urls.issuer}/_harness/id-token`,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...adminHeaders(adminToken) },
         body: JSON.stringify({
           nhsNumber: patient.nhsNumber,
           birthDate: patient.birthDate,

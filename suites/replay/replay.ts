@@ -53,7 +53,7 @@ export type ReplayPlatform =
   /** Already created and listening (demo); replay leaves it running. */
   | { kind: 'in-process'; platform: Platform }
   /** A `pca-harness serve` reached over HTTP. */
-  | { kind: 'remote'; url: string };
+  | { kind: 'remote'; url: string; adminToken?: string };
 
 export interface ReplayOptions {
   /** Base URL of the supplier's API. */
@@ -178,7 +178,7 @@ async function openPlatform(
     return { access: inProcessAccess(p.platform), startedByReplay: false, close: async () => undefined };
   }
   if (p.kind === 'remote') {
-    const access = remoteAccess(httpUrl('--platform-url', p.url));
+    const access = remoteAccess(httpUrl('--platform-url', p.url), p.adminToken);
     const info = await access.info();
     if (opts.rate !== undefined && opts.rate !== info.rate)
       notice(
@@ -584,7 +584,7 @@ async function appView(run: ReplayRun, p: OnPlatform): Promise<EvaRun['appView']
   const sample = appViewPatients(run.opts.pack, run.started, run.opts.appViewSamples ?? DEFAULT_APP_VIEW_SAMPLES);
   const out = [];
   for (const patient of sample) {
-    out.push(await sampleAppView(p.urls, patient));
+    out.push(await sampleAppView(p.urls, patient, p.access.adminToken));
     run.emit('app-view', out.length, sample.length);
   }
   return out;

@@ -142,6 +142,12 @@ function accessToken(profile: LoadProfile): string {
   return token;
 }
 
+/** The platform's admin routes need its admin token when it listens beyond loopback (docker compose). */
+function adminAuth(): Record<string, string> {
+  const t = env('PCA_HARNESS_PLATFORM_ADMIN_TOKEN');
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
 /** setup(): an access token and an NHS login ID token per patient, minted by the platform at POST {PLATFORM_URL}/nhs-login/_harness/id-token. */
 export function setupTokens(profile: LoadProfile, patients: RunPatient[]): SetupData {
   const issuer = `${trimSlash(env('PLATFORM_URL') ?? LOCAL_DEFAULTS.platformUrl)}/nhs-login`;
@@ -150,7 +156,7 @@ export function setupTokens(profile: LoadProfile, patients: RunPatient[]): Setup
       `${issuer}/_harness/id-token`,
       JSON.stringify({ nhsNumber: p.nhsNumber, birthDate: p.birthDate }),
       {
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...adminAuth() },
         tags: { name: 'setup: id token' },
         responseType: 'text',
       },
@@ -266,7 +272,7 @@ export function recordsTeardown(profile: LoadProfile): void {
   if (!clientId) return;
   const res = http.get(
     `${targetUrl(profile)}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
-    { tags: { name: 'teardown: reconciliation' }, responseType: 'text' },
+    { headers: adminAuth(), tags: { name: 'teardown: reconciliation' }, responseType: 'text' },
   );
   const n =
     res.status === 200 ? (res.json() as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers : undefined;
