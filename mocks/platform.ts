@@ -25,7 +25,10 @@ import { validateProducerBundle } from '../contracts/validate';
 import { type FixturePack, loadPack, PackIndex } from '../fixtures/pack';
 import { CONTRACT_PASS_FILE, type ContractPassFile } from '../suites/contract-pass';
 import { createAggregatorAdminRouter } from './aggregator/admin';
+import { businessRules } from './aggregator/business-rules';
 import { type AggregatorLimits, createAggregator, type WorkGauge } from './aggregator/consumer';
+import { createConsumerHarnessRouter, MaintenanceSwitch } from './aggregator/maintenance';
+import { packSources } from './aggregator/sources';
 import { ContractPasses } from './aggregator/contract-passes';
 import { pullTarget, type SupplierDirectory } from './aggregator/directory';
 import { PullStore } from './aggregator/pull-store';
@@ -84,6 +87,8 @@ export interface Platform {
   passes: ContractPasses;
   /** Consumer work under way (requests + supplier calls). */
   gauge: WorkGauge;
+  /** WF-NFR-06: on, the consumer API answers 503 (also `PUT /_harness/maintenance`). */
+  maintenance: MaintenanceSwitch;
   pack: FixturePack;
   keyRing: KeyRing;
   /** The base URL others use: `config.platform.publicUrl`, else derived from where it listens. */
@@ -248,8 +253,12 @@ export function createPlatform(opts: PlatformOptions): Platform {
     if (now !== '' && now !== before) scheduleRegistered(id);
   });
 
+  const maintenance = new MaintenanceSwitch(clock);
   const aggregator = createAggregator({
     directory,
+    sources: packSources((n) => index.get(n)),
+    rules: businessRules(config.platform.aggregator?.businessRules),
+    maintenance,
     registrations: { clientIdsFor: (n) => store.clientsFor(n).map((r) => r.clientId) },
     keyRing,
     issuer,
@@ -304,6 +313,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     };
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
+  harness.use(createConsumerHarnessRouter({ maintenance }));
   harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
   app.use('/_harness', harness);
 
@@ -348,6 +358,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     clients,
     passes,
     gauge: aggregator.gauge,
+    maintenance,
     pack,
     keyRing,
     get url() {

@@ -18,7 +18,27 @@ import { formatDiagnostic, type SchemaDiagnostic } from '../../core/schema';
 import { ID_TOKEN_REQUIRED_CLAIMS, type IdTokenClaims, localKeySet, TokenError, verifyJwt } from '../../core/tokens';
 import { NHS_LOGIN_KEY } from '../nhs-login/app';
 import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
-import { activitiesFrom, consumerBundle, type UpstreamIssue } from './care-plan';
+import type { ErsReferral, WaitingListEntry } from '../../fixtures/pack';
+import { applyBusinessRules, type BusinessRules, DEFAULT_BUSINESS_RULES } from './business-rules';
+import {
+  consumerBundle,
+  referralActivity,
+  type SupplierItem,
+  supplierItems,
+  type UpstreamIssue,
+  waitingListCarePlan,
+} from './care-plan';
+import type { MaintenanceSwitch } from './maintenance';
+import { type ConsumerSources, type SourceOutcome, sourceIssue } from './sources';
+import {
+  accessDenied,
+  exampleAnswer,
+  gatewayTimeoutOutcome,
+  maintenanceOutcome,
+  parsePrefer,
+  type ScenarioDef,
+  type SteeredAnswer,
+} from './steering';
 import { pullTarget, type RegistrationLookup, type SupplierDirectory } from './directory';
 import { SlidingWindowLimiter } from './rate';
 import {
@@ -41,6 +61,8 @@ export interface AggregatorLimits {
   requestTimeoutMs?: number;
   /** Per-supplier deadline (the producer standard's 9 s). */
   upstreamTimeoutMs?: number;
+  /** Bearer tokens accepted; empty or absent: any non-empty token. */
+  consumerTokens?: string[];
 }
 
 export interface AggregatorDeps {
@@ -54,6 +76,12 @@ export interface AggregatorDeps {
   tokens: BearerTokenCache;
   validate: ProducerBundleValidator;
   limits?: AggregatorLimits;
+  /** The simulated waiting-list and e-RS sources; absent: the suppliers are the only upstreams. */
+  sources?: ConsumerSources;
+  /** Business-rule lists; default DEFAULT_BUSINESS_RULES. */
+  rules?: BusinessRules;
+  /** WF-NFR-06: while on, every consumer request answers 503. */
+  maintenance?: MaintenanceSwitch;
   clock?: Clock;
   logger?: Logger;
 }
@@ -143,11 +171,34 @@ function issueFor(clientId: string, r: UpstreamOutcome): UpstreamIssue | undefin
 
 const DEADLINE = Symbol('deadline');
 
+/** The API platform's check: `Authorization: Bearer <token>`, any non-empty token unless a list is configured. */
+function bearerProblem(header: string | undefined, accepted: readonly string[] | undefined): string | undefined {
+  if (!header) return 'the Authorization header is required: "Bearer <access token from the API platform>"';
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  if (!m) return 'the Authorization header must be "Bearer <access token>"';
+  if (accepted && accepted.length > 0 && !accepted.includes(m[1]!))
+    return 'the bearer token is not one this platform accepts (platform.aggregator.consumerTokens)';
+  return undefined;
+}
+
+function sendSteered(res: Response, a: SteeredAnswer): void {
+  if (res.headersSent) return;
+  if (a.headers) res.set(a.headers);
+  res.status(a.status);
+  if (a.body === undefined) {
+    res.end();
+    return;
+  }
+  if (a.contentType) res.type(a.contentType).send(JSON.stringify(a.body));
+  else res.json(a.body);
+}
+
 export function createAggregator(deps: AggregatorDeps): Aggregator {
   const clock = deps.clock ?? systemClock;
   const log = (deps.logger ?? silentLogger()).child({ component: 'aggregator' });
   const limiter = new SlidingWindowLimiter(deps.limits?.rateLimit ?? CONSUMER_RATE_LIMIT, 1000);
   const requestTimeoutMs = deps.limits?.requestTimeoutMs ?? CONSUMER_TIMEOUT_MS;
+  const rules = deps.rules ?? DEFAULT_BUSINESS_RULES;
   const upstreamTimeoutMs = deps.limits?.upstreamTimeoutMs ?? PRODUCER_TIMEOUT_MS;
   const gauge = new WorkGauge();
   let keySet: Promise<JWTVerifyGetKey> | undefined;
@@ -159,6 +210,21 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   router.use((req, res, next) => (res.locals.correlationId ? next() : withCorrelation(req, res, next)));
 
   router.get('/events', async (req: Request, res: Response) => {
+    // The API platform answers before the aggregator sees the request: bearer first (consumer 4XX table).
+    const denied = bearerProblem(req.get('Authorization'), deps.limits?.consumerTokens);
+    if (denied) {
+      res.set('WWW-Authenticate', 'Bearer');
+      res
+        .status(401)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(accessDenied(denied)));
+      return;
+    }
+    const prefer = parsePrefer(req.headers.prefer);
+    if (!prefer.ok) {
+      outcome(res, 422, 'not-supported', prefer.message);
+      return;
+    }
     if (!limiter.tryAcquire()) {
       // APIM answers rate limiting with plain JSON, not FHIR (consumer spec, example rateLimit).
       res
@@ -176,11 +242,33 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
         });
       return;
     }
+    if (deps.maintenance?.on) {
+      res.set('Retry-After', '3600');
+      res
+        .status(503)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(maintenanceOutcome(deps.maintenance.message)));
+      return;
+    }
+    const steering = prefer.steering;
+    if (steering.kind === 'example') {
+      const id = parsePatientIdentifier(req.query['patient:identifier']);
+      sendSteered(
+        res,
+        exampleAnswer(steering.name, {
+          correlationId: res.locals.correlationId,
+          nhsNumber: id.ok ? id.nhsNumber : '9000000009',
+          baseUrl: deps.baseUrl(),
+          now: clock.now(),
+        }),
+      );
+      return;
+    }
     gauge.requests += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {
       // `work` never rejects, so a failure after the deadline answered cannot go unhandled.
-      const work = answer(req, res).then(
+      const work = answer(req, res, steering.kind === 'scenario' ? steering.failures : {}).then(
         () => undefined,
         (e: unknown) => ({ failed: e }),
       );
@@ -191,7 +279,10 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       if (first === DEADLINE) {
         if (!res.headersSent) {
           res.locals.log.warn({ requestTimeoutMs }, 'consumer request passed its deadline: 504');
-          outcome(res, 504, 'timeout', `The request did not complete within ${requestTimeoutMs} ms`);
+          res
+            .status(504)
+            .type(FHIR_JSON)
+            .send(JSON.stringify(gatewayTimeoutOutcome(requestTimeoutMs)));
         }
         const late = await work;
         if (late) res.locals.log.error({ err: late.failed }, 'consumer request failed after its deadline');
@@ -206,7 +297,7 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   });
 
   /** Everything after rate limiting; writes the response unless the deadline already did. */
-  async function answer(req: Request, res: Response): Promise<void> {
+  async function answer(req: Request, res: Response, failures: ScenarioDef['failures']): Promise<void> {
     const id = parsePatientIdentifier(req.query['patient:identifier']);
     if (!id.ok) {
       const diag = id.reason === 'missing' ? '"patient:identifier" is required' : id.message;
@@ -254,7 +345,13 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     for (const t of targets)
       if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
 
-    const results = await Promise.all(
+    const waitingListCall: Promise<SourceOutcome<WaitingListEntry>> = deps.sources
+      ? deps.sources.waitingList(nhsNumber, failures['waiting-list'])
+      : Promise.resolve({ kind: 'ok', items: [] });
+    const referralsCall: Promise<SourceOutcome<ErsReferral>> = deps.sources
+      ? deps.sources.referrals(nhsNumber, failures.referrals)
+      : Promise.resolve({ kind: 'ok', items: [] });
+    const supplierCalls = Promise.all(
       callable.map(async (t) => {
         gauge.upstreamCalls += 1;
         try {
@@ -276,9 +373,14 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
         }
       }),
     );
+    const [results, waitingList, referrals] = await Promise.all([supplierCalls, waitingListCall, referralsCall]);
 
     const issues: UpstreamIssue[] = [];
-    const activities: CarePlanActivity[] = [];
+    const items: SupplierItem[] = [];
+    const referralActivities: CarePlanActivity[] = [];
+    if (referrals.kind === 'ok') referralActivities.push(...referrals.items.map(referralActivity));
+    else issues.push(sourceIssue('referrals', referrals));
+    if (waitingList.kind !== 'ok') issues.push(sourceIssue('waiting-list', waitingList));
     for (const { clientId, result } of results) {
       let r: UpstreamOutcome = result;
       if (r.kind === 'ok') {
@@ -300,16 +402,30 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
         );
       else res.locals.log.debug(line, 'upstream answered');
       if (issue) issues.push(issue);
-      else if (r.kind === 'ok') activities.push(...activitiesFrom(r.bundle, clientId));
+      else if (r.kind === 'ok') items.push(...supplierItems(r.bundle, clientId));
     }
     if (res.headersSent) return;
-    const bundle = consumerBundle({ correlationId: corr, nhsNumber, activities, issues, baseUrl: deps.baseUrl() });
+    const ruled = applyBusinessRules(
+      { now: clock.now(), supplierItems: items, waitingList: waitingList.kind === 'ok' ? waitingList.items : [] },
+      rules,
+    );
+    for (const i of ruled.issues)
+      res.locals.log.info({ clientId: i.clientId, rule: i.diagnostics.slice(0, 7) }, 'business rule applied');
+    const bundle = consumerBundle({
+      correlationId: corr,
+      nhsNumber,
+      activities: [...referralActivities, ...ruled.activities],
+      issues: [...issues, ...ruled.issues],
+      waitingLists: ruled.waitingLists.map((w) => waitingListCarePlan(w.entry, nhsNumber, w.activity)),
+      baseUrl: deps.baseUrl(),
+    });
     res.setHeader(CORRELATION_HEADER, corr);
     if (!bundle) {
       res.status(200).end();
       return;
     }
     res
+      // A business rule is information, not a failure: only upstream errors make it partial (WF-NFR-08).
       .status(issues.length > 0 ? 207 : 200)
       .type(FHIR_JSON)
       .send(JSON.stringify(bundle));

@@ -4,6 +4,7 @@
  * keeps the EVA report's summary of each answer. The under-16 patient is always in the sample, so
  * the report shows the 403 the App gets for them.
  */
+import { DEFAULT_CONSUMER_BEARER } from '../../core/consumer-api';
 import { fetchWithTimeout } from '../../core/http';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { ineligibility, type FixturePack, type PackPatient } from '../../fixtures/pack';
@@ -41,6 +42,8 @@ export function appViewPatients(pack: FixturePack, on: Date, size = DEFAULT_APP_
 export async function sampleAppView(
   urls: { issuer: string; events: string },
   patient: PackPatient,
+  /** The API platform bearer the consumer API wants; default DEFAULT_CONSUMER_BEARER. */
+  bearer?: string,
 ): Promise<AppViewSample> {
   let token: string;
   try {
@@ -71,7 +74,11 @@ export async function sampleAppView(
   try {
     // The consumer API's own deadline is 10 s; allow it to answer 504 itself.
     const res = await fetchWithTimeout(`${urls.events}?${q.toString()}`, {
-      headers: { 'NHSD-ID-Token': token, accept: 'application/fhir+json' },
+      headers: {
+        Authorization: `Bearer ${bearer ?? DEFAULT_CONSUMER_BEARER}`,
+        'NHSD-ID-Token': token,
+        accept: 'application/fhir+json',
+      },
       timeoutMs: 15_000,
     });
     return appViewSample({ nhsNumber: patient.nhsNumber, status: res.status, body: res.text });
