@@ -125,13 +125,14 @@ export function applyBusinessRules(input: RuleInput, rules: BusinessRules): Rule
       continue;
     }
     let activity: CarePlanActivity | undefined;
-    if (entry.pifu && rules.questionnaireExcludedOds.includes(entry.ods)) {
+    const pifuOds = entry.pifu?.ods ?? entry.ods;
+    if (entry.pifu && rules.questionnaireExcludedOds.includes(pifuOds)) {
       // The examples print the waiting list's questionnaire id, which it often lacks, as `undefined`.
       issues.push(
         rule(
           'AGGBR34',
           WAITING_LIST_CLIENT_ID,
-          `rejected Task ${entry.pifu.id ?? 'undefined'} from ${WAITING_LIST_CLIENT_ID} with orgCode ${entry.ods} due to ODS whitelist exclusion`,
+          `rejected Task ${entry.pifu.id ?? 'undefined'} from ${WAITING_LIST_CLIENT_ID} with orgCode ${pifuOds} due to ODS whitelist exclusion`,
         ),
       );
     } else {
