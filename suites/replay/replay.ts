@@ -31,7 +31,7 @@ import {
   type EvaTotals,
   type PatientVerdict,
 } from '../eva/compare';
-import { type EvaRun, renderEvaReports } from '../eva/report';
+import { consumerViewMismatches, type EvaRun, renderEvaReports } from '../eva/report';
 import { writeReportFiles } from '../report/files';
 import { inProcessAccess, type PlatformAccess, type PulledResponse, remoteAccess } from './access';
 import { appViewPatients, DEFAULT_APP_VIEW_SAMPLES, sampleAppView } from './app-view';
@@ -529,7 +529,12 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
       ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(run) })
       : undefined;
     return {
-      outcome: unreachable ? 'unreachable' : totals.passed ? 'passed' : 'failed',
+      // The consumer view counts too: what the NHS App gets must be what the pack expects.
+      outcome: unreachable
+        ? 'unreachable'
+        : totals.passed && consumerViewMismatches(appView).length === 0
+          ? 'passed'
+          : 'failed',
       run,
       platform: {
         url: urls.base,
