@@ -313,7 +313,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     };
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
-  harness.use(createConsumerHarnessRouter({ maintenance }));
+  harness.use(createConsumerHarnessRouter({ maintenance, fanOut: aggregator.fanOut }));
   harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
   app.use('/_harness', harness);
 

@@ -83,7 +83,7 @@ function setup(opts: { limits?: AggregatorLimits; rules?: BusinessRules; sources
   });
   const app = express();
   app.use('/aggregator', agg.router);
-  return { app, maintenance, gauge: agg.gauge };
+  return { app, maintenance, gauge: agg.gauge, fanOut: agg.fanOut };
 }
 
 async function idToken(p: PackPatient): Promise<string> {
@@ -428,5 +428,37 @@ describe('the harness routes (PUT /_harness/maintenance, GET /_harness/steering)
     const steering = await request(app).get('/_harness/steering').expect(200);
     expect(steering.body.scenarios.map((s: { name: string }) => s.name)).toContain('waiting-list-timeout');
     expect(steering.body.codes['504']).toBe('gatewayTimeout');
+  });
+});
+
+describe('fan-out figures', () => {
+  it('records the request and every upstream it asked (suppliers, waiting list, e-RS), served at /_harness/aggregator/fan-out', async () => {
+    const { app: api, fanOut, maintenance } = setup();
+    const res = await ask(api, byScenario('waiting lists and a referral'));
+    expect(res.status).toBe(200);
+    // Refused before the fan-out: not counted.
+    await request(api)
+      .get(events(byScenario('waiting lists and a referral').nhsNumber))
+      .expect(401);
+    const app = express();
+    app.use('/_harness', createConsumerHarnessRouter({ maintenance, fanOut }));
+    const snap = (await request(app).get('/_harness/aggregator/fan-out').expect(200)).body as {
+      requests: number;
+      upstreams: Array<{ name: string; latency: { count: number } }>;
+      slowestUpstream?: { name: string };
+      overheadP95Ms?: number;
+    };
+    expect(snap.requests).toBe(1);
+    expect(snap.upstreams.map((u) => [u.name, u.latency.count])).toEqual([
+      ['ers-01', 1],
+      ['nhs-waiting-list-01', 1],
+      ['portal-appts', 1],
+      ['portal-docs', 1],
+      ['portal-tasks', 1],
+    ]);
+    expect(snap.slowestUpstream).toBeDefined();
+    expect(typeof snap.overheadP95Ms).toBe('number');
+    await request(app).delete('/_harness/aggregator/fan-out').expect(204);
+    expect((await request(app).get('/_harness/aggregator/fan-out').expect(200)).body.requests).toBe(0);
   });
 });

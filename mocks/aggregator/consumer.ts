@@ -28,8 +28,15 @@ import {
   type UpstreamIssue,
   waitingListCarePlan,
 } from './care-plan';
+import { FanOutStats } from './fan-out';
 import type { MaintenanceSwitch } from './maintenance';
-import { type ConsumerSources, type SourceOutcome, sourceIssue } from './sources';
+import {
+  type ConsumerSources,
+  ERS_CLIENT_ID,
+  type SourceOutcome,
+  sourceIssue,
+  WAITING_LIST_CLIENT_ID,
+} from './sources';
 import {
   accessDenied,
   exampleAnswer,
@@ -82,6 +89,10 @@ export interface AggregatorDeps {
   rules?: BusinessRules;
   /** WF-NFR-06: while on, every consumer request answers 503. */
   maintenance?: MaintenanceSwitch;
+  /** Where fan-out timings are recorded; default a new one (Aggregator.fanOut). */
+  fanOut?: FanOutStats;
+  /** Monotonic milliseconds for the fan-out figures; default `performance.now`. */
+  now?: () => number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -102,6 +113,7 @@ export class WorkGauge {
 export interface Aggregator {
   router: Router;
   gauge: WorkGauge;
+  fanOut: FanOutStats;
 }
 
 function outcome(res: Response, status: number, code: string, diagnostics: string): void {
@@ -199,6 +211,17 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   const limiter = new SlidingWindowLimiter(deps.limits?.rateLimit ?? CONSUMER_RATE_LIMIT, 1000);
   const requestTimeoutMs = deps.limits?.requestTimeoutMs ?? CONSUMER_TIMEOUT_MS;
   const rules = deps.rules ?? DEFAULT_BUSINESS_RULES;
+  const fanOut = deps.fanOut ?? new FanOutStats();
+  const now = deps.now ?? (() => performance.now());
+  /** Times an in-process source call for the fan-out figures. */
+  const timed = async <T>(name: string, call: Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await call;
+    } finally {
+      fanOut.recordUpstream(name, now() - t0);
+    }
+  };
   const upstreamTimeoutMs = deps.limits?.upstreamTimeoutMs ?? PRODUCER_TIMEOUT_MS;
   const gauge = new WorkGauge();
   let keySet: Promise<JWTVerifyGetKey> | undefined;
@@ -340,16 +363,17 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     if (under16) return outcome(res, 403, 'forbidden', 'UNDER_16_DENIED');
 
     const corr = res.locals.correlationId;
+    const fanOutStarted = now();
     const targets = deps.registrations.clientIdsFor(nhsNumber).map((c) => pullTarget(deps.directory, c));
     const callable = targets.filter((t) => t.ok);
     for (const t of targets)
       if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
 
     const waitingListCall: Promise<SourceOutcome<WaitingListEntry>> = deps.sources
-      ? deps.sources.waitingList(nhsNumber, failures['waiting-list'])
+      ? timed(WAITING_LIST_CLIENT_ID, deps.sources.waitingList(nhsNumber, failures['waiting-list']))
       : Promise.resolve({ kind: 'ok', items: [] });
     const referralsCall: Promise<SourceOutcome<ErsReferral>> = deps.sources
-      ? deps.sources.referrals(nhsNumber, failures.referrals)
+      ? timed(ERS_CLIENT_ID, deps.sources.referrals(nhsNumber, failures.referrals))
       : Promise.resolve({ kind: 'ok', items: [] });
     const supplierCalls = Promise.all(
       callable.map(async (t) => {
@@ -367,6 +391,7 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
             deps.tokens,
             deps.validate,
           );
+          fanOut.recordUpstream(t.clientId, r.latencyMs);
           return { clientId: t.clientId, result: r };
         } finally {
           gauge.upstreamCalls -= 1;
@@ -420,6 +445,7 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       baseUrl: deps.baseUrl(),
     });
     res.setHeader(CORRELATION_HEADER, corr);
+    fanOut.recordRequest(now() - fanOutStarted);
     if (!bundle) {
       res.status(200).end();
       return;
@@ -436,5 +462,5 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     outcome(res, 405, 'not-supported', 'only GET is supported on /aggregator/events');
   });
 
-  return { router, gauge };
+  return { router, gauge, fanOut };
 }

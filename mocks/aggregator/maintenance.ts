@@ -5,10 +5,13 @@
  *   GET  /_harness/maintenance            {on, since?, message?}
  *   PUT  /_harness/maintenance            {on: true|false, message?}: switch it
  *   GET  /_harness/steering               the codes, examples and scenarios `Prefer` accepts
+ *   GET  /_harness/aggregator/fan-out     aggregator and upstream latency, and the fan-out overhead
+ *   DELETE /_harness/aggregator/fan-out   start the figures afresh (a load run does, before it starts)
  */
 import express, { type Router } from 'express';
 import { type Clock, systemClock } from '../../core/clock';
 import { bodyErrorHandler, jsonBody } from '../../core/http';
+import type { FanOutStats } from './fan-out';
 import { steeringCatalogue } from './steering';
 
 export interface MaintenanceState {
@@ -40,8 +43,16 @@ export class MaintenanceSwitch {
   }
 }
 
-export function createConsumerHarnessRouter(deps: { maintenance: MaintenanceSwitch }): Router {
+export function createConsumerHarnessRouter(deps: { maintenance: MaintenanceSwitch; fanOut?: FanOutStats }): Router {
   const router = express.Router();
+  router.get('/aggregator/fan-out', (_req, res) => {
+    if (!deps.fanOut) return void res.status(404).json({ error: 'not-found', message: 'no fan-out figures here' });
+    res.set('Cache-Control', 'no-store').json(deps.fanOut.snapshot());
+  });
+  router.delete('/aggregator/fan-out', (_req, res) => {
+    deps.fanOut?.reset();
+    res.status(204).end();
+  });
   router.get('/maintenance', (_req, res) => {
     res.set('Cache-Control', 'no-store').json(deps.maintenance.view());
   });
