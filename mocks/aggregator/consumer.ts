@@ -1,10 +1,10 @@
 /**
  * The consumer API the NHS App calls: `GET /aggregator/events?patient:identifier=...|N` with the
  * patient's NHS login ID token. It checks the token and the patient (401, 403 UNDER_16_DENIED), limits
- * throughput (429 above 60 TPS, WF-NFR-03), fans out in parallel to every supplier holding a
- * registration for the patient (propagating the correlation id and the ID token, WF-NFR-09/14), and
- * answers one CarePlan bundle: 200 with data, 200 with an empty body when there is none (WF-NFR-07),
- * 207 with an OperationOutcome naming each failed upstream (WF-NFR-08), 504 past 10 s (WF-NFR-02).
+ * throughput (429 above 60 TPS, consumer:WF-NFR-03), fans out in parallel to every supplier holding a
+ * registration for the patient (propagating the correlation id and the ID token, consumer:WF-NFR-09/14), and
+ * answers one CarePlan bundle: 200 with data, 200 with an empty body when there is none (consumer:WF-NFR-07),
+ * 207 with an OperationOutcome naming each failed upstream (consumer:WF-NFR-08), 504 past 10 s (consumer:WF-NFR-02).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { JWTVerifyGetKey } from 'jose';
@@ -56,9 +56,9 @@ import {
   type UpstreamOutcome,
 } from './upstream';
 
-/** WF-NFR-03 (consumer): 429 above 60 TPS. */
+/** consumer:WF-NFR-03: 429 above 60 TPS. */
 export const CONSUMER_RATE_LIMIT = 60;
-/** WF-NFR-02 (consumer): 504 after 10,000 ms. */
+/** consumer:WF-NFR-02: 504 after 10,000 ms. */
 export const CONSUMER_TIMEOUT_MS = 10_000;
 
 export interface AggregatorLimits {
@@ -87,7 +87,7 @@ export interface AggregatorDeps {
   sources?: ConsumerSources;
   /** Business-rule lists; default DEFAULT_BUSINESS_RULES. */
   rules?: BusinessRules;
-  /** WF-NFR-06: while on, every consumer request answers 503. */
+  /** consumer:WF-NFR-06: while on, every consumer request answers 503. */
   maintenance?: MaintenanceSwitch;
   /** Where fan-out timings are recorded; default a new one (Aggregator.fanOut). */
   fanOut?: FanOutStats;
@@ -451,7 +451,7 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       return;
     }
     res
-      // A business rule is information, not a failure: only upstream errors make it partial (WF-NFR-08).
+      // A business rule is information, not a failure: only upstream errors make it partial (consumer:WF-NFR-08).
       .status(issues.length > 0 ? 207 : 200)
       .type(FHIR_JSON)
       .send(JSON.stringify(bundle));

@@ -1,5 +1,5 @@
 /**
- * The maintenance switch (consumer WF-NFR-06: during a maintenance window the API answers 503) and
+ * The maintenance switch (consumer:WF-NFR-06: during a maintenance window the API answers 503) and
  * the harness routes a consumer-side test uses around the consumer API, mounted under `/_harness`:
  *
  *   GET  /_harness/maintenance            {on, since?, message?}

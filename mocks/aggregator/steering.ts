@@ -23,7 +23,7 @@ import type { SourceFailure, SourceName } from './sources';
 
 export interface SteeredAnswer {
   status: number;
-  /** Undefined: an empty body (WF-NFR-07). */
+  /** Undefined: an empty body (consumer:WF-NFR-07). */
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
@@ -62,15 +62,15 @@ export function accessDenied(diagnostics: string): OperationOutcome {
   return errorOutcome('processing', diagnostics, spineErrorDetails('ACCESS_DENIED', 'Invalid access token'));
 }
 
-/** WF-NFR-06: the body answered during maintenance. */
+/** consumer:WF-NFR-06: the body answered during maintenance. */
 export function maintenanceOutcome(message?: string): OperationOutcome {
   return errorOutcome(
     'transient',
-    message ?? 'The Patient Care Aggregator is undergoing maintenance; try again later (consumer WF-NFR-06)',
+    message ?? 'The Patient Care Aggregator is undergoing maintenance; try again later (consumer:WF-NFR-06)',
   );
 }
 
-/** WF-NFR-02: the body answered when the request passes its deadline. */
+/** consumer:WF-NFR-02: the body answered when the request passes its deadline. */
 export function gatewayTimeoutOutcome(timeoutMs: number): OperationOutcome {
   return errorOutcome('timeout', `The request did not complete within ${timeoutMs} ms`);
 }
@@ -264,12 +264,12 @@ export const CONSUMER_EXAMPLES: Record<string, ExampleDef> = {
   },
   maintenance: {
     status: 503,
-    summary: 'maintenance window (WF-NFR-06)',
+    summary: 'maintenance window (consumer:WF-NFR-06)',
     build: () => fhir(503, maintenanceOutcome(), { 'Retry-After': '3600' }),
   },
   gatewayTimeout: {
     status: 504,
-    summary: 'no answer within 10 s (WF-NFR-02)',
+    summary: 'no answer within 10 s (consumer:WF-NFR-02)',
     build: () => fhir(504, gatewayTimeoutOutcome(10_000)),
   },
 };
