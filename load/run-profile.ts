@@ -7,7 +7,7 @@ import { generateNhsNumbers } from '../core/nhs-number';
 import { fetchWithTimeout } from '../core/http';
 import { isUnder16 } from '../core/clock';
 import type { FixturePack } from '../fixtures/pack';
-import { startNhsLogin, type NhsLoginSession } from '../suites/nhs-login-session';
+import { startNhsLogin, type NhsLoginSession } from '../suites/access/nhs-login-session';
 import { clientCredentialsToken, mintIdTokens, type ClientCredentials } from './auth';
 import { createLoadHttpClient } from './http-client';
 import {
@@ -23,7 +23,7 @@ import {
   type ProfileOverrides,
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
-import type { Progress, Verdict } from './runner/types';
+import type { Progress, ThresholdVerdict } from './runner/types';
 import { fanOutReport, type FanOutReport, resetFanOut } from './fan-out';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
@@ -93,7 +93,7 @@ export interface LoadReport {
   /** Aggregator runs against the harness platform: the fan-out overhead (aggregator P95 minus the slowest upstream's). */
   fanOut?: FanOutReport;
   /** Every threshold verdict: the runner's and the API-specific ones. */
-  verdicts: Verdict[];
+  verdicts: ThresholdVerdict[];
   pass: boolean;
 }
 
