@@ -12,6 +12,7 @@ export default tseslint.config(
       'reports/**',
       'contracts/pacts/**',
       'examples/**/node_modules/**',
+      '.pack-test/**',
       'bin/**',
     ],
   },
@@ -65,6 +66,23 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: false, program: null },
       globals: { module: 'readonly', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
+  },
+  {
+    // CommonJS scripts and the example supplier (plain Node.js and Jest, as a supplier writes them).
+    files: ['**/*.cjs', 'examples/**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['examples/**/test/**/*.js'],
+    languageOptions: {
+      globals: {
+        describe: 'readonly',
+        it: 'readonly',
+        expect: 'readonly',
+        beforeAll: 'readonly',
+        afterAll: 'readonly',
+      },
     },
   },
   prettier,

@@ -47,7 +47,7 @@ export default async function bench(): Promise<void> {
             supplierUrl: server.url,
             paths: DEFAULT_PATHS,
             access: {
-              kind: 'client-credentials',
+              type: 'client_credentials',
               tokenUrl: `${server.url}/oauth2/token`,
               clientId: 'pca',
               clientSecret: 'bench-secret',

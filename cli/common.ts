@@ -3,18 +3,17 @@
  * mapping from errors to exit codes. Commands stay thin: parse, call one library function, map.
  */
 import { type Command, Option } from 'commander';
-import { ConfigError, loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
-import { UnreachableError, TimeoutError } from '../core/http';
-import { PackError } from '../fixtures/pack';
-import { IgnoreRuleError } from '../suites/eva/rules';
+import { loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
+import { ExitCode, HarnessError, UsageError } from '../core/errors';
+import path from 'node:path';
+import type { ProducerResourceType } from '../core/fhir';
+import { pathsByType, resourceTypeOfKey } from '../core/resource-types';
+import { loadPack } from '../fixtures/default-pack';
+import type { FixturePack } from '../fixtures/pack';
 
-export const ExitCode = {
-  ok: 0,
-  checkFailed: 1,
-  usage: 2,
-  unreachable: 3,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+export { httpUrl } from '../core/access';
+
+export { ExitCode, UsageError };
 
 /** Where a command writes; tests pass buffers. */
 export interface CliIo {
@@ -33,14 +32,6 @@ export const processIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
 });
-
-/** A usage error: the user asked for something that cannot be done as asked (exit 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface CommonOptions {
   config?: string;
@@ -100,20 +91,23 @@ export function loadCliConfig(
 
 /** Maps anything a command throws to an exit code and a message a person can act on. */
 export function exitCodeFor(e: unknown, io: CliIo): ExitCode {
-  if (e instanceof ConfigError || e instanceof UsageError || e instanceof PackError || e instanceof IgnoreRuleError) {
-    io.err(`error: ${e.message}`);
-    return ExitCode.usage;
-  }
-  if (e instanceof UnreachableError || e instanceof TimeoutError) {
-    io.err(`error: ${e.message}\nIs the target running, and is the URL right?`);
-    return ExitCode.unreachable;
+  if (e instanceof HarnessError) {
+    io.err(
+      e.exitCode === ExitCode.unreachable
+        ? `error: ${e.message}\nIs the target running, and is the URL right?`
+        : `error: ${e.message}`,
+    );
+    return e.exitCode;
   }
   const err = e as { code?: string; exitCode?: number; message?: string };
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
     return (err.exitCode === 0 ? ExitCode.ok : ExitCode.usage) as ExitCode;
   }
-  io.err(`error: ${(e as Error)?.stack ?? String(e)}`);
-  return ExitCode.checkFailed;
+  // Not an error the harness threw on purpose: a bug. Its own exit code, never 1 ("a check failed").
+  io.err(
+    `internal error (exit ${ExitCode.internal}, please report it with this trace): ${(e as Error)?.stack ?? String(e)}`,
+  );
+  return ExitCode.internal;
 }
 
 export function parseIntOption(name: string) {
@@ -139,12 +133,9 @@ export function parseDuration(v: string): number {
   return Number(m[1] ?? 0) * 60_000 + Math.round(Number(m[2] ?? 0) * 1000) + Number(m[3] ?? 0);
 }
 
-/** A command module registers itself on the program; the action returns the exit code. */
-/** Runs a whole command line; `demo` is handed it so that it needs no import of cli/main.ts. */
-export type RunCli = (argv: string[], io: CliIo) => Promise<number>;
-
+/** A command module registers itself on the program: parse flags, call one library function, print, set the exit code. */
 export interface CommandModule {
-  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void, runCli: RunCli): void;
+  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void;
 }
 
 /** Ctrl+C or SIGTERM aborts `signal`; `release` removes the handlers when the command is done. */
@@ -163,4 +154,38 @@ export function untilSignal(io: CliIo): { signal: AbortSignal; release: () => vo
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** `appointments=/fhir/Appointment,tasks=/Task` -> paths by resource type (`--paths`). */
+export function parsePaths(v: string): Partial<Record<ProducerResourceType, string>> {
+  const out: Partial<Record<ProducerResourceType, string>> = {};
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const key = eq > 0 ? part.slice(0, eq).trim().toLowerCase() : '';
+    const p = eq > 0 ? part.slice(eq + 1).trim() : '';
+    const type = resourceTypeOfKey(key);
+    if (!type) throw new UsageError(`--paths: "${part}" must be appointments=/Path, documents=/Path or tasks=/Path`);
+    if (!/^\/[^?#\s]*$/.test(p))
+      throw new UsageError(`--paths: the path for ${key} must start with "/" and have no query, got "${p}"`);
+    out[type] = p;
+  }
+  if (Object.keys(out).length === 0)
+    throw new UsageError('--paths needs at least one endpoint, e.g. appointments=/Appointment');
+  return out;
+}
+
+/** `--paths` when given, else the supplier paths of the config. */
+export function pathsFromFlagOrConfig(
+  flag: string | undefined,
+  config: HarnessConfig,
+): Partial<Record<ProducerResourceType, string>> {
+  return flag ? parsePaths(flag) : pathsByType(config.supplier.paths);
+}
+
+/** `--pack` (relative to the working directory), else the config's pack, else the default pack built for today. */
+export function loadCliPack(io: CliIo, flag: string | undefined, config: HarnessConfig): FixturePack {
+  return loadPack(flag ? path.resolve(io.cwd, flag) : config.pack || undefined, new Date());
 }

@@ -1,29 +1,40 @@
 /**
  * `pca-harness demo`: the whole product against the reference supplier, on the embedded defaults.
- * It starts the platform and the supplier in this process on free ports, has the supplier's own
- * Record Service client upload the pack, then runs the real commands (check, replay, verify, load)
- * against them, each writing its reports into its own sub-directory, and merges their verdicts into
- * one index page and one junit.xml. Nothing here re-implements a suite: it is composition.
+ * It composes the library: startPlatform and startReferenceSupplier on free ports, the supplier's
+ * own Record Service client uploads the pack, then runChecks, runReplay, verifyContract and runLoad
+ * run against them, each writing its reports into its own sub-directory. The index page and the
+ * merged junit.xml are built from the results held in memory. Nothing here re-implements a suite.
  */
 import { createWriteStream, mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type HarnessConfig, type ClientConfig } from '../core/config';
-import { listen, type RunningServer } from '../core/http';
+import type { SupplierAccess } from '../core/access';
+import type { ClientConfig, HarnessConfig } from '../core/config';
+import { HarnessError } from '../core/errors';
+import { PRODUCER_RESOURCE_TYPES } from '../core/fhir';
 import { createLogger, silentLogger } from '../core/logger';
-import type { ProducerResourceType } from '../core/fhir';
+import { pathsByType, RESOURCE_KEYS } from '../core/resource-types';
+import { version } from '../core/version';
 import { SPEC_VERSIONS } from '../contracts/spec-versions';
 import type { FixturePack } from '../fixtures/pack';
-import { createPlatform, type Platform } from '../mocks/platform';
-import { createSupplierApp } from '../mocks/supplier/app';
+import { type PlatformHandle, startPlatform, startReferenceSupplier, type SupplierHandle } from '../mocks/start';
 import { type FaultName, isApiFault, isUploadFault } from '../mocks/supplier/faults';
 import { uploadPack, type UploadReport } from '../mocks/supplier/upload';
-import { renderJUnit } from '../suites/report/junit';
+import { runLoad } from '../load/run-load';
+import { formatLoadSummary } from '../load/report';
+import { runChecks } from '../suites/checks/run-checks';
+import { renderConsoleSummary } from '../suites/report/check-console';
 import { writeReportFiles } from '../suites/report/files';
-import { mergeJUnit, overallVerdict, renderIndexPage, type SuiteSummary } from '../suites/report/summary';
+import { type JUnitSuite, renderJUnit } from '../suites/report/junit';
+import type { RunResult } from '../suites/report/result';
+import { overallVerdict, renderIndexPage, type SuiteSummary } from '../suites/report/summary';
+import { verifyContract } from '../suites/pact/verify-contract';
+import { renderVerifyConsole } from '../suites/pact/verify-report';
+import { runReplay } from '../suites/replay/replay';
+import { renderReplaySummary } from '../suites/replay/summary';
+import { parseDuration } from './common';
 import type { CliIo } from './common';
 import { ExitCode } from './common';
-import { version } from '../core/version';
 
 export interface DemoOptions {
   config: HarnessConfig;
@@ -41,14 +52,6 @@ export interface DemoOptions {
 export const DEMO_STEPS = ['upload', 'check', 'replay', 'verify', 'load'] as const;
 export type DemoStep = (typeof DEMO_STEPS)[number];
 
-/** Runs one CLI command in-process (the same `run` a user's shell reaches). */
-export type CommandRunner = (args: string[], io: CliIo) => Promise<number>;
-
-const RESOURCE_KEYS: Record<ProducerResourceType, string> = {
-  Appointment: 'appointments',
-  DocumentReference: 'documents',
-  Task: 'tasks',
-};
 const CLIENT_PREFIX = 'reference-supplier';
 
 export interface DemoResult {
@@ -58,45 +61,7 @@ export interface DemoResult {
   reportDir: string;
 }
 
-/** Counts from a junit.xml our writers produced. */
-export function junitCounts(xml: string): SuiteSummary['counts'] {
-  const head = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? '';
-  const n = (k: string) => Number(new RegExp(`\\s${k}="(\\d+)"`).exec(head)?.[1] ?? 0);
-  const tests = n('tests');
-  const failed = n('failures');
-  const errors = n('errors');
-  const skipped = n('skipped');
-  return { passed: Math.max(0, tests - failed - errors - skipped), failed, skipped, errors };
-}
-
-function failureNames(xml: string, max = 12): string[] {
-  const names: string[] = [];
-  for (const m of xml.matchAll(/<testcase\b[^>]*\bname="([^"]*)"[^>]*>\s*<(failure|error)\b[^>]*message="([^"]*)"/g)) {
-    names.push(
-      `${m[1]}: ${m[3]}`
-        .replace(/&quot;/g, '"')
-        .replace(/&apos;/g, "'")
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>')
-        .replace(/&amp;/g, '&'),
-    );
-    if (names.length >= max) break;
-  }
-  return names;
-}
-
-function captureIo(parent: CliIo, env: NodeJS.ProcessEnv): { io: CliIo; text: () => string } {
-  const chunks: string[] = [];
-  const push = (s: string) => {
-    chunks.push(s.endsWith('\n') ? s : `${s}\n`);
-  };
-  return {
-    io: { out: push, err: push, isTty: false, env: { ...parent.env, ...env }, cwd: parent.cwd },
-    text: () => chunks.join(''),
-  };
-}
-
-function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit: string } {
+function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit: JUnitSuite[] } {
   const cases = reports.map((r) => ({
     name: `upload ${r.clientId}`,
     classname: 'upload',
@@ -106,7 +71,7 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
         }
       : { failure: { message: `${r.outcome}: ${r.message}`, body: [r.message, ...r.warnings].join('\n') } }),
   }));
-  const junit = renderJUnit([{ name: 'upload', cases }]);
+  const junit: JUnitSuite[] = [{ name: 'upload', cases }];
   const failed = cases.filter((c) => 'failure' in c).length;
   return {
     junit,
@@ -124,7 +89,25 @@ function uploadSummary(reports: UploadReport[]): { summary: SuiteSummary; junit:
   };
 }
 
-export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandRunner): Promise<DemoResult> {
+/** One suite's result as a row of the index: its files relative to the report root. */
+function summaryOf(key: DemoStep, title: string, result: RunResult<unknown>, durationMs: number): SuiteSummary {
+  return {
+    key,
+    title,
+    verdict: result.verdict,
+    headline: result.headline,
+    counts: result.counts,
+    files: Object.fromEntries(
+      Object.keys(result.files ?? {})
+        .sort()
+        .map((f) => [f, `${key}/${f}`]),
+    ),
+    highlights: result.findings.slice(0, 12).map((f) => `${f.name}: ${f.message}`),
+    durationMs,
+  };
+}
+
+export async function runDemo(opts: DemoOptions, io: CliIo): Promise<DemoResult> {
   const reportDir = path.resolve(io.cwd, opts.reportDir);
   await fs.rm(reportDir, { recursive: true, force: true });
   await fs.mkdir(reportDir, { recursive: true });
@@ -137,100 +120,80 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
     opts.config.logLevel === 'silent'
       ? silentLogger()
       : createLogger({ level: opts.config.logLevel, destination: logStream });
-
-  const config: HarnessConfig = {
-    ...opts.config,
-    stateDir,
-    platform: { ...opts.config.platform, port: 0, publicUrl: '' },
-  };
-  let platform: Platform | undefined;
-  let supplier: RunningServer | undefined;
+  // Free ports, reached where they listen: a configured public URL is not where the demo runs.
+  const config: HarnessConfig = { ...opts.config, platform: { ...opts.config.platform, publicUrl: '' } };
+  let platform: PlatformHandle | undefined;
+  let supplier: SupplierHandle | undefined;
   const suites: SuiteSummary[] = [];
+  const junit: JUnitSuite[] = [];
   try {
-    platform = createPlatform({ config, pack: opts.pack, stateDir, logger });
-    await platform.start(0, '127.0.0.1');
-    const urls = platform.urls();
+    platform = await startPlatform({ config, pack: opts.pack, stateDir, logger });
     const apiFault = opts.fault && isApiFault(opts.fault) ? opts.fault : undefined;
     const uploadFault = opts.fault && isUploadFault(opts.fault) ? opts.fault : undefined;
-    supplier = await listen(
-      createSupplierApp({
-        pack: opts.pack,
-        fault: apiFault,
-        nhsLoginIssuer: urls.issuer,
-        clientId: config.supplier.clientId,
-        clientSecret: config.supplier.clientSecret,
-        paths: config.supplier.paths,
-        logger,
-      }),
-      0,
-      '127.0.0.1',
-    );
+    supplier = await startReferenceSupplier({
+      nhsLoginIssuer: platform.issuer,
+      pack: opts.pack,
+      ...(apiFault ? { fault: apiFault } : {}),
+      clientId: config.supplier.clientId,
+      clientSecret: config.supplier.clientSecret,
+      paths: config.supplier.paths,
+      logger,
+    });
+    const urls = platform.urls;
     say(`platform  ${urls.base}  (NHS login issuer ${urls.issuer})`);
     say(`supplier  ${supplier.url}${opts.fault ? `  with --fault ${opts.fault}` : ''}`);
     say(`state     ${stateDir}`);
     say(`reports   ${reportDir}\n`);
 
     // Onboard the reference supplier: one Record Service clientId per resource type, pulls from its API.
-    const tokenUrl = `${supplier.url}/oauth2/token`;
-    const clients: ClientConfig[] = (Object.keys(RESOURCE_KEYS) as ProducerResourceType[]).map((type) => ({
+    const access: SupplierAccess = {
+      type: 'client_credentials',
+      tokenUrl: supplier.tokenUrl,
+      clientId: supplier.clientId,
+      clientSecret: supplier.clientSecret,
+    };
+    const paths = pathsByType(supplier.paths);
+    const clients: ClientConfig[] = PRODUCER_RESOURCE_TYPES.map((type) => ({
       clientId: `${CLIENT_PREFIX}-${RESOURCE_KEYS[type]}`,
       apiKey: `demo-api-key-${RESOURCE_KEYS[type]}`,
       resourceType: type,
-      endpoint: {
-        url: supplier!.url,
-        path:
-          type === 'Appointment'
-            ? config.supplier.paths.appointments
-            : type === 'DocumentReference'
-              ? config.supplier.paths.documents
-              : config.supplier.paths.tasks,
-        auth: {
-          type: 'client_credentials',
-          tokenUrl,
-          clientId: config.supplier.clientId,
-          clientSecret: config.supplier.clientSecret,
-        },
-      },
+      endpoint: { url: supplier!.url, path: paths[type], auth: access },
     }));
-    for (const c of clients) platform.clients.upsert(c);
-    const clientsFlag = clients.map((c) => `${RESOURCE_KEYS[c.resourceType]}=${c.clientId}`).join(',');
-    const auth = ['--token-url', tokenUrl, '--client-secret', config.supplier.clientSecret];
+    for (const c of clients) platform.platform.clients.upsert(c);
 
-    const step = async (key: DemoStep, title: string, args: string[]): Promise<void> => {
+    /** Runs one suite; a run that cannot start is an `error` row with the reason, not the end of the demo. */
+    const step = async <T extends RunResult<unknown>>(
+      key: DemoStep,
+      title: string,
+      run: (reportDir: string) => Promise<T>,
+      render: (r: T) => string,
+    ): Promise<void> => {
       if (skip.has(key)) return;
       const dir = path.join(reportDir, key);
       say(`-> ${title}`);
       const started = performance.now();
-      // The commands share the platform's state dir, so check can sign tokens with its NHS login key.
-      const cap = captureIo(io, { PCA_HARNESS_STATE_DIR: stateDir });
-      const code = await runCommand([...args, '--report-dir', dir], cap.io);
-      await fs.mkdir(dir, { recursive: true });
-      await fs.writeFile(path.join(dir, 'console.txt'), cap.text());
-      const junit = await fs.readFile(path.join(dir, 'junit.xml'), 'utf8').catch(() => '');
-      const counts = junit ? junitCounts(junit) : { passed: 0, failed: 0, skipped: 0, errors: 1 };
-      const files: Record<string, string> = {};
-      for (const f of (await fs.readdir(dir)).sort()) files[f] = `${key}/${f}`;
-      const summary: SuiteSummary = {
-        key,
-        title,
-        verdict: code === 0 ? 'pass' : code === 1 ? 'fail' : 'error',
-        headline:
-          code === 0
-            ? `${counts.passed} passed, ${counts.skipped} skipped`
-            : code === 1
-              ? `${counts.failed} failed, ${counts.errors} errors, ${counts.passed} passed`
-              : `the command exited ${code}: see ${key}/console.txt`,
-        counts,
-        files,
-        highlights: junit
-          ? failureNames(junit)
-          : cap
-              .text()
-              .split('\n')
-              .filter((l) => /error/i.test(l))
-              .slice(0, 5),
-        durationMs: performance.now() - started,
-      };
+      let summary: SuiteSummary;
+      try {
+        const result = await run(dir);
+        await writeReportFiles(dir, { 'console.txt': render(result) });
+        result.files = { ...result.files, 'console.txt': path.join(dir, 'console.txt') };
+        summary = summaryOf(key, title, result, performance.now() - started);
+        junit.push(...result.junit);
+      } catch (e) {
+        if (!(e instanceof HarnessError)) throw e;
+        await writeReportFiles(dir, { 'console.txt': `error: ${e.message}\n` });
+        summary = {
+          key,
+          title,
+          verdict: 'error',
+          headline: `could not run: ${e.message.split('\n')[0]}`,
+          counts: { passed: 0, failed: 0, skipped: 0, errors: 1 },
+          files: { 'console.txt': `${key}/console.txt` },
+          highlights: [e.message],
+          durationMs: performance.now() - started,
+        };
+        junit.push({ name: key, cases: [{ name: title, classname: key, error: { message: e.message } }] });
+      }
       suites.push(summary);
       say(`   ${summary.verdict.toUpperCase()}  ${summary.headline}  (${(summary.durationMs! / 1000).toFixed(1)} s)`);
       for (const h of summary.highlights ?? []) say(`     - ${h}`);
@@ -264,82 +227,76 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
         );
         if (c === clients[0]) await fetch(faultsUrl(c.clientId), { method: 'DELETE' });
       }
-      const { summary, junit } = uploadSummary(reports);
-      summary.durationMs = performance.now() - started;
+      const upload = uploadSummary(reports);
+      upload.summary.durationMs = performance.now() - started;
       await writeReportFiles(path.join(reportDir, 'upload'), {
-        'junit.xml': junit,
+        'junit.xml': renderJUnit(upload.junit),
         'upload.json': `${JSON.stringify(reports, null, 2)}\n`,
       });
-      suites.push(summary);
-      say(`   ${summary.verdict.toUpperCase()}  ${summary.headline}`);
+      suites.push(upload.summary);
+      junit.push(...upload.junit);
+      say(`   ${upload.summary.verdict.toUpperCase()}  ${upload.summary.headline}`);
     }
 
-    await step('check', 'Conformance checks (schema, rules, Record Service uploads)', [
+    const target = { supplierUrl: supplier.url, access, pack: opts.pack, platform };
+    await step(
       'check',
-      '--supplier',
-      supplier.url,
-      '--platform-url',
-      urls.base,
-      ...auth,
-      '--client-id',
-      config.supplier.clientId,
-      '--records-client-id',
-      clients[0]!.clientId,
-      '--include-throttle',
-    ]);
-    await step('replay', 'EVA replay: expected versus actual through the aggregator', [
+      'Conformance checks (schema, rules, Record Service uploads)',
+      (dir) =>
+        runChecks({
+          ...target,
+          paths,
+          recordsClientId: clients[0]!.clientId,
+          includeThrottle: true,
+          stateDir,
+          reportDir: dir,
+        }),
+      (r) => renderConsoleSummary(r.report, { reportFiles: r.files ?? {} }),
+    );
+    await step(
       'replay',
-      '--supplier',
-      supplier.url,
-      '--platform-url',
-      urls.base,
-      ...auth,
-      '--client-id',
-      config.supplier.clientId,
-      '--upload',
-      'supplier',
-      '--clients',
-      clientsFlag,
-      '--rate',
-      '50',
-      '--timeout',
-      '30s',
-    ]);
-    await step('verify', 'Pact verification (PCA -> PCA-Supplier contract)', [
+      'EVA replay: expected versus actual through the aggregator',
+      (dir) =>
+        runReplay(
+          {
+            ...target,
+            paths,
+            upload: 'supplier',
+            clientIds: Object.fromEntries(clients.map((c) => [c.resourceType, c.clientId])),
+            timeoutMs: 30_000,
+            reportDir: dir,
+          },
+          { logger },
+        ),
+      (r) => renderReplaySummary(r),
+    );
+    await step(
       'verify',
-      '--supplier',
-      supplier.url,
-      '--platform-url',
-      urls.base,
-      ...auth,
-      '--client-id',
-      config.supplier.clientId,
-    ]);
-    await step('load', `Load: 25 TPS for ${opts.loadDuration}, P95 budget`, [
+      'Pact verification (PCA -> PCA-Supplier contract)',
+      (dir) => verifyContract({ ...target, paths, stateDir, reportDir: dir }),
+      (r) => renderVerifyConsole(r.report, { reportFiles: r.files ?? {} }),
+    );
+    await step(
       'load',
-      '--target',
-      supplier.url,
-      '--profile',
-      'default',
-      '--duration',
-      opts.loadDuration,
-      '--platform-url',
-      urls.base,
-      ...auth,
-      '--client-id',
-      config.supplier.clientId,
-      '--verify',
-    ]);
+      `Load: 25 TPS for ${opts.loadDuration}, P95 budget`,
+      (dir) =>
+        runLoad({
+          ...target,
+          target: supplier!.url,
+          profile: 'default',
+          overrides: { durationMs: parseDuration(opts.loadDuration) },
+          verify: true,
+          reportDir: dir,
+        }),
+      (r) => formatLoadSummary(r.report),
+    );
   } finally {
     await supplier?.close().catch(() => undefined);
-    await platform?.stop().catch(() => undefined);
+    await platform?.close().catch(() => undefined);
     if (!opts.stateDir) await fs.rm(stateDir, { recursive: true, force: true }).catch(() => undefined);
     await new Promise<void>((resolve) => logStream.end(resolve));
   }
 
-  const junits = await Promise.all(
-    suites.map((s) => fs.readFile(path.join(reportDir, s.key, 'junit.xml'), 'utf8').catch(() => '')),
-  );
   const index = renderIndexPage(suites, {
     title: opts.fault ? `pca-harness demo (--fault ${opts.fault})` : 'pca-harness demo',
     generatedAt: new Date().toISOString(),
@@ -351,12 +308,12 @@ export async function runDemo(opts: DemoOptions, io: CliIo, runCommand: CommandR
       'load duration': opts.loadDuration,
     },
   });
+  const verdict = overallVerdict(suites);
   const written = await writeReportFiles(reportDir, {
     'index.html': index,
-    'junit.xml': mergeJUnit(junits.filter(Boolean)),
-    'summary.json': `${JSON.stringify({ verdict: overallVerdict(suites), fault: opts.fault ?? null, suites }, null, 2)}\n`,
+    'junit.xml': renderJUnit(junit),
+    'summary.json': `${JSON.stringify({ verdict, fault: opts.fault ?? null, suites }, null, 2)}\n`,
   });
-  const verdict = overallVerdict(suites);
   io.out(
     `\n${verdict === 'pass' ? 'ALL PASSED' : verdict.toUpperCase()}: ${suites.map((s) => `${s.key} ${s.verdict}`).join(', ')}`,
   );

@@ -49,18 +49,14 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   program.addHelpText(
     'after',
     `
-Exit codes: 0 all MUST checks passed, 1 a check failed, 2 usage or configuration error, 3 target unreachable.
+Exit codes: 0 all MUST checks passed, 1 a check failed, 2 usage or configuration error, 3 target unreachable,
+4 an unexpected error inside the harness (a bug).
 Configuration: pca-harness.config.json in the working directory (or --config), overridden by PCA_HARNESS_* variables.`,
   );
   for (const c of COMMANDS)
-    c.register(
-      program,
-      io,
-      (code) => {
-        exit = code;
-      },
-      run,
-    );
+    c.register(program, io, (code) => {
+      exit = code;
+    });
   for (const sub of program.commands)
     sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {

@@ -10,17 +10,14 @@ import { type SchemaDiagnostic, type SchemaVerdict, validateAgainst } from '../c
 import { type JsonSyntaxError, parseJson } from './json-position';
 import { SCHEMA_KINDS, type SchemaKind, isSchemaKind } from './schemas';
 import { appointmentSchema, documentReferenceSchema, taskSchema } from './schemas/producer';
+import { RESOURCE_KEYS } from '../core/resource-types';
 
 export type { SchemaDiagnostic, SchemaVerdict } from '../core/schema';
 export type { SchemaKind } from './schemas';
 export { SCHEMA_KINDS, SCHEMA_KIND_NAMES, bundleTotalMatches, isSchemaKind } from './schemas';
 
 /** The payload kind of each producer endpoint's 200 body. */
-export const PRODUCER_BUNDLE_KIND: Record<ProducerResourceType, SchemaKind> = {
-  Appointment: 'appointments',
-  DocumentReference: 'documents',
-  Task: 'tasks',
-};
+export const PRODUCER_BUNDLE_KIND: Readonly<Record<ProducerResourceType, SchemaKind>> = RESOURCE_KEYS;
 
 const PRODUCER_RESOURCE_SCHEMA = {
   Appointment: appointmentSchema,
@@ -53,7 +50,17 @@ function verdictFor(schema: object, data: unknown): SchemaVerdict {
   return v.valid ? v : { valid: false, diagnostics: refine(data, v.diagnostics) };
 }
 
-/** Validates one payload of a known kind. Throws only for a kind that does not exist (a programming error). */
+/**
+ * Validates one payload of a known kind (`appointments`, `documents`, `tasks`, `records-request`,
+ * `events`, ...; SCHEMA_KIND_NAMES lists them). Throws only for a kind that does not exist.
+ *
+ * @example
+ * ```ts
+ * import { validatePayload } from 'pca-harness';
+ * const v = validatePayload('appointments', JSON.parse(body));
+ * if (!v.valid) console.log(v.diagnostics.map((d) => `${d.pointer}: ${d.message}`));
+ * ```
+ */
 export function validatePayload(kind: SchemaKind, data: unknown): SchemaVerdict {
   if (!isSchemaKind(kind)) throw new Error(`unknown payload kind "${String(kind)}"`);
   return verdictFor(SCHEMA_KINDS[kind].schema, data);

@@ -8,26 +8,18 @@ import type { NhsNumberRange } from './nhs-number';
 import { DEFAULT_SYNTHETIC_RANGES } from './nhs-number';
 import type { ProducerResourceType } from './fhir';
 import { validateAgainst, formatDiagnostic } from './schema';
+import { ExitCode, HarnessError } from './errors';
+import type { SupplierAccess } from './access';
 
 export type Mode = 'strict' | 'int';
 export type Profile = 'int' | 'prod';
-
-export type PullAuth =
-  | {
-      type: 'client_credentials';
-      tokenUrl: string;
-      clientId: string;
-      clientSecret: string;
-      method?: 'client_secret_basic' | 'client_secret_post';
-    }
-  | { type: 'static'; token: string };
 
 export interface SupplierEndpoint {
   /** Base URL of the supplier's API, e.g. `http://127.0.0.1:7171`. */
   url: string;
   /** Path of the resource endpoint, default `/Appointment`, `/DocumentReference` or `/Task`. */
   path?: string;
-  auth: PullAuth;
+  auth: SupplierAccess;
 }
 
 export interface ClientConfig {
@@ -321,12 +313,21 @@ export function stripJsonComments(text: string): string {
   return out;
 }
 
-export class ConfigError extends Error {
+/**
+ * A configuration the harness cannot run with (exit 2); `problems` names each bad key.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from 'pca-harness';
+ * if (err instanceof ConfigError) console.error(err.problems);
+ * ```
+ */
+export class ConfigError extends HarnessError {
   constructor(
     message: string,
     readonly problems: string[] = [],
   ) {
-    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message, ExitCode.usage);
     this.name = 'ConfigError';
   }
 }
@@ -455,6 +456,22 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   if (source && !path.isAbsolute(merged.stateDir))
     merged.stateDir = path.resolve(path.dirname(source), merged.stateDir);
   return { config: merged, source };
+}
+
+/**
+ * The defaults with `overrides` applied and validated: the library's configuration, which reads no
+ * file and no environment (a test suite gets the same harness on every machine).
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({ platform: { pullRate: 50 } });
+ * ```
+ */
+export function resolveConfig(overrides: DeepPartial<HarnessConfig> = {}): HarnessConfig {
+  const merged = deepMerge(DEFAULT_CONFIG, overrides);
+  const check = validateAgainst(CONFIG_SCHEMA, merged);
+  if (!check.valid) throw new ConfigError('configuration is invalid:', check.diagnostics.map(configProblem));
+  return merged;
 }
 
 function configProblem(d: { pointer: string; message: string }): string {

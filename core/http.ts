@@ -13,6 +13,7 @@ import express, {
   type Response,
 } from 'express';
 import type { Logger } from './logger';
+import { ExitCode, HarnessError } from './errors';
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';
 
@@ -138,22 +139,24 @@ export interface FetchResult<T = unknown> {
   latencyMs: number;
 }
 
-export class UnreachableError extends Error {
+/** A target (supplier, platform, broker) could not be reached (exit 3). */
+export class UnreachableError extends HarnessError {
   constructor(
     readonly url: string,
     cause: unknown,
   ) {
-    super(`cannot reach ${url}: ${(cause as Error)?.message ?? String(cause)}`);
+    super(`cannot reach ${url}: ${(cause as Error)?.message ?? String(cause)}`, ExitCode.unreachable);
     this.name = 'UnreachableError';
   }
 }
 
-export class TimeoutError extends Error {
+/** A target did not answer in time (exit 3). */
+export class TimeoutError extends HarnessError {
   constructor(
     readonly url: string,
     readonly timeoutMs: number,
   ) {
-    super(`${url} did not answer within ${timeoutMs} ms`);
+    super(`${url} did not answer within ${timeoutMs} ms`, ExitCode.unreachable);
     this.name = 'TimeoutError';
   }
 }

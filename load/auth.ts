@@ -5,11 +5,12 @@
  */
 import { fetchWithTimeout } from '../core/http';
 import { maskNhsNumber } from '../core/nhs-number';
+import { ExitCode, HarnessError } from '../core/errors';
 
 /** The target or platform refused what the run needs to start (wrong credentials, unknown patient). */
-export class LoadSetupError extends Error {
+export class LoadSetupError extends HarnessError {
   constructor(message: string) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'LoadSetupError';
   }
 }

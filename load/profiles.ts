@@ -16,13 +16,14 @@ import {
   type ProfileOverrides,
 } from './profile-data';
 import type { LoadPlan } from './runner/types';
+import { ExitCode, HarnessError } from '../core/errors';
 
 export * from './profile-data';
 
 /** A profile name or an override that cannot be applied. */
-export class ProfileError extends Error {
+export class ProfileError extends HarnessError {
   constructor(message: string) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'ProfileError';
   }
 }

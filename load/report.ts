@@ -3,7 +3,7 @@
  * threshold) and load.html with the latency distribution and latency and rate over time.
  * Nothing here carries patient data or tokens: problems were masked where they were found.
  */
-import { renderJUnit, type JUnitCase } from '../suites/report/junit';
+import { renderJUnit, type JUnitCase, type JUnitSuite } from '../suites/report/junit';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../suites/report/html';
 import { writeReportFiles } from '../suites/report/files';
 import { formatDurationMs } from './profile-data';
@@ -92,7 +92,8 @@ export function renderLoadJson(r: LoadReport): string {
   return `${JSON.stringify(r, null, 2)}\n`;
 }
 
-export function renderLoadJUnit(r: LoadReport): string {
+/** The load run as JUnit suites: one, with a case per threshold. */
+export function loadJUnitSuites(r: LoadReport): JUnitSuite[] {
   const seconds = r.result.durationMs / 1000;
   const cases: JUnitCase[] = r.verdicts.map((v) => ({
     name: `${v.id}: ${v.title}`,
@@ -109,24 +110,25 @@ export function renderLoadJUnit(r: LoadReport): string {
           },
         }),
   }));
-  return renderJUnit(
-    [
-      {
-        name: `load ${r.profile.name}`,
-        timestamp: r.result.startedAt,
-        cases,
-        properties: {
-          target: r.target,
-          api: r.api,
-          achievedRate: r.result.achievedRate.toFixed(3),
-          p95Ms: r.result.latency.p95.toFixed(3),
-          ...(r.fanOut?.overheadP95Ms !== undefined ? { fanOutOverheadP95Ms: r.fanOut.overheadP95Ms.toFixed(3) } : {}),
-          requirements: r.profile.requirements.join('; '),
-        },
+  return [
+    {
+      name: `load ${r.profile.name}`,
+      timestamp: r.result.startedAt,
+      cases,
+      properties: {
+        target: r.target,
+        api: r.api,
+        achievedRate: r.result.achievedRate.toFixed(3),
+        p95Ms: r.result.latency.p95.toFixed(3),
+        ...(r.fanOut?.overheadP95Ms !== undefined ? { fanOutOverheadP95Ms: r.fanOut.overheadP95Ms.toFixed(3) } : {}),
+        requirements: r.profile.requirements.join('; '),
       },
-    ],
-    'pca-harness load',
-  );
+    },
+  ];
+}
+
+export function renderLoadJUnit(r: LoadReport): string {
+  return renderJUnit(loadJUnitSuites(r), 'pca-harness load');
 }
 
 function latencyRow(name: string, l: LatencySummary): string {

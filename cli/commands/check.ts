@@ -3,21 +3,11 @@
  * summary, report.json, junit.xml and report.html. Thin: parse, call runCheck, map to an exit code.
  */
 import path from 'node:path';
-import type { ProducerResourceType } from '../../core/fhir';
-import type { HarnessConfig } from '../../core/config';
-import { KeyRing } from '../../core/keys';
-import { NHS_LOGIN_KEY } from '../../mocks/nhs-login/app';
-import { loadPack } from '../../fixtures/default-pack';
+import { supplierAccess } from '../../core/access';
 import { SUITES, type SuiteName } from '../../suites/checks/check';
 import { CATALOGUE, FAMILIES, coverage, renderCatalogueMarkdown } from '../../suites/checks/catalogue';
-import { recordContractPass } from '../../suites/checks/contract-pass';
-import type { AccessConfig } from '../../suites/access/credentials';
-import { startNhsLogin, type NhsLoginSession } from '../../suites/access/nhs-login-session';
+import { runChecks } from '../../suites/checks/run-checks';
 import { renderConsoleSummary } from '../../suites/report/check-console';
-import { renderCheckHtml } from '../../suites/report/check-html';
-import { renderCheckJUnit } from '../../suites/report/check-junit';
-import { writeReportFiles } from '../../suites/report/files';
-import { type EndpointPaths, runCheck } from '../../suites/checks/run-check';
 import {
   type CliIo,
   type CommandModule,
@@ -26,9 +16,13 @@ import {
   addConfigOption,
   addReportDirOption,
   addSupplierAccessOptions,
+  httpUrl,
   loadCliConfig,
+  loadCliPack,
   parseDuration,
+  pathsFromFlagOrConfig,
 } from '../common';
+export { parsePaths } from '../common';
 
 interface CheckOptions {
   supplier?: string;
@@ -48,42 +42,6 @@ interface CheckOptions {
   list?: boolean;
   coverage?: boolean;
   config?: string;
-}
-
-/** A key that is never in any JWKS: what forged ID tokens are signed with. */
-const FORGERY_KEY = 'check-forgery';
-
-const PATH_KEYS: Record<string, ProducerResourceType> = {
-  appointments: 'Appointment',
-  documents: 'DocumentReference',
-  tasks: 'Task',
-};
-
-export function parsePaths(v: string): EndpointPaths {
-  const out: EndpointPaths = {};
-  for (const part of v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const eq = part.indexOf('=');
-    const key = eq > 0 ? part.slice(0, eq).trim().toLowerCase() : '';
-    const p = eq > 0 ? part.slice(eq + 1).trim() : '';
-    const type = PATH_KEYS[key];
-    if (!type) throw new UsageError(`--paths: "${part}" must be appointments=/Path, documents=/Path or tasks=/Path`);
-    if (!/^\/[^?#\s]*$/.test(p))
-      throw new UsageError(`--paths: the path for ${key} must start with "/" and have no query, got "${p}"`);
-    out[type] = p;
-  }
-  if (Object.keys(out).length === 0)
-    throw new UsageError('--paths needs at least one endpoint, e.g. appointments=/Appointment');
-  return out;
-}
-
-/** `--paths` when given, else the supplier paths of the config. */
-export function pathsFromFlagOrConfig(flag: string | undefined, config: HarnessConfig): EndpointPaths {
-  if (flag) return parsePaths(flag);
-  const p = config.supplier.paths;
-  return { Appointment: p.appointments, DocumentReference: p.documents, Task: p.tasks };
 }
 
 export function parseSuites(v: string): SuiteName[] {
@@ -123,11 +81,6 @@ export function parseSince(v: string, now: Date): string {
     return d.toISOString();
   }
   return new Date(now.getTime() - parseDuration(v)).toISOString();
-}
-
-function httpUrl(name: string, v: string): string {
-  if (!/^https?:\/\/[^/]/.test(v)) throw new UsageError(`${name} must be an http(s) URL, got "${v}"`);
-  return v.replace(/\/+$/, '');
 }
 
 function renderList(io: CliIo, withCoverage: boolean): void {
@@ -202,88 +155,40 @@ Examples:
       if (opts.coverage)
         throw new UsageError("--coverage goes with --list (a run's report always carries the coverage matrix)");
       if (!opts.supplier) throw new UsageError('--supplier <url> is required (or --list to print the catalogue)');
-      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret))
-        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const { config } = loadCliConfig(io, opts);
-      const now = new Date();
-      const paths: EndpointPaths = pathsFromFlagOrConfig(opts.paths, config);
-      const selection = {
-        ...(opts.suites ? { suites: parseSuites(opts.suites) } : {}),
-        ...(opts.only ? { only: parseOnly(opts.only) } : {}),
-      };
-      const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
-      const since = opts.since ? parseSince(opts.since, now) : undefined;
+      const access = supplierAccess(supplierUrl, opts, config.supplier);
       const notices: string[] = [];
-      const access: AccessConfig = opts.bearer
-        ? { kind: 'bearer', token: opts.bearer }
-        : {
-            kind: 'client-credentials',
-            tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
-            clientId: opts.clientId ?? config.supplier.clientId,
-            clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-          };
       if (!opts.bearer && !opts.tokenUrl)
         notices.push(
           `access tokens from ${supplierUrl}/oauth2/token with the configured client credentials (give --token-url or --bearer for another supplier)`,
         );
-      const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
-      const stateDir = path.resolve(io.cwd, config.stateDir);
-
-      let nhsLogin: NhsLoginSession;
-      if (platform) {
-        const issuer = `${platform}/nhs-login`;
-        nhsLogin = { url: issuer, issuer, persistent: true, close: async () => undefined };
-        // The platform's key is in its state dir; when that is ours, other-issuer tokens can be signed.
-        nhsLogin.signingKey = await new KeyRing(stateDir).get(NHS_LOGIN_KEY);
-      } else {
-        nhsLogin = await startNhsLogin({ issuer: config.supplier.nhsLoginIssuer, stateDir, pack });
-        if (nhsLogin.notice) notices.push(nhsLogin.notice);
-      }
-      if (opts.recordsClientId && !platform)
-        notices.push(
-          "RS checks need --platform-url as well as --records-client-id: they read what the platform's Record Service saw",
-        );
-      // Kept in the state dir like the NHS login key, so a run need not generate an RSA key each time.
-      const forgeryKey = await new KeyRing(stateDir).get(FORGERY_KEY);
-      io.err(`checking ${supplierUrl} (${Object.keys(paths).join(', ')}) with NHS login ${nhsLogin.url}...`);
-      try {
-        const { report } = await runCheck({
-          supplierUrl,
-          paths,
-          access,
-          nhsLogin,
-          forgeryKey,
-          ...(platform && opts.recordsClientId
-            ? { platform: { url: platform, clientId: opts.recordsClientId, ...(since ? { since } : {}) } }
-            : {}),
-          pack,
-          selection,
-          includeThrottle: Boolean(opts.includeThrottle),
-          notices,
-          onResult: (r, done, total) => {
-            if (r.verdict.outcome === 'fail' || r.verdict.outcome === 'error' || done === total)
-              io.err(`  [${done}/${total}] ${r.check.id} ${r.verdict.outcome}`);
-          },
-        });
-        const reportDir = path.resolve(io.cwd, opts.reportDir);
-        report.contractPass = await recordContractPass({
-          report,
-          clientId: opts.recordsClientId,
-          platformUrl: platform,
-          stateDir,
-          reportPath: path.join(reportDir, 'report.json'),
-        });
-        const files = await writeReportFiles(reportDir, {
-          'report.json': `${JSON.stringify(report, null, 2)}\n`,
-          'junit.xml': renderCheckJUnit(report),
-          'report.html': renderCheckHtml(report),
-        });
-        io.out(renderConsoleSummary(report, { reportFiles: files }));
-        setExit(report.summary.passed ? ExitCode.ok : ExitCode.checkFailed);
-      } finally {
-        await nhsLogin.close();
-      }
+      const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
+      io.err(
+        `checking ${supplierUrl} with NHS login ${platform ? `${platform}/nhs-login` : config.supplier.nhsLoginIssuer}...`,
+      );
+      const result = await runChecks({
+        supplierUrl,
+        paths: pathsFromFlagOrConfig(opts.paths, config),
+        access,
+        ...(platform ? { platform } : {}),
+        nhsLoginIssuer: config.supplier.nhsLoginIssuer,
+        ...(opts.recordsClientId ? { recordsClientId: opts.recordsClientId } : {}),
+        ...(opts.since ? { since: parseSince(opts.since, new Date()) } : {}),
+        pack: loadCliPack(io, opts.pack, config),
+        ...(opts.suites ? { suites: parseSuites(opts.suites) } : {}),
+        ...(opts.only ? { only: parseOnly(opts.only) } : {}),
+        includeThrottle: Boolean(opts.includeThrottle),
+        stateDir: path.resolve(io.cwd, config.stateDir),
+        reportDir: path.resolve(io.cwd, opts.reportDir),
+        notices,
+        onResult: (r, done, total) => {
+          if (r.verdict.outcome === 'fail' || r.verdict.outcome === 'error' || done === total)
+            io.err(`  [${done}/${total}] ${r.check.id} ${r.verdict.outcome}`);
+        },
+      });
+      io.out(renderConsoleSummary(result.report, { reportFiles: result.files ?? {} }));
+      setExit(result.verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed);
     });
   },
 };

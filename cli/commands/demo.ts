@@ -6,7 +6,7 @@ import { DEMO_STEPS, type DemoStep, runDemo } from '../demo';
 import { addConfigOption, type CommandModule, loadCliConfig, parseDuration, UsageError } from '../common';
 
 const demoCommand: CommandModule = {
-  register(program, io, setExit, runCli) {
+  register(program, io, setExit) {
     addConfigOption(
       program
         .command('demo')
@@ -69,7 +69,6 @@ const demoCommand: CommandModule = {
               skip: skip as DemoStep[],
             },
             io,
-            runCli,
           );
           setExit(result.exitCode as 0 | 1);
         },

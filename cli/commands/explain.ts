@@ -4,7 +4,7 @@
  */
 import { Option } from 'commander';
 import { platformUrl } from '../../core/config';
-import { fetchVerdicts, hasProblem, renderVerdicts, PlatformResponseError } from '../../mocks/record-service/remote';
+import { explainRecords } from '../../mocks/record-service/remote';
 import {
   type CommandModule,
   ExitCode,
@@ -77,19 +77,18 @@ Examples:
         const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
         if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
         const since = opts.since ? parseSince(opts.since, new Date()) : undefined;
-        let verdicts;
-        try {
-          verdicts = await fetchVerdicts(url, { clientId: opts.clientId, since, limit: opts.limit });
-        } catch (e) {
-          if (e instanceof PlatformResponseError) throw new UsageError(e.message);
-          throw e;
-        }
+        const result = await explainRecords({
+          platform: url,
+          ...(opts.clientId ? { clientId: opts.clientId } : {}),
+          ...(since ? { since } : {}),
+          limit: opts.limit,
+        });
         if (opts.json)
           io.out(
-            `${JSON.stringify({ url, clientId: opts.clientId ?? null, since: since?.toISOString() ?? null, verdicts }, null, 2)}\n`,
+            `${JSON.stringify({ url, clientId: opts.clientId ?? null, since: since?.toISOString() ?? null, verdicts: result.calls }, null, 2)}\n`,
           );
-        else io.out(renderVerdicts(verdicts, { url, clientId: opts.clientId, since }));
-        setExit(verdicts.some(hasProblem) ? ExitCode.checkFailed : ExitCode.ok);
+        else io.out(result.text);
+        setExit(result.verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed);
       },
     );
   },

@@ -5,18 +5,10 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import { platformUrl } from '../../core/config';
-import { loadPack } from '../../fixtures/default-pack';
-import { LoadSetupError } from '../../load/auth';
-import {
-  DEFAULT_PROFILE_NAME,
-  describeProfiles,
-  getProfile,
-  ProfileError,
-  PROFILE_NAMES,
-  type ApiKind,
-} from '../../load/profiles';
-import { formatLoadSummary, writeLoadReport } from '../../load/report';
-import { runLoadProfile } from '../../load/run-profile';
+import { type SupplierAccess, supplierAccess } from '../../core/access';
+import { DEFAULT_PROFILE_NAME, describeProfiles, getProfile, PROFILE_NAMES, type ApiKind } from '../../load/profiles';
+import { formatLoadSummary } from '../../load/report';
+import { runLoad } from '../../load/run-load';
 import type { Progress } from '../../load/runner/types';
 import {
   type CliIo,
@@ -26,6 +18,7 @@ import {
   addConfigOption,
   addReportDirOption,
   loadCliConfig,
+  loadCliPack,
   parseDuration,
   parseIntOption,
   parseNumberOption,
@@ -148,29 +141,25 @@ Examples:
       const api: ApiKind = opts.api ?? getProfile(opts.profile).target;
       const target = opts.target ?? (api === 'aggregator' || api === 'records' ? platformDefault : supplierDefault);
 
-      let credentials;
-      if (!opts.bearer && api !== 'records' && api !== 'aggregator') {
-        credentials = {
-          tokenUrl: opts.tokenUrl ?? `${target.replace(/\/+$/, '')}/oauth2/token`,
-          clientId: opts.clientId ?? config.supplier.clientId,
-          clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-        };
-      }
       let bearer = opts.bearer;
       if (api === 'records' && !bearer && opts.clientId)
         bearer = config.platform.clients.find((c) => c.clientId === opts.clientId)?.apiKey;
-
-      const packFile = opts.pack ?? (config.pack || undefined);
-      const pack = loadPack(packFile ? path.resolve(io.cwd, packFile) : undefined, new Date());
+      // Records take an API key, the aggregator no access token; a supplier client credentials unless a token is given.
+      const access: SupplierAccess | undefined = bearer
+        ? { type: 'static', token: bearer }
+        : api !== 'records' && api !== 'aggregator'
+          ? supplierAccess(target, opts, config.supplier)
+          : undefined;
+      const pack = loadCliPack(io, opts.pack, config);
       const controller = new AbortController();
       const stop = (): void => {
         io.err('load: stopping: no new requests; waiting for those in flight');
         controller.abort();
       };
       process.once('SIGINT', stop);
-      let report;
+      let result;
       try {
-        report = await runLoadProfile({
+        result = await runLoad({
           profile: opts.profile,
           overrides: {
             rate: opts.rate,
@@ -181,10 +170,9 @@ Examples:
             api: opts.api,
           },
           target,
-          bearer,
-          credentials,
+          ...(access ? { access } : {}),
           recordsClientId: api === 'records' ? opts.clientId : undefined,
-          platformUrl: opts.platformUrl,
+          ...(opts.platformUrl ? { platform: opts.platformUrl } : {}),
           nhsLoginIssuer: config.supplier.nhsLoginIssuer,
           stateDir: path.resolve(io.cwd, config.stateDir),
           pack,
@@ -192,17 +180,14 @@ Examples:
           onProgress: progressPrinter(io),
           onNotice: (m) => io.err(`load: ${m}`),
           signal: controller.signal,
+          reportDir: path.resolve(io.cwd, opts.reportDir),
         });
-      } catch (e) {
-        if (e instanceof ProfileError || e instanceof LoadSetupError) throw new UsageError(e.message);
-        throw e;
       } finally {
         process.off('SIGINT', stop);
       }
-      io.out(formatLoadSummary(report));
-      const written = await writeLoadReport(path.resolve(io.cwd, opts.reportDir), report);
-      io.out(`reports: ${Object.values(written).join(', ')}`);
-      setExit(report.pass ? ExitCode.ok : ExitCode.checkFailed);
+      io.out(formatLoadSummary(result.report));
+      io.out(`reports: ${Object.values(result.files ?? {}).join(', ')}`);
+      setExit(result.verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed);
     });
   },
 };

@@ -7,16 +7,15 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import type { PullAuth } from '../../core/config';
+import { supplierAccess } from '../../core/access';
+import { resourceTypeOfKey } from '../../core/resource-types';
 import type { ProducerResourceType } from '../../core/fhir';
 import { createLogger } from '../../core/logger';
-import { loadPack } from '../../fixtures/default-pack';
 import {
   type ReplayPhase,
   type ReplayPlatform,
   type ReplayProgress,
   runReplay,
-  TYPE_KEYS,
   DEFAULT_REPLAY_TIMEOUT_MS,
 } from '../../suites/replay/replay';
 import { renderReplaySummary } from '../../suites/replay/summary';
@@ -28,11 +27,13 @@ import {
   addConfigOption,
   addReportDirOption,
   addSupplierAccessOptions,
+  httpUrl,
   loadCliConfig,
+  loadCliPack,
   parseDuration,
   parseNumberOption,
+  pathsFromFlagOrConfig,
 } from '../common';
-import { pathsFromFlagOrConfig } from './check';
 
 interface ReplayCliOptions {
   supplier?: string;
@@ -52,10 +53,6 @@ interface ReplayCliOptions {
   config?: string;
 }
 
-const CLIENT_KEYS = Object.fromEntries(
-  Object.entries(TYPE_KEYS).map(([type, key]) => [key, type as ProducerResourceType]),
-);
-
 /** `appointments=acme-appts,documents=acme-docs` -> clientIds per resource type. */
 export function parseClients(v: string): Partial<Record<ProducerResourceType, string>> {
   const out: Partial<Record<ProducerResourceType, string>> = {};
@@ -64,7 +61,7 @@ export function parseClients(v: string): Partial<Record<ProducerResourceType, st
     .map((s) => s.trim())
     .filter(Boolean)) {
     const eq = part.indexOf('=');
-    const type = eq > 0 ? CLIENT_KEYS[part.slice(0, eq).trim().toLowerCase()] : undefined;
+    const type = eq > 0 ? resourceTypeOfKey(part.slice(0, eq)) : undefined;
     const id = eq > 0 ? part.slice(eq + 1).trim() : '';
     if (!type)
       throw new UsageError(
@@ -77,11 +74,6 @@ export function parseClients(v: string): Partial<Record<ProducerResourceType, st
   if (Object.keys(out).length === 0)
     throw new UsageError('--clients needs at least one clientId, e.g. appointments=acme-appointments');
   return out;
-}
-
-function httpUrl(name: string, v: string): string {
-  if (!/^https?:\/\/[^/]/.test(v)) throw new UsageError(`${name} must be an http(s) URL, got "${v}"`);
-  return v.replace(/\/+$/, '');
 }
 
 const PHASE_TEXT: Record<ReplayPhase, string> = {
@@ -235,8 +227,6 @@ Examples:
     cmd.action(async (opts: ReplayCliOptions) => {
       if (!opts.supplier)
         throw new UsageError('--supplier <url> is required: the base URL of your API, e.g. http://127.0.0.1:7171');
-      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret))
-        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const timeoutMs = parseDuration(opts.timeout);
       if (timeoutMs <= 0) throw new UsageError('--timeout must be more than zero, e.g. 120s');
@@ -245,16 +235,8 @@ Examples:
       const { config } = loadCliConfig(io, opts);
       const paths = pathsFromFlagOrConfig(opts.paths, config);
       const clientIds = opts.clients ? parseClients(opts.clients) : undefined;
-      const auth: PullAuth = opts.bearer
-        ? { type: 'static', token: opts.bearer }
-        : {
-            type: 'client_credentials',
-            tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
-            clientId: opts.clientId ?? config.supplier.clientId,
-            clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-          };
-      const now = new Date();
-      const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
+      const access = supplierAccess(supplierUrl, opts, config.supplier);
+      const pack = loadCliPack(io, opts.pack, config);
       const stateDir = config.stateDir === ':memory:' ? ':memory:' : path.resolve(io.cwd, config.stateDir);
       // Pull-by-pull lines would tear the progress bar; failures are in the report anyway.
       const logger = createLogger({
@@ -273,7 +255,7 @@ Examples:
           {
             supplierUrl,
             paths,
-            auth,
+            access,
             pack,
             upload: opts.upload as 'self' | 'supplier',
             platform,
@@ -292,7 +274,7 @@ Examples:
       }
       io.out(renderReplaySummary(result));
       setExit(
-        result.outcome === 'passed'
+        result.verdict === 'pass'
           ? ExitCode.ok
           : result.outcome === 'unreachable'
             ? ExitCode.unreachable

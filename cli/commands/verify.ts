@@ -4,37 +4,12 @@
  * --publish, publishes the results to a Pact Broker or PactFlow. Thin: parse, call verifySupplier,
  * write, map to an exit code.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { ProducerResourceType } from '../../core/fhir';
-import {
-  type BrokerConfig,
-  type BrokerPact,
-  BrokerConfigError,
-  BrokerError,
-  brokerFromEnv,
-  displayUrl,
-  fetchLatestPact,
-  publishVerificationResults,
-} from '../../contracts/pact/broker';
-import { PCA, PCA_SUPPLIER, shippedPact, SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
-import { PactFileError, renderPact } from '../../contracts/pact/pact-file';
-import { packStates, remoteStates, type StateSource } from '../../suites/pact/states';
-import { verifySupplier } from '../../suites/pact/verify';
-import {
-  buildVerifyReport,
-  type PublishInfo,
-  renderVerifyConsole,
-  renderVerifyJUnit,
-} from '../../suites/pact/verify-report';
-import { VerifierRunError } from '../../suites/pact/verifier-results';
-import { loadPack } from '../../fixtures/default-pack';
-import type { AccessConfig } from '../../suites/access/credentials';
-import { createCredentials } from '../../suites/access/credentials';
-import { startNhsLogin, type NhsLoginSession } from '../../suites/access/nhs-login-session';
-import { writeReportFiles } from '../../suites/report/files';
-import { version } from '../../core/version';
+import { supplierAccess } from '../../core/access';
+import { type BrokerConfig, BrokerConfigError, brokerFromEnv } from '../../contracts/pact/broker';
+import { SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
+import { verifyContract } from '../../suites/pact/verify-contract';
+import { renderVerifyConsole } from '../../suites/pact/verify-report';
 import {
   type CommandModule,
   ExitCode,
@@ -42,9 +17,11 @@ import {
   addConfigOption,
   addReportDirOption,
   addSupplierAccessOptions,
+  httpUrl,
   loadCliConfig,
+  loadCliPack,
+  pathsFromFlagOrConfig,
 } from '../common';
-import { pathsFromFlagOrConfig } from './check';
 
 export const PROVIDER_VERSION_ENV = 'PACT_PROVIDER_VERSION';
 export const PROVIDER_BRANCH_ENV = 'PACT_PROVIDER_BRANCH';
@@ -66,11 +43,6 @@ interface VerifyOptions {
   providerBranch?: string;
   buildUrl?: string;
   config?: string;
-}
-
-function httpUrl(name: string, v: string): string {
-  if (!/^https?:\/\/[^/]/.test(v)) throw new UsageError(`${name} must be an http(s) URL, got "${v}"`);
-  return v.replace(/\/+$/, '');
 }
 
 /** The broker's answer is a usage problem when the broker is not set up, a failure otherwise. */
@@ -143,8 +115,6 @@ Examples:
     );
     cmd.action(async (opts: VerifyOptions) => {
       if (!opts.supplier) throw new UsageError('--supplier <url> is required');
-      if (opts.bearer && (opts.tokenUrl || opts.clientId || opts.clientSecret))
-        throw new UsageError('give either --bearer or --token-url/--client-id/--client-secret, not both');
       if (opts.providerStatesUrl && opts.pack)
         throw new UsageError(
           'give either --provider-states-url (your endpoint sets up the states) or --pack (the harness resolves them from a pack), not both',
@@ -162,121 +132,40 @@ Examples:
 
       const supplierUrl = httpUrl('--supplier', opts.supplier);
       const { config } = loadCliConfig(io, opts);
-      const now = new Date();
-      const paths: Partial<Record<ProducerResourceType, string>> = pathsFromFlagOrConfig(opts.paths, config);
-      const access: AccessConfig = opts.bearer
-        ? { kind: 'bearer', token: opts.bearer }
-        : {
-            kind: 'client-credentials',
-            tokenUrl: opts.tokenUrl ? httpUrl('--token-url', opts.tokenUrl) : `${supplierUrl}/oauth2/token`,
-            clientId: opts.clientId ?? config.supplier.clientId,
-            clientSecret: opts.clientSecret ?? config.supplier.clientSecret,
-          };
-      const pack = loadPack(opts.pack ? path.resolve(io.cwd, opts.pack) : config.pack || undefined, now);
-      const states: StateSource = opts.providerStatesUrl
-        ? remoteStates(httpUrl('--provider-states-url', opts.providerStatesUrl))
-        : packStates(pack);
+      const access = supplierAccess(supplierUrl, opts, config.supplier);
       const broker = opts.publish ? brokerConfig(io.env) : undefined;
-      const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
-
-      const notices: string[] = [];
-      let brokerPact: BrokerPact | undefined;
-      let tmp: string | undefined;
-      let pactFile = opts.pact ? path.resolve(io.cwd, opts.pact) : shippedPact(SUPPLIER_PACT_FILE);
-      let nhsLogin: NhsLoginSession | undefined;
-      try {
-        if (broker) {
-          try {
-            brokerPact = await fetchLatestPact(broker, PCA, PCA_SUPPLIER);
-          } catch (e) {
-            if (e instanceof BrokerError || e instanceof PactFileError) throw new UsageError(`--publish: ${e.message}`);
-            throw e;
-          }
-          tmp = mkdtempSync(path.join(os.tmpdir(), 'pca-harness-verify-'));
-          pactFile = path.join(tmp, SUPPLIER_PACT_FILE);
-          writeFileSync(pactFile, renderPact(brokerPact.pact));
-          notices.push(`verifying the pact the broker holds: ${displayUrl(brokerPact.url)}`);
-        }
-        if (platform) {
-          const issuer = `${platform}/nhs-login`;
-          nhsLogin = { url: issuer, issuer, persistent: true, close: async () => undefined };
-        } else {
-          nhsLogin = await startNhsLogin({
-            issuer: config.supplier.nhsLoginIssuer,
-            stateDir: path.resolve(io.cwd, config.stateDir),
-            pack,
-          });
-          if (nhsLogin.notice) notices.push(nhsLogin.notice);
-        }
-        const credentials = createCredentials({ access, nhsLogin });
-        io.err(
-          `verifying ${supplierUrl} against ${path.basename(pactFile)} (provider states: ${states.description}; NHS login ${nhsLogin.url})...`,
-        );
-        let verification;
-        try {
-          verification = await verifySupplier({
-            supplierUrl,
-            pactFile,
-            paths,
-            credentials,
-            states,
-            onState: (state, i) => {
-              if (io.isTty) io.err(`  [${i + 1}] given ${state}`);
-            },
-          });
-        } catch (e) {
-          if (e instanceof PactFileError) throw new UsageError(e.message);
-          if (e instanceof VerifierRunError)
-            throw new UsageError(`${e.message} (is ${path.basename(pactFile)} a valid pact?)`);
-          throw e;
-        }
-        verification.notices.unshift(...notices);
-        // The temporary copy is gone after the run; the report names the broker's pact instead.
-        if (brokerPact) verification.pact.file = displayUrl(brokerPact.url);
-
-        let publish: PublishInfo | undefined;
-        if (broker && brokerPact && providerVersion) {
-          publish = {
-            broker: displayUrl(broker.baseUrl),
-            pactUrl: displayUrl(brokerPact.url),
-            providerVersion,
-            ...(providerBranch ? { providerBranch } : {}),
-            published: false,
-          };
-          try {
-            const published = await publishVerificationResults(broker, brokerPact, {
-              success: verification.passed,
-              providerVersion,
-              ...(providerBranch ? { providerBranch } : {}),
-              ...(opts.buildUrl ? { buildUrl: opts.buildUrl } : {}),
-              testResults: verification.interactions.map((i) => ({
-                interactionDescription: i.description,
-                success: i.outcome === 'passed',
-                ...(i.problems.length
-                  ? { mismatches: i.problems.map((p) => ({ type: p.type, message: p.message })) }
-                  : {}),
-              })),
-              verifiedBy: { implementation: 'pca-harness', version: version() },
-            });
-            publish = { ...publish, published: true, resultsUrl: published.url };
-          } catch (e) {
-            if (!(e instanceof BrokerError)) throw e;
-            publish = { ...publish, error: e.message };
-          }
-        }
-
-        const report = buildVerifyReport(verification, version(), publish);
-        const files = await writeReportFiles(path.resolve(io.cwd, opts.reportDir), {
-          'verify.json': `${JSON.stringify(report, null, 2)}\n`,
-          'junit.xml': renderVerifyJUnit(report),
-          'verifier-output.txt': `${verification.output.join('\n')}\n`,
-        });
-        io.out(renderVerifyConsole(report, { reportFiles: files }));
-        setExit(report.summary.verified && (!publish || publish.published) ? ExitCode.ok : ExitCode.checkFailed);
-      } finally {
-        await nhsLogin?.close();
-        if (tmp) rmSync(tmp, { recursive: true, force: true });
-      }
+      const pactFile = opts.pact ? path.resolve(io.cwd, opts.pact) : undefined;
+      io.err(
+        `verifying ${supplierUrl} against ${pactFile ? path.basename(pactFile) : opts.publish ? "the broker's pact" : SUPPLIER_PACT_FILE}...`,
+      );
+      const result = await verifyContract({
+        supplierUrl,
+        paths: pathsFromFlagOrConfig(opts.paths, config),
+        access,
+        ...(opts.platformUrl ? { platform: httpUrl('--platform-url', opts.platformUrl) } : {}),
+        nhsLoginIssuer: config.supplier.nhsLoginIssuer,
+        stateDir: path.resolve(io.cwd, config.stateDir),
+        ...(opts.providerStatesUrl
+          ? { providerStatesUrl: httpUrl('--provider-states-url', opts.providerStatesUrl) }
+          : { pack: loadCliPack(io, opts.pack, config) }),
+        ...(pactFile ? { pactFile } : {}),
+        ...(broker && providerVersion
+          ? {
+              publish: {
+                broker,
+                providerVersion,
+                ...(providerBranch ? { providerBranch } : {}),
+                ...(opts.buildUrl ? { buildUrl: opts.buildUrl } : {}),
+              },
+            }
+          : {}),
+        reportDir: path.resolve(io.cwd, opts.reportDir),
+        onState: (state, i) => {
+          if (io.isTty) io.err(`  [${i + 1}] given ${state}`);
+        },
+      });
+      io.out(renderVerifyConsole(result.report, { reportFiles: result.files ?? {} }));
+      setExit(result.verdict === 'pass' ? ExitCode.ok : ExitCode.checkFailed);
     });
   },
 };

@@ -8,6 +8,7 @@ import { fetchWithTimeout, type FetchResult } from '../../core/http';
 import { redactText } from '../../core/redact';
 import type { PactDocument } from './pact-file';
 import { parsePact } from './pact-file';
+import { ExitCode, HarnessError } from '../../core/errors';
 
 export interface BrokerConfig {
   /** Without credentials or a trailing slash. */
@@ -17,9 +18,9 @@ export interface BrokerConfig {
 }
 
 /** The broker is not configured (exit 2). */
-export class BrokerConfigError extends Error {
+export class BrokerConfigError extends HarnessError {
   constructor(message: string) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'BrokerConfigError';
   }
 }

@@ -5,6 +5,7 @@
  * interactions sorted by description, keys sorted, tool versions dropped, two-space JSON.
  */
 import { readFileSync } from 'node:fs';
+import { ExitCode, HarnessError } from '../../core/errors';
 
 export interface PactProviderState {
   name: string;
@@ -33,9 +34,9 @@ export interface PactDocument {
   metadata: { pactSpecification?: { version?: string }; [k: string]: unknown };
 }
 
-export class PactFileError extends Error {
+export class PactFileError extends HarnessError {
   constructor(message: string) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'PactFileError';
   }
 }

@@ -70,7 +70,7 @@ beforeAll(async () => {
     }),
   );
   issuer = `${nhsLogin.url}${NHS_LOGIN_MOUNT}`;
-  credentials = createCredentials({ access: { kind: 'bearer', token: ACCESS_TOKEN }, nhsLogin: { url: issuer } });
+  credentials = createCredentials({ access: { type: 'static', token: ACCESS_TOKEN }, nhsLogin: { url: issuer } });
 });
 
 afterAll(async () => {

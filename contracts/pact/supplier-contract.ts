@@ -22,6 +22,7 @@ import {
   headerMatchers,
   oneOf,
 } from './contract';
+import { DEFAULT_PATHS } from '../../core/resource-types';
 
 /** Provider states, by their exact text (the keys of a supplier's state handlers). */
 export const SUPPLIER_STATES = {
@@ -78,14 +79,8 @@ export interface SupplierInteraction {
   body: unknown;
 }
 
-const PATHS: Record<ProducerResourceType, string> = {
-  Appointment: '/Appointment',
-  DocumentReference: '/DocumentReference',
-  Task: '/Task',
-};
-
 export function contractPath(type: ProducerResourceType): string {
-  return PATHS[type];
+  return DEFAULT_PATHS[type];
 }
 
 // Inside eachLike Pact matches by type, so literals that must be equal are wrapped in M.equal.

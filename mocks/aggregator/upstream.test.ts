@@ -4,7 +4,8 @@
  */
 import express from 'express';
 import { fixedClock } from '../../core/clock';
-import type { PullAuth, SupplierEndpoint } from '../../core/config';
+import type { SupplierEndpoint } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import { listen, type RunningServer } from '../../core/http';
 import { validateProducerBundle } from '../../contracts/validate';
 import { AccessTokens, tokenRouter } from '../supplier/oauth';
@@ -41,7 +42,7 @@ beforeEach(() => {
   tokenCalls = 0;
 });
 
-const cc = (over: Partial<Extract<PullAuth, { type: 'client_credentials' }>> = {}): PullAuth => ({
+const cc = (over: Partial<Extract<SupplierAccess, { type: 'client_credentials' }>> = {}): SupplierAccess => ({
   type: 'client_credentials',
   tokenUrl: `${supplier.url}/oauth2/token`,
   clientId: 'pca-aggregator',
@@ -82,8 +83,8 @@ describe('BearerTokenCache', () => {
 });
 
 describe('callSupplier', () => {
-  const endpoint = (auth: PullAuth): SupplierEndpoint => ({ url: `${supplier.url}/`, auth });
-  const req = (auth: PullAuth) => ({
+  const endpoint = (auth: SupplierAccess): SupplierEndpoint => ({ url: `${supplier.url}/`, auth });
+  const req = (auth: SupplierAccess) => ({
     endpoint: endpoint(auth),
     resourceType: 'Appointment' as const,
     nhsNumber: '9990000018',

@@ -5,22 +5,18 @@
  * token, an X-Correlation-ID, and one deadline for the whole exchange (the producer standard's 9 s).
  */
 import { randomUUID } from 'node:crypto';
-import type { PullAuth, SupplierEndpoint } from '../../core/config';
+import type { SupplierEndpoint } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import { CORRELATION_HEADER, fetchWithTimeout, TimeoutError, UnreachableError } from '../../core/http';
 import type { Bundle, ProducerResourceType } from '../../core/fhir';
 import { FHIR_JSON } from '../../core/fhir';
 import { patientIdentifierParam } from '../../core/nhs-number';
 import type { SchemaDiagnostic } from '../../core/schema';
 import { type Clock, systemClock } from '../../core/clock';
+import { DEFAULT_PATHS } from '../../core/resource-types';
 
 /** The producer standard's timeout (WF-NFR-02 of the producer API). */
 export const PRODUCER_TIMEOUT_MS = 9_000;
-
-export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
-  Appointment: '/Appointment',
-  DocumentReference: '/DocumentReference',
-  Task: '/Task',
-};
 
 /** Validates a supplier's 200 body for one resource type (contracts/validate.ts validateProducerBundle). */
 export type ProducerBundleValidator = (
@@ -72,11 +68,11 @@ export class BearerTokenCache {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  private key(auth: PullAuth & { type: 'client_credentials' }): string {
+  private key(auth: SupplierAccess & { type: 'client_credentials' }): string {
     return `${auth.tokenUrl}\u0000${auth.clientId}\u0000${auth.clientSecret}`;
   }
 
-  async bearer(auth: PullAuth, timeoutMs = PRODUCER_TIMEOUT_MS): Promise<string> {
+  async bearer(auth: SupplierAccess, timeoutMs = PRODUCER_TIMEOUT_MS): Promise<string> {
     if (auth.type === 'static') return auth.token;
     const key = this.key(auth);
     const hit = this.cache.get(key);
@@ -90,11 +86,11 @@ export class BearerTokenCache {
   }
 
   /** Forget a client's token (after the supplier answered 401 to it). */
-  invalidate(auth: PullAuth): void {
+  invalidate(auth: SupplierAccess): void {
     if (auth.type === 'client_credentials') this.cache.delete(this.key(auth));
   }
 
-  private async fetchToken(auth: PullAuth & { type: 'client_credentials' }, timeoutMs: number): Promise<string> {
+  private async fetchToken(auth: SupplierAccess & { type: 'client_credentials' }, timeoutMs: number): Promise<string> {
     this.requests += 1;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     const headers: Record<string, string> = {

@@ -7,13 +7,14 @@ import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
 import type { RecordsCallVerdict } from './verdict';
+import { ExitCode, HarnessError } from '../../core/errors';
 
-export class PlatformResponseError extends Error {
+export class PlatformResponseError extends HarnessError {
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'PlatformResponseError';
   }
 }
@@ -225,4 +226,47 @@ export function renderReconciliation(r: ReconcileResult, knownClient: boolean): 
     );
   else lines.push('MISMATCH: the counts agree but the lists differ.');
   return `${lines.join('\n')}\n`;
+}
+
+export interface ExplainRecordsOptions extends VerdictQuery {
+  /** The platform's base URL (or `startPlatform`'s handle). */
+  platform: string | { url: string };
+}
+
+export interface ExplainRecordsResult {
+  /** `fail` when at least one call had a problem (not only notes). */
+  verdict: 'pass' | 'fail';
+  /** Each `POST /records` call with what registered and every reason with its fix, oldest first (NHS numbers masked). */
+  calls: RecordsCallVerdict[];
+  /** How many of the calls had a problem. */
+  problems: number;
+  /** The calls as `pca-harness explain` prints them. */
+  text: string;
+}
+
+/**
+ * Why recent `POST /records` calls did or did not register patients, each reason with its fix, read
+ * from a running platform's diagnostics.
+ *
+ * @example
+ * ```ts
+ * import { explainRecords } from 'pca-harness';
+ * const { verdict, text } = await explainRecords({ platform, clientId: 'acme-appointments' });
+ * if (verdict === 'fail') console.log(text);
+ * ```
+ */
+export async function explainRecords(opts: ExplainRecordsOptions): Promise<ExplainRecordsResult> {
+  const url = base(typeof opts.platform === 'string' ? opts.platform : opts.platform.url);
+  const calls = await fetchVerdicts(url, opts);
+  const problems = calls.filter(hasProblem).length;
+  return {
+    verdict: problems ? 'fail' : 'pass',
+    calls,
+    problems,
+    text: renderVerdicts(calls, {
+      url,
+      ...(opts.clientId ? { clientId: opts.clientId } : {}),
+      ...(opts.since ? { since: opts.since } : {}),
+    }),
+  };
 }

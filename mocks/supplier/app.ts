@@ -19,6 +19,7 @@ import { type FaultName, isApiFault } from './faults';
 import { createIdTokenVerifier, NhsLoginUnavailableError } from './id-token';
 import { AccessTokens, tokenRouter } from './oauth';
 import { SlidingWindowLimiter } from './rate-limit';
+import { DEFAULT_PATHS, resourceTypeOfKey } from '../../core/resource-types';
 
 export interface SupplierPaths {
   appointments: string;
@@ -27,9 +28,9 @@ export interface SupplierPaths {
 }
 
 export const DEFAULT_SUPPLIER_PATHS: SupplierPaths = {
-  appointments: '/Appointment',
-  documents: '/DocumentReference',
-  tasks: '/Task',
+  appointments: DEFAULT_PATHS.Appointment,
+  documents: DEFAULT_PATHS.DocumentReference,
+  tasks: DEFAULT_PATHS.Task,
 };
 /** WF-NFR-03. */
 export const DEFAULT_RATE_LIMIT_TPS = 60;
@@ -64,12 +65,6 @@ export interface SupplierDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-const RESOURCE_BY_PATH_KEY: Record<keyof SupplierPaths, ProducerResourceType> = {
-  appointments: 'Appointment',
-  documents: 'DocumentReference',
-  tasks: 'Task',
-};
-
 function resolvePaths(given: Partial<SupplierPaths> = {}): Map<string, ProducerResourceType> {
   const paths = { ...DEFAULT_SUPPLIER_PATHS, ...given };
   const byPath = new Map<string, ProducerResourceType>();
@@ -77,7 +72,7 @@ function resolvePaths(given: Partial<SupplierPaths> = {}): Map<string, ProducerR
     if (!/^\/[^?#]*$/.test(p))
       throw new Error(`supplier path for ${key} must start with "/" and have no query: "${p}"`);
     if (byPath.has(p)) throw new Error(`supplier paths must differ: "${p}" is used twice`);
-    byPath.set(p, RESOURCE_BY_PATH_KEY[key]);
+    byPath.set(p, resourceTypeOfKey(key)!);
   }
   return byPath;
 }

@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => nhsLogin.close());
 
-const creds = () => createCredentials({ access: { kind: 'bearer', token: 'given' }, nhsLogin });
+const creds = () => createCredentials({ access: { type: 'static', token: 'given' }, nhsLogin });
 
 async function token(
   kind: Parameters<ReturnType<typeof creds>['idToken']>[0]['kind'],
@@ -78,7 +78,7 @@ describe('ID tokens', () => {
   });
 
   it("other-issuer is unavailable, with the reason, without the mock's key", async () => {
-    const c = createCredentials({ access: { kind: 'bearer', token: 'given' }, nhsLogin: { url: nhsLogin.url } });
+    const c = createCredentials({ access: { type: 'static', token: 'given' }, nhsLogin: { url: nhsLogin.url } });
     const t = await c.idToken({ kind: 'other-issuer', patient: a });
     expect(t).toEqual({
       unavailable: expect.stringMatching(/^an other-issuer token must be signed with the NHS login mock's own key/),
@@ -87,7 +87,7 @@ describe('ID tokens', () => {
 
   it('a mock that refuses to mint is a credential (configuration) error', async () => {
     const c = createCredentials({
-      access: { kind: 'bearer', token: 'given' },
+      access: { type: 'static', token: 'given' },
       nhsLogin: { url: `${nhsLogin.url}/nowhere` },
     });
     await expect(c.idToken({ kind: 'valid', patient: a })).rejects.toBeInstanceOf(CredentialError);

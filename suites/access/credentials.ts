@@ -5,16 +5,13 @@
  * key the JWKS does not hold (under the real kid); other-issuer ones need the mock's own key.
  */
 import { addDays, type Clock, systemClock } from '../../core/clock';
+import type { SupplierAccess } from '../../core/access';
 import { ConfigError } from '../../core/config';
 import { fetchWithTimeout } from '../../core/http';
 import { generateSigningKey, type SigningKey } from '../../core/keys';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { mintIdToken } from '../../core/tokens';
 import type { Credentials, IdTokenRequest } from '../checks/check';
-
-export type AccessConfig =
-  | { kind: 'bearer'; token: string }
-  | { kind: 'client-credentials'; tokenUrl: string; clientId: string; clientSecret: string };
 
 export interface NhsLoginAccess {
   /** The mock's base URL, `{platform}/nhs-login`. */
@@ -24,7 +21,7 @@ export interface NhsLoginAccess {
 }
 
 export interface CredentialOptions {
-  access: AccessConfig;
+  access: SupplierAccess;
   nhsLogin: NhsLoginAccess;
   clock?: Clock;
   /** A key that is not in the NHS login JWKS; generated once per run when not given. */
@@ -180,7 +177,7 @@ export function createCredentials(opts: CredentialOptions): Credentials {
   return {
     accessToken() {
       access ??=
-        opts.access.kind === 'bearer'
+        opts.access.type === 'static'
           ? Promise.resolve(opts.access.token)
           : fetchAccessToken(opts.access.tokenUrl, opts.access.clientId, opts.access.clientSecret);
       access.catch(() => {

@@ -115,3 +115,38 @@ export async function startNhsLogin(opts: StartNhsLoginOptions): Promise<NhsLogi
     close: () => running.close(),
   };
 }
+
+/** A running platform: its URL, and (in process) its NHS login key. `startPlatform`'s handle is one. */
+export interface PlatformRef {
+  url: string;
+  nhsLoginSigningKey?: () => Promise<SigningKey>;
+}
+
+export interface OpenNhsLoginOptions {
+  /** A running platform whose NHS login mints the tokens; without one the mock is started on `issuer`. */
+  platform?: PlatformRef;
+  issuer: string;
+  /** Where keys persist; with a platform, its NHS login key is read from here when it is the platform's. */
+  stateDir?: string;
+  pack: FixturePack;
+  clock?: Clock;
+}
+
+/** The NHS login a run mints ID tokens from: the platform's, or a mock started for the run (close it after). */
+export async function openNhsLogin(opts: OpenNhsLoginOptions): Promise<NhsLoginSession> {
+  if (!opts.platform)
+    return startNhsLogin({
+      issuer: opts.issuer,
+      stateDir: opts.stateDir,
+      pack: opts.pack,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+  const issuer = `${opts.platform.url.replace(/\/+$/, '')}${NHS_LOGIN_MOUNT}`;
+  // The platform's own key signs other-issuer tokens: in process from the handle, else when its state dir is ours.
+  const signingKey = opts.platform.nhsLoginSigningKey
+    ? await opts.platform.nhsLoginSigningKey()
+    : opts.stateDir
+      ? await new KeyRing(opts.stateDir).get(NHS_LOGIN_KEY)
+      : undefined;
+  return { url: issuer, issuer, persistent: true, ...(signingKey ? { signingKey } : {}), close: async () => undefined };
+}

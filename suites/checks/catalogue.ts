@@ -14,6 +14,31 @@ export const CATALOGUE: readonly Check[] = [...GA_CHECKS, ...DR_CHECKS, ...TK_CH
 
 export const FAMILIES: readonly Family[] = ['GA', 'DR', 'TK', 'RS'];
 
+/** A check as data: everything but how it runs. */
+export type CheckInfo = Omit<Check, 'run'>;
+
+/**
+ * The check catalogue as data (id, title, family, level, requirements cited, endpoint, rule, fix).
+ *
+ * @example
+ * ```ts
+ * import { checkCatalogue } from 'pca-harness';
+ * const must = checkCatalogue.filter((c) => c.level === 'MUST').map((c) => c.id);
+ * ```
+ */
+export const checkCatalogue: readonly CheckInfo[] = CATALOGUE.map((c) => ({
+  id: c.id,
+  title: c.title,
+  family: c.family,
+  requirements: [...c.requirements],
+  level: c.level,
+  endpoint: c.endpoint,
+  suite: c.suite,
+  description: c.description,
+  fix: c.fix,
+  ...(c.optIn ? { optIn: c.optIn } : {}),
+}));
+
 /** Catalogue integrity, asserted by tests: unique ids, known requirements, ids shaped FAMILY-NN. */
 export function catalogueProblems(checks: readonly Check[] = CATALOGUE): string[] {
   const problems: string[] = [];

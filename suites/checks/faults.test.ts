@@ -60,7 +60,7 @@ async function checkSupplier(fault: FaultName | undefined, includeThrottle: bool
       supplierUrl: server.url,
       paths: DEFAULT_PATHS,
       access: {
-        kind: 'client-credentials',
+        type: 'client_credentials',
         tokenUrl: `${server.url}/oauth2/token`,
         clientId: CLIENT.id,
         clientSecret: CLIENT.secret,
@@ -170,7 +170,7 @@ describe('RS checks against the reference upload client', () => {
       const { report } = await runCheck({
         supplierUrl: 'http://127.0.0.1:1',
         paths: {},
-        access: { kind: 'bearer', token: 'unused' },
+        access: { type: 'static', token: 'unused' },
         nhsLogin,
         platform: { url: p.server.url, clientId: CLIENT_ID },
         pack: bigPack,

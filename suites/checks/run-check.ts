@@ -12,26 +12,24 @@ import { version as harnessVersion } from '../../core/version';
 import type { CheckContext, PlatformAccess, SuiteName, Transport } from './check';
 import { SUITES } from './check';
 import { CATALOGUE, type Selection, selectChecks } from './catalogue';
-import { type AccessConfig, createCredentials, type NhsLoginAccess } from '../access/credentials';
+import { createCredentials, type NhsLoginAccess } from '../access/credentials';
+import type { SupplierAccess } from '../../core/access';
 import { type CheckReport, buildCheckReport } from '../report/check-report';
 import { chooseRoster } from './roster';
-import { type CheckResult, type RunOptions, runChecks } from './runner';
+import { type CheckResult, type RunOptions, runCheckList } from './runner';
 import { httpTransport } from '../access/transport';
 import type { SigningKey } from '../../core/keys';
+import { DEFAULT_PATHS } from '../../core/resource-types';
+
+export { DEFAULT_PATHS };
 
 export type EndpointPaths = Partial<Record<ProducerResourceType, string>>;
-
-export const DEFAULT_PATHS: Record<ProducerResourceType, string> = {
-  Appointment: '/Appointment',
-  DocumentReference: '/DocumentReference',
-  Task: '/Task',
-};
 
 export interface CheckRunOptions {
   supplierUrl: string;
   /** The endpoints the supplier offers and their paths; absent ones are skipped. */
   paths: EndpointPaths;
-  access: AccessConfig;
+  access: SupplierAccess;
   nhsLogin: NhsLoginAccess & { persistent?: boolean };
   platform?: PlatformAccess;
   pack: FixturePack;
@@ -102,7 +100,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     includeThrottle: opts.includeThrottle ?? false,
     memo: new Map(),
   };
-  const results = await runChecks(checks, ctx, { onResult: opts.onResult });
+  const results = await runCheckList(checks, ctx, { onResult: opts.onResult });
   const notices = [...(opts.notices ?? [])];
   if (!opts.includeThrottle && checks.some((c) => c.optIn === 'throttle'))
     notices.push(
@@ -130,7 +128,7 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckRun> {
     packName: opts.pack.name,
     roster,
     curl: {
-      tokenUrl: opts.access.kind === 'client-credentials' ? opts.access.tokenUrl : undefined,
+      tokenUrl: opts.access.type === 'client_credentials' ? opts.access.tokenUrl : undefined,
       nhsLoginUrl: opts.nhsLogin.url,
       nhsLoginPersistent: opts.nhsLogin.persistent ?? false,
     },

@@ -57,7 +57,7 @@ export const RATE_WINDOW_COOLDOWN_MS = 1_200;
  * evidence readable); burst checks go last so their 429s cannot spill into other checks. Results
  * come back in catalogue order.
  */
-export async function runChecks(
+export async function runCheckList(
   checks: readonly Check[],
   ctx: CheckContext,
   opts: RunOptions = {},

@@ -126,7 +126,8 @@ function renderJson(r: EvaRun & { totals: EvaTotals }): string {
   return `${JSON.stringify({ tool: 'pca-harness', report: 'eva', ...rest, verdicts: orderForReport(verdicts) }, null, 2)}\n`;
 }
 
-function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
+/** The EVA run as JUnit suites: one per resource type, a case per patient. */
+export function evaJUnitSuites(r: EvaRun & { totals: EvaTotals }): JUnitSuite[] {
   const suites = new Map<string, JUnitSuite>();
   const properties: Record<string, string> = {};
   if (r.supplier) properties.supplier = r.supplier;
@@ -176,7 +177,11 @@ function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
       })),
     });
   }
-  return renderJUnit([...suites.values()], 'pca-harness eva');
+  return [...suites.values()];
+}
+
+function renderJunit(r: EvaRun & { totals: EvaTotals }): string {
+  return renderJUnit(evaJUnitSuites(r), 'pca-harness eva');
 }
 
 // ---------------------------------------------------------------------------------------------

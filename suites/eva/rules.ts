@@ -4,6 +4,7 @@
  * once and matched step by step while the comparator descends, so the cost per visited node is a
  * handful of integer comparisons, not a string match against the whole path.
  */
+import { ExitCode, HarnessError } from '../../core/errors';
 
 /** One step down a document: into an object member, or into an element of an array. */
 export const MEMBER = 0;
@@ -29,9 +30,10 @@ export interface CompiledRules {
   readonly sources: readonly string[];
 }
 
-export class IgnoreRuleError extends Error {
+/** An EVA ignore rule that cannot be read (exit 2). */
+export class IgnoreRuleError extends HarnessError {
   constructor(message: string) {
-    super(message);
+    super(message, ExitCode.usage);
     this.name = 'IgnoreRuleError';
   }
 }

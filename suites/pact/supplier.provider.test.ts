@@ -43,7 +43,7 @@ function verifyAgainst(
     ...(v.paths ? { paths: v.paths } : {}),
     credentials: createCredentials({
       access: {
-        kind: 'client-credentials',
+        type: 'client_credentials',
         tokenUrl: `${stack.supplier.url}/oauth2/token`,
         clientId: STACK_CLIENT_ID,
         clientSecret: STACK_CLIENT_SECRET,

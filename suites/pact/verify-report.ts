@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { redact } from '../../core/redact';
-import { type JUnitCase, renderJUnit } from '../report/junit';
+import { type JUnitCase, type JUnitSuite, renderJUnit } from '../report/junit';
 import type { SupplierVerification } from './verify';
 import type { InteractionOutcome, Problem } from './verifier-results';
 
@@ -75,7 +75,8 @@ function problemBody(problems: Problem[]): string {
     .join('\n');
 }
 
-export function renderVerifyJUnit(r: VerifyReport): string {
+/** The verification as JUnit suites: one, with a case per interaction. */
+export function verifyJUnitSuites(r: VerifyReport): JUnitSuite[] {
   const classname = `pact.${r.pact.consumer}.${r.pact.provider}`;
   const cases: JUnitCase[] = r.interactions.map((i) => ({
     name: i.state ? `${i.description} (given ${i.state})` : i.description,
@@ -98,22 +99,23 @@ export function renderVerifyJUnit(r: VerifyReport): string {
       error: { message: problemLine(r.runProblems[0]!), type: 'PactVerifier', body: problemBody(r.runProblems) },
     });
   }
-  return renderJUnit(
-    [
-      {
-        name: `Pact ${r.pact.consumer} -> ${r.pact.provider}`,
-        timestamp: r.verifiedAt,
-        properties: {
-          supplier: r.supplierUrl,
-          pact: path.basename(r.pact.file),
-          pactSha256: r.pact.sha256,
-          states: r.states,
-        },
-        cases,
+  return [
+    {
+      name: `Pact ${r.pact.consumer} -> ${r.pact.provider}`,
+      timestamp: r.verifiedAt,
+      properties: {
+        supplier: r.supplierUrl,
+        pact: path.basename(r.pact.file),
+        pactSha256: r.pact.sha256,
+        states: r.states,
       },
-    ],
-    'pca-harness verify',
-  );
+      cases,
+    },
+  ];
+}
+
+export function renderVerifyJUnit(r: VerifyReport): string {
+  return renderJUnit(verifyJUnitSuites(r), 'pca-harness verify');
 }
 
 export function renderVerifyConsole(r: VerifyReport, opts: { reportFiles?: Record<string, string> } = {}): string {

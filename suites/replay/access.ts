@@ -4,7 +4,8 @@
  * In process, everything is read directly (pull bodies unmasked); remotely, through the harness
  * admin API, whose pull listings mask NHS numbers, bodies included (`masked` says so).
  */
-import type { ClientConfig, PullAuth } from '../../core/config';
+import type { ClientConfig } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import { ConfigError } from '../../core/config';
 import type { ProducerResourceType } from '../../core/fhir';
 import { fetchWithTimeout } from '../../core/http';
@@ -23,7 +24,7 @@ export interface ClientState {
   config?: ClientConfig;
   /** Whether the client has an API key (its value is known only through `config`). */
   hasApiKey: boolean;
-  endpoint?: { url: string; path?: string; authType: PullAuth['type'] };
+  endpoint?: { url: string; path?: string; authType: SupplierAccess['type'] };
   requireContractPass: boolean;
   pulls: { enabled: boolean; reason?: string; message?: string };
 }
@@ -174,7 +175,7 @@ interface ClientView {
   clientId: string;
   resourceType: ProducerResourceType;
   apiKey?: string;
-  endpoint?: { url: string; path?: string; auth: PullAuth['type'] };
+  endpoint?: { url: string; path?: string; auth: SupplierAccess['type'] };
   requireContractPass?: boolean;
   pulls: { enabled: boolean; reason?: string; message?: string };
 }

@@ -5,9 +5,10 @@
  * `--upload supplier` it uses the clients the supplier's own upload client authenticates as.
  */
 import { randomBytes } from 'node:crypto';
-import { type ClientConfig, ConfigError, type PullAuth, type SupplierEndpoint } from '../../core/config';
+import { type ClientConfig, ConfigError, type SupplierEndpoint } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import { PRODUCER_RESOURCE_TYPES, type ProducerResourceType } from '../../core/fhir';
-import { DEFAULT_PATHS } from '../../mocks/aggregator/upstream';
+import { DEFAULT_PATHS, RESOURCE_KEYS } from '../../core/resource-types';
 import type { ClientState, PlatformAccess } from './access';
 
 export type UploadMode = 'self' | 'supplier';
@@ -17,13 +18,6 @@ export const REPLAY_CLIENT_IDS: Record<ProducerResourceType, string> = {
   Appointment: 'pca-harness-replay-appointments',
   DocumentReference: 'pca-harness-replay-documents',
   Task: 'pca-harness-replay-tasks',
-};
-
-/** The `--paths` / `--clients` keys, as `check` spells them. */
-export const TYPE_KEYS: Record<ProducerResourceType, string> = {
-  Appointment: 'appointments',
-  DocumentReference: 'documents',
-  Task: 'tasks',
 };
 
 export interface PlannedClient {
@@ -42,7 +36,7 @@ export interface PlanInput {
   upload: UploadMode;
   supplierUrl: string;
   paths: Partial<Record<ProducerResourceType, string>>;
-  auth: PullAuth;
+  auth: SupplierAccess;
   /** ClientIds named by the caller (`--clients`). */
   clientIds?: Partial<Record<ProducerResourceType, string>>;
   /** Client configurations this process knows with their credentials (the config's platform.clients). */
@@ -91,7 +85,7 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
           throw new ConfigError(
             `--upload supplier: no Record Service client for ${type} is configured, so your upload client has nothing to register under. ` +
               `Add it to platform.clients in the config (clientId, resourceType "${type}", and apiKey or jwks: see docs/platform.md), ` +
-              `name it with --clients ${TYPE_KEYS[type]}=ID, or leave ${TYPE_KEYS[type]} out of --paths.`,
+              `name it with --clients ${RESOURCE_KEYS[type]}=ID, or leave ${RESOURCE_KEYS[type]} out of --paths.`,
           );
         }
       }
@@ -105,7 +99,7 @@ export async function onboardClients(input: PlanInput): Promise<PlannedClient[]>
     const existing = onPlatform.find((c) => c.clientId === clientId);
     if (existing && existing.resourceType !== type) {
       throw new ConfigError(
-        `clientId "${clientId}" feeds the ${existing.resourceType} Record Service on the platform, not ${type}; name another one with --clients ${TYPE_KEYS[type]}=ID`,
+        `clientId "${clientId}" feeds the ${existing.resourceType} Record Service on the platform, not ${type}; name another one with --clients ${RESOURCE_KEYS[type]}=ID`,
       );
     }
     const endpoint: SupplierEndpoint = {

@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ClientConfig, DEFAULT_CONFIG, type HarnessConfig, type PullAuth } from '../../core/config';
+import { type ClientConfig, DEFAULT_CONFIG, type HarnessConfig } from '../../core/config';
+import type { SupplierAccess } from '../../core/access';
 import type { Appointment } from '../../core/fhir';
 import { listen, type RunningServer, UnreachableError } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
@@ -38,7 +39,7 @@ function config(clients: ClientConfig[] = []): HarnessConfig {
 interface Stack {
   platform: Platform;
   supplier: RunningServer;
-  auth: PullAuth;
+  auth: SupplierAccess;
   close(): Promise<void>;
 }
 
@@ -83,7 +84,7 @@ describe('runReplay against the reference supplier', () => {
     const result = await runReplay(
       {
         supplierUrl: stack.supplier.url,
-        auth: stack.auth,
+        access: stack.auth,
         pack,
         platform: { kind: 'in-process', platform: stack.platform },
         reportDir,
@@ -148,7 +149,7 @@ describe('runReplay against the reference supplier', () => {
     stack = await startStack({ fault: 'drops-cancelled' });
     const result = await runReplay({
       supplierUrl: stack.supplier.url,
-      auth: stack.auth,
+      access: stack.auth,
       pack,
       platform: { kind: 'in-process', platform: stack.platform },
     });
@@ -187,7 +188,7 @@ describe('runReplay against the reference supplier', () => {
     const result = await runReplay(
       {
         supplierUrl: s.supplier.url,
-        auth: s.auth,
+        access: s.auth,
         pack,
         upload: 'supplier',
         timeoutMs: 15_000,
@@ -232,7 +233,7 @@ describe('runReplay against the reference supplier', () => {
     const result = await runReplay(
       {
         supplierUrl: s.supplier.url,
-        auth: s.auth,
+        access: s.auth,
         pack,
         upload: 'supplier',
         paths: { Appointment: '/Appointment' },
@@ -273,7 +274,7 @@ describe('runReplay against the reference supplier', () => {
     stack = await startStack({ fault: 'drops-cancelled' });
     const result = await runReplay({
       supplierUrl: stack.supplier.url,
-      auth: stack.auth,
+      access: stack.auth,
       pack,
       rate: 500,
       platform: { kind: 'remote', url: stack.platform.url },
@@ -308,7 +309,7 @@ describe('runReplay against the reference supplier', () => {
       await expect(
         runReplay({
           supplierUrl: url,
-          auth: { type: 'static', token: 'x' },
+          access: { type: 'static', token: 'x' },
           pack,
           platform: { kind: 'in-process', platform },
         }),

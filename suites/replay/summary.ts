@@ -46,10 +46,10 @@ export function renderReplaySummary(r: ReplayResult): string {
   lines.push('');
   // With nothing registered every comparison fails the same way: a few show it, the reports list all.
   lines.push(consoleSummary(r.run, r.registration.nothingArrived ? { maxDetailed: 3 } : {}).trimEnd());
-  if (r.reportFiles) {
+  if (r.files) {
     lines.push('');
     lines.push('Reports:');
-    for (const f of Object.values(r.reportFiles)) lines.push(`  ${f}`);
+    for (const f of Object.values(r.files)) lines.push(`  ${f}`);
   }
   lines.push('');
   lines.push(

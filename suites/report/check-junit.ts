@@ -5,7 +5,7 @@
 import { FAMILY_NAMES } from '../checks/check';
 import { FAMILIES } from '../checks/catalogue';
 import type { CheckReport, ReportCheck } from './check-report';
-import { type JUnitCase, renderJUnit } from './junit';
+import { type JUnitCase, type JUnitSuite, renderJUnit } from './junit';
 
 function evidenceText(c: ReportCheck): string {
   return c.evidence
@@ -64,12 +64,16 @@ export function toJUnitCase(c: ReportCheck): JUnitCase {
   }
 }
 
-export function renderCheckJUnit(r: CheckReport): string {
-  const suites = FAMILIES.map((f) => ({
+/** The check run as JUnit suites: one per family. */
+export function checkJUnitSuites(r: CheckReport): JUnitSuite[] {
+  return FAMILIES.map((f) => ({
     name: `${f} ${FAMILY_NAMES[f]}`,
     timestamp: r.generatedAt.replace(/\.\d+Z$/, ''),
     properties: { supplier: r.target.supplierUrl, suites: r.options.suites.join(',') },
     cases: r.checks.filter((c) => c.family === f).map(toJUnitCase),
   })).filter((s) => s.cases.length > 0);
-  return renderJUnit(suites, 'pca-harness check');
+}
+
+export function renderCheckJUnit(r: CheckReport): string {
+  return renderJUnit(checkJUnitSuites(r), 'pca-harness check');
 }

@@ -45,7 +45,7 @@ beforeAll(async () => {
       supplierUrl: server.url,
       paths: DEFAULT_PATHS,
       access: {
-        kind: 'client-credentials',
+        type: 'client_credentials',
         tokenUrl: `${server.url}/oauth2/token`,
         clientId: 'pca',
         clientSecret: 'report-test-secret',

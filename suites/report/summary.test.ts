@@ -1,5 +1,4 @@
-import { renderJUnit } from './junit';
-import { mergeJUnit, overallVerdict, renderIndexPage, type SuiteSummary } from './summary';
+import { overallVerdict, renderIndexPage, type SuiteSummary } from './summary';
 
 const suite = (key: string, verdict: SuiteSummary['verdict'], failed = 0): SuiteSummary => ({
   key,
@@ -29,27 +28,5 @@ describe('index page', () => {
     expect(overallVerdict([suite('a', 'pass'), suite('b', 'pass')])).toBe('pass');
     expect(overallVerdict([suite('a', 'pass'), suite('b', 'fail')])).toBe('fail');
     expect(overallVerdict([suite('a', 'fail'), suite('b', 'error')])).toBe('error');
-  });
-});
-
-describe('mergeJUnit', () => {
-  it('keeps every testsuite and sums the counts', () => {
-    const a = renderJUnit([
-      {
-        name: 'check',
-        cases: [
-          { name: 'GA-01', classname: 'GA' },
-          { name: 'GA-02', classname: 'GA', failure: { message: 'x' } },
-        ],
-      },
-    ]);
-    const b = renderJUnit([
-      { name: 'eva', cases: [{ name: 'p1', classname: 'eva', skipped: { message: 'no data' } }] },
-      { name: 'empty', cases: [] },
-    ]);
-    const merged = mergeJUnit([a, b]);
-    expect(merged.match(/<testsuite\b/g)).toHaveLength(3);
-    expect(merged).toMatch(/<testsuites name="pca-harness" tests="3" failures="1" errors="0" skipped="1"/);
-    expect(merged.match(/<testcase\b/g)).toHaveLength(3);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * One view across suites: every suite (check, EVA, Pact, load) reduces its result to a
- * SuiteSummary; the index page and the merged junit.xml are built from those.
+ * SuiteSummary; the index page is built from those (the merged junit.xml from their JUnit suites).
  */
 import { escapeHtml, badge, renderHtmlPage, tiles } from './html';
 
@@ -92,24 +92,4 @@ ${tiles([
     body,
     generatedAt: meta.generatedAt,
   });
-}
-
-/**
- * Merges the junit.xml files of several suites (all written by renderJUnit) into one document:
- * their <testsuite> elements side by side under one <testsuites> with summed counts.
- */
-export function mergeJUnit(documents: string[], name = 'pca-harness'): string {
-  const suites: string[] = [];
-  const sums = { tests: 0, failures: 0, errors: 0, skipped: 0, time: 0 };
-  for (const doc of documents) {
-    for (const m of doc.matchAll(/<testsuite\b[^>]*?(?:\/>|>[\s\S]*?<\/testsuite>)/g)) {
-      const block = m[0];
-      suites.push(`  ${block}`);
-      const head = /<testsuite\b[^>]*>/.exec(block)![0];
-      for (const k of ['tests', 'failures', 'errors', 'skipped'] as const)
-        sums[k] += Number(new RegExp(`\\s${k}="(\\d+)"`).exec(head)?.[1] ?? 0);
-      sums.time += Number(/\stime="([\d.]+)"/.exec(head)?.[1] ?? 0);
-    }
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${name}" tests="${sums.tests}" failures="${sums.failures}" errors="${sums.errors}" skipped="${sums.skipped}" time="${sums.time.toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }
