@@ -172,6 +172,7 @@ describe('npm run load:bundle', () => {
     const names = k6Scripts().map((f) => path.basename(f, '.ts'));
     expect(names).toEqual([
       'aggregator-p95-at-25tps',
+      'aggregator-waiting-times',
       'records-bulk-upload',
       'supplier-p95-at-25tps',
       'throttle-429-above-60tps',

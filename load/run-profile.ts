@@ -25,6 +25,7 @@ import {
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
 import type { Progress, RunnerClock, ThresholdVerdict } from './runner/types';
+import { fanOutReport, type FanOutReport, resetFanOut } from './fan-out';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
@@ -99,6 +100,8 @@ export interface LoadReport {
   idTokens?: { issuer: string; source: 'platform' | 'in-process'; patients: number };
   result: RunOutput;
   records?: RecordsSummary;
+  /** Aggregator runs against the harness platform: the fan-out overhead (aggregator P95 minus the slowest upstream's). */
+  fanOut?: FanOutReport;
   /** Every threshold verdict: the runner's and the API-specific ones. */
   verdicts: ThresholdVerdict[];
   pass: boolean;
@@ -260,6 +263,8 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
       records,
     });
+    const fanOutFrom = profile.target === 'aggregator' ? (platformUrl ?? originOf(target)) : undefined;
+    const fanOutReset = fanOutFrom ? await resetFanOut(fanOutFrom) : false;
     const result = await runLoad(planFromProfile(profile), {
       request,
       onProgress: opts.onProgress,
@@ -296,6 +301,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
         });
       }
     }
+    const fanOut = fanOutReset && fanOutFrom ? await fanOutReport(fanOutFrom, result.latency.p95) : undefined;
     return {
       tool: 'pca-harness load',
       profile,
@@ -305,6 +311,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       ...(idTokens ? { idTokens } : {}),
       result,
       ...(recordsSummary ? { records: recordsSummary } : {}),
+      ...(fanOut ? { fanOut } : {}),
       verdicts,
       pass: verdicts.every((v) => v.pass),
     };

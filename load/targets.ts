@@ -5,6 +5,7 @@
  * `verify` so they are never timed as latency.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_CONSUMER_BEARER } from '../core/consumer-api';
 import { CORRELATION_HEADER } from '../core/http';
 import { FHIR_JSON } from '../core/fhir';
 import { patientIdentifierParam } from '../core/nhs-number';
@@ -156,7 +157,8 @@ function aggregatorRequester(o: RequesterOptions): RequestFn {
       'NHSD-ID-Token': lp.idToken ?? '',
       [CORRELATION_HEADER]: correlation,
     };
-    if (o.bearer) headers.Authorization = `Bearer ${o.bearer}`;
+    // The consumer API sits behind the API platform: it always wants a bearer.
+    headers.Authorization = `Bearer ${o.bearer ?? DEFAULT_CONSUMER_BEARER}`;
     const expected = EXPECTED_STATUS[lp.kind];
     return send(
       o,

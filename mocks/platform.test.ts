@@ -131,6 +131,7 @@ describe('two reference suppliers through the platform', () => {
     const patient = pack.patients.find((p) => p.scenario === 'booked outpatient, face to face')!;
     const res = await request(platform.app)
       .get(events(patient.nhsNumber))
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(platform, patient))
       .set('X-Correlation-ID', 'e2e-1');
     expect(res.status).toBe(200);
@@ -152,6 +153,7 @@ describe('two reference suppliers through the platform', () => {
     const patient = pack.patients.find((p) => p.scenario === 'nothing to show')!;
     const res = await request(platform.app)
       .get(events(patient.nhsNumber))
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(platform, patient));
     expect(res.status).toBe(200);
     expect(res.text).toBe('');

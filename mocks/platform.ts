@@ -28,7 +28,10 @@ import { type FixturePack, PackIndex } from '../fixtures/pack';
 import { loadPack } from '../fixtures/default-pack';
 import { adminGuard, type AdminGuardState, ownHosts } from './admin-guard';
 import { createAggregatorAdminRouter } from './aggregator/admin';
+import { businessRules } from './aggregator/business-rules';
 import { type AggregatorLimits, createAggregator, type WorkGauge } from './aggregator/consumer';
+import { createConsumerHarnessRouter, MaintenanceSwitch } from './aggregator/maintenance';
+import { packSources } from './aggregator/sources';
 import { CONTRACT_PASS_FILE, type ContractPassFile, ContractPasses } from './aggregator/contract-passes';
 import { pullTarget, type SupplierDirectory } from './aggregator/directory';
 import { PullStore } from './aggregator/pull-store';
@@ -103,6 +106,8 @@ export interface Platform {
   passes: ContractPasses;
   /** Consumer work under way (requests + supplier calls). */
   gauge: WorkGauge;
+  /** WF-NFR-06: on, the consumer API answers 503 (also `PUT /_harness/maintenance`). */
+  maintenance: MaintenanceSwitch;
   pack: FixturePack;
   keyRing: KeyRing;
   /** The base URL others use: `config.platform.publicUrl`, else derived from where it listens. */
@@ -282,8 +287,12 @@ export function createPlatform(opts: PlatformOptions): Platform {
     if (now !== '' && now !== before) scheduleRegistered(id);
   });
 
+  const maintenance = new MaintenanceSwitch(clock);
   const aggregator = createAggregator({
     directory,
+    sources: packSources((n) => index.get(n)),
+    rules: businessRules(config.platform.aggregator?.businessRules),
+    maintenance,
     registrations: { clientIdsFor: (n) => store.clientsFor(n).map((r) => r.clientId) },
     keyRing,
     issuer,
@@ -361,6 +370,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     };
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
+  harness.use(createConsumerHarnessRouter({ maintenance, fanOut: aggregator.fanOut }));
   harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
   app.use('/_harness', harness);
 
@@ -405,6 +415,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     clients,
     passes,
     gauge: aggregator.gauge,
+    maintenance,
     pack,
     keyRing,
     get url() {

@@ -33,7 +33,7 @@ import {
   type EvaTotals,
   type PatientVerdict,
 } from '../eva/compare';
-import { evaJUnitSuites, type EvaRun, renderEvaReports } from '../eva/report';
+import { consumerViewMismatches, evaJUnitSuites, type EvaRun, renderEvaReports } from '../eva/report';
 import { writeReportFiles } from '../report/files';
 import { type RunResult, tallyJUnit } from '../report/result';
 import { inProcessAccess, type PlatformAccess, type PulledResponse, remoteAccess } from './access';
@@ -670,11 +670,18 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     const files = opts.reportDir ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(report) }) : undefined;
     const junit = evaJUnitSuites(report);
     const { counts, warnings, findings } = tallyJUnit(junit);
-    const outcome = compared.unreachable ? 'unreachable' : totals.passed ? 'passed' : 'failed';
+    // The consumer view counts too: what the NHS App gets must be what the pack expects.
+    const outcome = compared.unreachable
+      ? 'unreachable'
+      : totals.passed && consumerViewMismatches(sampled).length === 0
+        ? 'passed'
+        : 'failed';
+    const matched = counts.passed + counts.warned;
     return {
       outcome,
       verdict: outcome === 'passed' ? 'pass' : outcome === 'unreachable' ? 'error' : 'fail',
-      headline: `${counts.passed + counts.warned} of ${totals.comparisons} comparisons matched${counts.warned ? ` (${counts.warned} with warnings)` : ''}${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
+      // Counts are the JUnit cases: every supplier comparison plus every compared consumer view.
+      headline: `${matched} of ${matched + counts.failed + counts.errors + counts.skipped} comparisons matched${counts.warned ? ` (${counts.warned} with warnings)` : ''}${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
       counts,
       ...(warnings.length ? { warnings } : {}),
       findings,

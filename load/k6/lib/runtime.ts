@@ -14,6 +14,7 @@ import exec from 'k6/execution';
 import { SharedArray } from 'k6/data';
 import { Counter, Gauge, Rate } from 'k6/metrics';
 import { isUnder16 } from '../../../core/clock.ts';
+import { DEFAULT_CONSUMER_BEARER } from '../../../core/consumer-api.ts';
 import { generateNhsNumbers } from '../../../core/nhs-number.ts';
 import { renderJUnit } from '../../../suites/report/junit.ts';
 import {
@@ -121,6 +122,7 @@ export interface SetupData {
 function accessToken(profile: LoadProfile): string {
   const given = env('BEARER');
   if (given) return given;
+  if (profile.target === 'aggregator') return DEFAULT_CONSUMER_BEARER;
   if (profile.target !== 'supplier') return '';
   const tokenUrl = env('TOKEN_URL') ?? `${targetUrl(profile)}${LOCAL_DEFAULTS.supplierTokenPath}`;
   const clientId = env('CLIENT_ID') ?? LOCAL_DEFAULTS.supplierClientId;
