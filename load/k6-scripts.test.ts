@@ -29,6 +29,8 @@ import {
 } from './k6/lib/summary';
 import { applyOverrides, PROFILES, verdictTitle, type LoadProfile } from './profile-data';
 import { renderJUnit } from '../suites/report/junit';
+import { findK6 } from '../test-support/k6';
+import { K6_SCRIPT_EXPECTATIONS } from '../test-support/k6-expectations';
 
 const profile = (name: string): LoadProfile => PROFILES[name]!;
 
@@ -210,6 +212,21 @@ describe('handleSummary output', () => {
     expect(text).toContain('FAIL  http_req_duration p(95)<=400 (observed 431.500)');
     expect(text).toContain('check FAIL X-Correlation-ID echoed: 498 passed, 2 failed');
     expect(text.trimEnd().endsWith('result: FAIL')).toBe(true);
+  });
+});
+
+describe('npm run test:k6 without k6', () => {
+  it('declares what test:k6 expects of every script in load/k6/, so a new script cannot be skipped silently', () => {
+    expect(k6Scripts().map((f) => path.basename(f, '.ts'))).toEqual(Object.keys(K6_SCRIPT_EXPECTATIONS).sort());
+  });
+
+  it('says where k6 comes from when there is none', () => {
+    expect(() => findK6({ K6_BIN: 'no/such/k6' })).toThrow(
+      /no k6 to run: K6_BIN is no\/such\/k6, and there is no file at .*no\/such\/k6\. Set K6_BIN to a k6 binary/,
+    );
+    expect(() => findK6({ PATH: dir })).toThrow(
+      'no k6 to run: K6_BIN is not set and there is no k6 on PATH. Set K6_BIN to a k6 binary',
+    );
   });
 });
 
