@@ -6,21 +6,25 @@
  * These runs assert on k6's verdicts (exit codes, threshold results, counts), which is what the
  * scripts are for; the latency figures themselves belong to `npm run bench`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
+import { startSupplier } from '../../cli/commands/supplier';
 import { bundleK6Scripts, k6Scripts } from '../../load/bundle-k6';
 import { K6_METRICS } from '../../load/k6/lib/options';
 import { summaryPasses, thresholdResults } from '../../load/k6/lib/summary';
 import { LOCAL_DEFAULTS } from '../../load/profile-data';
 import { renderLoadJUnit } from '../../load/report';
 import { runLoadProfile, type LoadReport } from '../../load/run-profile';
+import { runCli } from '../../test-support/cli';
 import { K6_SCRIPT_EXPECTATIONS } from '../../test-support/k6-expectations';
 import {
   findK6,
   junitCaseNames,
   K6_SCRIPT_ABORTED,
   K6_THRESHOLDS_FAILED,
+  REPO_ROOT,
   runK6,
   STACK_RECORDS_CLIENT,
   startLoadStack,
@@ -185,4 +189,48 @@ describe('one profile, two engines, one answer', () => {
       expect(caseVerdicts(k6.junit!)).toEqual(caseVerdicts(runnerJUnit));
     }, 120_000);
   }
+});
+
+describe('docker compose --profile load run --rm k6, without Docker', () => {
+  interface Service {
+    command: string[];
+    environment?: Record<string, string>;
+  }
+
+  it("runs the k6 service's command and environment against the CLI's supplier and the pack load-pack writes", async () => {
+    const compose = YAML.parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, Service>;
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-k6-compose-'));
+    // The supplier as the compose service starts it (the CLI's own defaults), trusting the platform.
+    const cmd = compose.services.supplier!.command;
+    expect(cmd[0]).toBe('supplier');
+    const supplier = await startSupplier(
+      { out: () => undefined, err: () => undefined, isTty: false, env: { PCA_HARNESS_LOG_LEVEL: 'silent' }, cwd: dir },
+      { port: 0, host: '127.0.0.1', nhsLoginIssuer: `${stack.platformUrl}/nhs-login` },
+    );
+    try {
+      // The one-shot load-pack service, with /pack mapped to a folder here.
+      const packCmd = compose.services['load-pack']!.command.map((a) => a.replace(/^\/pack\//, `${dir}/`));
+      const made = await runCli(packCmd);
+      expect([made.code, made.stderr]).toEqual([0, '']);
+
+      const k6 = compose.services.k6!;
+      const hostnames = (v: string): string =>
+        v
+          .replace('http://platform:7070', stack.platformUrl)
+          .replace('http://supplier:7171', supplier.server.url)
+          .replace(/^\/pack\//, `${dir}/`)
+          .replace(/^\/reports$/, dir);
+      const env = Object.fromEntries(Object.entries(k6.environment ?? {}).map(([k, v]) => [k, hostnames(v)]));
+      expect(k6.command[0]).toBe('run');
+      const script = k6.command[k6.command.length - 1]!.replace(/^\/work\//, '');
+      const r = await runK6(bin, script, { ...env, DURATION: '5s' }, { profile: 'supplier-standard' });
+      expect([r.code, outcome(r)]).toEqual([0, outcome(r)]);
+      expect(readFileSync(path.join(dir, 'supplier-standard-junit.xml'), 'utf8')).toMatch(/failures="0"/);
+    } finally {
+      await supplier.server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
