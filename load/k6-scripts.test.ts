@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import YAML from 'yaml';
 import { build, type Plugin } from 'esbuild';
 import { buildDefaultPack } from '../fixtures/default-pack';
 import { parse as parseJs } from 'acorn';
@@ -252,6 +253,42 @@ describe('npm run load:bundle', () => {
       expect(js).toMatch(/export \{[^}]*\boptions\b[^}]*\}/s);
       expect(js).not.toMatch(/from "(node:)?(fs|path|crypto|http)"|require\(/);
     }
+  });
+});
+
+describe('the k6-operator TestRun (load/k6/operator/testrun.yaml)', () => {
+  interface TestRun {
+    apiVersion: string;
+    kind: string;
+    spec: {
+      parallelism: number;
+      script: { configMap: { name: string; file: string } };
+      runner: { image: string; env: Array<{ name: string; value: string }> };
+    };
+  }
+
+  it('parses as YAML, runs a script the bundle produces, and splits a whole rate over its pods', async () => {
+    const manifest = YAML.parse(
+      readFileSync(path.join(__dirname, 'k6', 'operator', 'testrun.yaml'), 'utf8'),
+    ) as TestRun;
+    expect(manifest.apiVersion).toBe('k6.io/v1alpha1');
+    expect(manifest.kind).toBe('TestRun');
+    const out = path.join(dir, 'operator-bundle');
+    const built = await bundleK6Scripts(out);
+    const produced = Object.keys(built.metafile!.outputs).map((f) => path.basename(f));
+    expect(produced).toContain(manifest.spec.script.configMap.file);
+
+    const { parallelism } = manifest.spec;
+    expect(Number.isInteger(parallelism) && parallelism > 1).toBe(true);
+    const env = Object.fromEntries(manifest.spec.runner.env.map((e) => [e.name, e.value]));
+    // The operator mounts the ConfigMap (script and pack) at /test.
+    expect(env.PACK).toMatch(/^\/test\/[^/]+\.json$/);
+    // The overrides are ones the script accepts; RATE is the total, each pod runs RATE / parallelism.
+    const overrides = overridesFromEnv(env);
+    expect(overrides.rate! % parallelism).toBe(0);
+    const perPod = applyOverrides(profile('supplier-standard'), { ...overrides, rate: overrides.rate! / parallelism });
+    expect(perPod.rate).toBe(25);
+    expect(manifest.spec.runner.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
   });
 });
 

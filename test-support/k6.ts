@@ -4,6 +4,7 @@
  * ports) the scripts run against.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { DEFAULT_CONFIG, type HarnessConfig } from '../core/config';
 import type { RunningServer } from '../core/http';
 import { listen } from '../core/http';
 import { buildDefaultPack } from '../fixtures/default-pack';
-import type { FixturePack } from '../fixtures/pack';
+import { loadPack, type FixturePack } from '../fixtures/pack';
 import { LOCAL_DEFAULTS } from '../load/profile-data';
 import type { K6SummaryData } from '../load/k6/lib/summary';
 import { createPlatform, type Platform } from '../mocks/platform';
@@ -170,6 +171,43 @@ export async function startLoadStack(): Promise<LoadStack> {
       await Promise.all(suppliers.map((s) => s.close()));
       await platform.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RemoteLoadStack {
+  platformUrl: string;
+  supplierUrl: string;
+  /** A reference supplier with `--fault slow`. */
+  slowSupplierUrl: string;
+  packFile: string;
+  pack: FixturePack;
+  close(): Promise<void>;
+}
+
+/** startLoadStack in a child process (test-support/load-stack-main.ts), so load generators do not share its event loop. */
+export async function startLoadStackProcess(): Promise<RemoteLoadStack> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-stack-main.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', (l) => {
+      rl.close();
+      resolve(l);
+    });
+    child.once('exit', (code) => reject(new Error(`the load stack process exited (${code}) before it was ready`)));
+  });
+  const urls = JSON.parse(line) as Omit<RemoteLoadStack, 'pack' | 'close'>;
+  return {
+    ...urls,
+    pack: loadPack(urls.packFile, new Date()),
+    async close() {
+      child.stdin.end();
+      await exited;
     },
   };
 }
