@@ -50,7 +50,7 @@ describe('k6 options from the profiles', () => {
         rate: 25,
         timeUnit: '1s',
         duration: '60000ms',
-        preAllocatedVUs: 15,
+        preAllocatedVUs: 30,
         maxVUs: 200,
         tags: { profile: 'supplier-standard' },
       },
@@ -133,7 +133,7 @@ describe('k6 options from the profiles', () => {
         { duration: '30000ms', target: 90 },
         { duration: '10000ms', target: 90 },
       ],
-      preAllocatedVUs: 95,
+      preAllocatedVUs: 185,
       maxVUs: 400,
       tags: { profile: 'throttle' },
     });

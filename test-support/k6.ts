@@ -73,10 +73,10 @@ export async function runK6(
   bin: string,
   script: string,
   env: Record<string, string>,
-  opts: { profile?: string; timeoutMs?: number } = {},
+  opts: { profile?: string; timeoutMs?: number; args?: string[] } = {},
 ): Promise<K6Run> {
   const reportDir = mkdtempSync(path.join(tmpdir(), 'pca-k6-run-'));
-  const child = spawn(bin, ['run', '--quiet', '--no-color', '--address', '', script], {
+  const child = spawn(bin, ['run', '--quiet', '--no-color', '--address', '', ...(opts.args ?? []), script], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), REPORT_DIR: reportDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,6 +24,7 @@ import {
   junitCaseNames,
   K6_SCRIPT_ABORTED,
   K6_THRESHOLDS_FAILED,
+  K6_SCRIPT_DIR,
   REPO_ROOT,
   runK6,
   STACK_RECORDS_CLIENT,
@@ -132,6 +133,49 @@ describe('what each script shows', () => {
     expect(r.stdout).toContain(
       `reconciliation: the platform counts ${reconciled} distinct NHS numbers for ${STACK_RECORDS_CLIENT.clientId}`,
     );
+  }, 120_000);
+
+  it("the k6-operator TestRun's pods: each runs RATE / parallelism of the bundled script's arrivals", async () => {
+    const manifest = YAML.parse(readFileSync(path.join(K6_SCRIPT_DIR, 'operator', 'testrun.yaml'), 'utf8')) as {
+      spec: {
+        parallelism: number;
+        script: { configMap: { file: string } };
+        runner: { env: Array<{ name: string; value: string }> };
+      };
+    };
+    const { parallelism } = manifest.spec;
+    const rate = Number(manifest.spec.runner.env.find((e) => e.name === 'RATE')!.value);
+    const out = mkdtempSync(path.join(tmpdir(), 'pca-k6-operator-'));
+    try {
+      await bundleK6Scripts(out);
+      // What the operator gives its first pod: one execution segment of `parallelism`.
+      const sequence = Array.from({ length: parallelism + 1 }, (_, i) =>
+        i === 0 ? '0' : i === parallelism ? '1' : `${i}/${parallelism}`,
+      );
+      const r = await runK6(
+        bin,
+        path.join(out, manifest.spec.script.configMap.file),
+        {
+          PACK: stack.packFile,
+          PLATFORM_URL: stack.platformUrl,
+          SUPPLIER_URL: stack.supplierUrl,
+          RATE: String(rate),
+          DURATION: '4s',
+        },
+        {
+          profile: 'supplier-standard',
+          args: ['--execution-segment', `0:1/${parallelism}`, '--execution-segment-sequence', sequence.join(',')],
+        },
+      );
+      expect([r.code, outcome(r)]).toEqual([0, outcome(r)]);
+      // An arrival-rate executor starts its planned iterations on schedule, so the count is the plan (k6
+      // also starts one at the very end): this pod's share, not the whole RATE (which would be 400).
+      const planned = (rate / parallelism) * 4;
+      expect([planned, planned + 1]).toContain(metricValue(r, 'iterations', 'count'));
+      expect(metricValue(r, 'dropped_iterations', 'count') ?? 0).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('the esbuild bundle (npm run load:bundle) runs under k6 too', async () => {

@@ -89,10 +89,14 @@ function stagesOf(p: LoadProfile): Array<{ durationMs: number; toRate: number }>
   return p.ramp && p.ramp.length > 0 ? p.ramp : [{ durationMs: p.durationMs, toRate: p.rate }];
 }
 
-/** VUs to start with: enough for the peak rate at the latency budget, so k6 rarely has to add any mid-run. */
+/**
+ * VUs to start with: enough for the peak rate at twice the latency budget (at least a second), so k6
+ * need not add VUs mid-run even when the target is slow. A VU added mid-run takes time to start,
+ * and an arrival that finds none free is dropped: the rate verdict would then fail for k6's sake.
+ */
 export function preAllocatedVUs(p: LoadProfile): number {
   const peak = Math.max(p.rate, ...stagesOf(p).map((s) => s.toRate));
-  return Math.min(p.maxInFlight, Math.max(5, Math.ceil(peak * Math.max(p.thresholds.p95Ms / 1000, 0.2)) + 5));
+  return Math.min(p.maxInFlight, Math.ceil(peak * Math.max((2 * p.thresholds.p95Ms) / 1000, 1)) + 5);
 }
 
 export function scenarioFor(p: LoadProfile): Scenario {
