@@ -7,12 +7,12 @@ import { listen } from '../core/http';
 import { KeyRing } from '../core/keys';
 import { buildDefaultPack } from '../fixtures/default-pack';
 import { createSupplierApp } from '../mocks/supplier/app';
-import type { HttpRequest, Transport } from '../suites/check';
-import { startNhsLogin } from '../suites/nhs-login-session';
+import type { HttpRequest, Transport } from '../suites/checks/check';
+import { startNhsLogin } from '../suites/access/nhs-login-session';
 import { renderCheckHtml } from '../suites/report/check-html';
 import { renderCheckJUnit } from '../suites/report/check-junit';
-import { DEFAULT_PATHS, runCheck } from '../suites/run-check';
-import { httpTransport } from '../suites/transport';
+import { DEFAULT_PATHS, runCheck } from '../suites/checks/run-check';
+import { httpTransport } from '../suites/access/transport';
 
 const RUNS = 5;
 

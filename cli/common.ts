@@ -140,8 +140,11 @@ export function parseDuration(v: string): number {
 }
 
 /** A command module registers itself on the program; the action returns the exit code. */
+/** Runs a whole command line; `demo` is handed it so that it needs no import of cli/main.ts. */
+export type RunCli = (argv: string[], io: CliIo) => Promise<number>;
+
 export interface CommandModule {
-  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void): void;
+  register(program: Command, io: CliIo, setExit: (code: ExitCode) => void, runCli: RunCli): void;
 }
 
 /** Ctrl+C or SIGTERM aborts `signal`; `release` removes the handlers when the command is done. */

@@ -23,7 +23,7 @@ import { writeReportFiles } from '../suites/report/files';
 import { mergeJUnit, overallVerdict, renderIndexPage, type SuiteSummary } from '../suites/report/summary';
 import type { CliIo } from './common';
 import { ExitCode } from './common';
-import { version } from './version';
+import { version } from '../core/version';
 
 export interface DemoOptions {
   config: HarnessConfig;

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { type CliIo, type CommandModule, ExitCode, exitCodeFor, processIo } from './common';
-import { version } from './version';
+import { version } from '../core/version';
 import validate from './commands/validate';
 import fixtures from './commands/fixtures';
 import serve from './commands/serve';
@@ -53,9 +53,14 @@ Exit codes: 0 all MUST checks passed, 1 a check failed, 2 usage or configuration
 Configuration: pca-harness.config.json in the working directory (or --config), overridden by PCA_HARNESS_* variables.`,
   );
   for (const c of COMMANDS)
-    c.register(program, io, (code) => {
-      exit = code;
-    });
+    c.register(
+      program,
+      io,
+      (code) => {
+        exit = code;
+      },
+      run,
+    );
   for (const sub of program.commands)
     sub.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {

@@ -4,6 +4,9 @@
  */
 
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+
+/** A `patient:identifier` that is not a valid NHS number in any reading: eight digits. */
+export const INVALID_IDENTIFIER = `${NHS_NUMBER_SYSTEM}|99900000`;
 export const NHS_NUMBER_PATTERN = /^[1-9][0-9]{9}$/;
 
 export type NhsNumberProblem = 'not-a-string' | 'format' | 'check-digit-impossible' | 'check-digit';

@@ -7,7 +7,7 @@ import { generateNhsNumbers } from '../core/nhs-number';
 import { fetchWithTimeout } from '../core/http';
 import { isUnder16 } from '../core/clock';
 import type { FixturePack } from '../fixtures/pack';
-import { startNhsLogin, type NhsLoginSession } from '../suites/nhs-login-session';
+import { startNhsLogin, type NhsLoginSession } from '../suites/access/nhs-login-session';
 import { clientCredentialsToken, mintIdTokens, type ClientCredentials } from './auth';
 import { createLoadHttpClient } from './http-client';
 import {
@@ -23,7 +23,7 @@ import {
   type ProfileOverrides,
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
-import type { Progress, Verdict } from './runner/types';
+import type { Progress, ThresholdVerdict } from './runner/types';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
@@ -90,7 +90,7 @@ export interface LoadReport {
   result: RunOutput;
   records?: RecordsSummary;
   /** Every threshold verdict: the runner's and the API-specific ones. */
-  verdicts: Verdict[];
+  verdicts: ThresholdVerdict[];
   pass: boolean;
 }
 

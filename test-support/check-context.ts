@@ -8,8 +8,8 @@ import { type Bundle, type ProducerResourceType, operationOutcome } from '../cor
 import { CORRELATION_HEADER } from '../core/http';
 import { parsePatientIdentifier } from '../core/nhs-number';
 import { type FixturePack, PackIndex } from '../fixtures/pack';
-import type { CheckContext, Credentials, HttpRequest, HttpResponse, Transport } from '../suites/check';
-import { chooseRoster } from '../suites/roster';
+import type { CheckContext, Credentials, HttpRequest, HttpResponse, Transport } from '../suites/checks/check';
+import { chooseRoster } from '../suites/checks/roster';
 
 export const BASE = 'https://supplier.test';
 

@@ -1,5 +1,5 @@
 /** The README's generated sections: what they must contain, and how to rewrite them. */
-import { renderCatalogueMarkdown } from '../suites/catalogue';
+import { renderCatalogueMarkdown } from '../suites/checks/catalogue';
 
 export function renderReadmeSections(): Record<string, string> {
   return { catalogue: renderCatalogueMarkdown().trim() };

@@ -11,7 +11,7 @@ import { listen, type RunningServer } from '../../core/http';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { createSupplierApp } from '../../mocks/supplier/app';
 import type { FaultName } from '../../mocks/supplier/faults';
-import { renderCatalogueMarkdown } from '../../suites/catalogue';
+import { renderCatalogueMarkdown } from '../../suites/checks/catalogue';
 import type { CheckReport } from '../../suites/report/check-report';
 import { runCli } from '../../test-support/cli';
 import { createPlatform } from '../../mocks/platform';

@@ -7,17 +7,17 @@ import type { ProducerResourceType } from '../../core/fhir';
 import type { HarnessConfig } from '../../core/config';
 import { KeyRing } from '../../core/keys';
 import { NHS_LOGIN_KEY } from '../../mocks/nhs-login/app';
-import { loadPack } from '../../fixtures/pack';
-import { SUITES, type SuiteName } from '../../suites/check';
-import { CATALOGUE, FAMILIES, coverage, renderCatalogueMarkdown } from '../../suites/catalogue';
-import { recordContractPass } from '../../suites/contract-pass';
-import type { AccessConfig } from '../../suites/credentials';
-import { startNhsLogin, type NhsLoginSession } from '../../suites/nhs-login-session';
+import { loadPack } from '../../fixtures/default-pack';
+import { SUITES, type SuiteName } from '../../suites/checks/check';
+import { CATALOGUE, FAMILIES, coverage, renderCatalogueMarkdown } from '../../suites/checks/catalogue';
+import { recordContractPass } from '../../suites/checks/contract-pass';
+import type { AccessConfig } from '../../suites/access/credentials';
+import { startNhsLogin, type NhsLoginSession } from '../../suites/access/nhs-login-session';
 import { renderConsoleSummary } from '../../suites/report/check-console';
 import { renderCheckHtml } from '../../suites/report/check-html';
 import { renderCheckJUnit } from '../../suites/report/check-junit';
 import { writeReportFiles } from '../../suites/report/files';
-import { type EndpointPaths, runCheck } from '../../suites/run-check';
+import { type EndpointPaths, runCheck } from '../../suites/checks/run-check';
 import {
   type CliIo,
   type CommandModule,

@@ -1,12 +1,12 @@
 /** `pca-harness demo`: the main job, on the embedded defaults. */
 import { Option } from 'commander';
-import { loadPack } from '../../fixtures/pack';
+import { loadPack } from '../../fixtures/default-pack';
 import { FAULT_NAMES, isFaultName } from '../../mocks/supplier/faults';
 import { DEMO_STEPS, type DemoStep, runDemo } from '../demo';
 import { addConfigOption, type CommandModule, loadCliConfig, parseDuration, UsageError } from '../common';
 
 const demoCommand: CommandModule = {
-  register(program, io, setExit) {
+  register(program, io, setExit, runCli) {
     addConfigOption(
       program
         .command('demo')
@@ -58,8 +58,6 @@ const demoCommand: CommandModule = {
               throw new UsageError(`--skip: unknown step "${s}"; steps are ${DEMO_STEPS.join(', ')}`);
           const { config } = loadCliConfig(io, opts);
           const pack = loadPack(opts.pack ?? config.pack, new Date());
-          // Imported lazily: main.ts imports this module, and demo runs main's own commands.
-          const { run } = await import('../main');
           const result = await runDemo(
             {
               config,
@@ -71,7 +69,7 @@ const demoCommand: CommandModule = {
               skip: skip as DemoStep[],
             },
             io,
-            run,
+            runCli,
           );
           setExit(result.exitCode as 0 | 1);
         },

@@ -1,9 +1,9 @@
 /** `pca-harness evidence`: packs a report directory into the archive handed over at assurance. */
 import { Option } from 'commander';
-import { loadPack } from '../../fixtures/pack';
-import { createEvidenceBundle, EvidenceError } from '../../suites/evidence';
+import { loadPack } from '../../fixtures/default-pack';
+import { createEvidenceBundle, EvidenceError } from '../../suites/evidence/evidence';
 import { addConfigOption, type CommandModule, ExitCode, loadCliConfig, UsageError } from '../common';
-import { version } from '../version';
+import { version } from '../../core/version';
 
 const evidenceCommand: CommandModule = {
   register(program, io, setExit) {

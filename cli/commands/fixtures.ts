@@ -5,10 +5,10 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { isoDate } from '../../core/clock';
-import { buildDefaultPack, defaultPackMarkdownTable, describeDefaultPack } from '../../fixtures/default-pack';
+import { buildDefaultPack, defaultPackMarkdownTable, describeDefaultPack, loadPack } from '../../fixtures/default-pack';
 import { checkPack } from '../../fixtures/check';
 import { generatedPackHeader, generatePatients } from '../../fixtures/generate';
-import { ineligibility, loadPack, parsePackDay, type PackPatient } from '../../fixtures/pack';
+import { ineligibility, parsePackDay, type PackPatient } from '../../fixtures/pack';
 import { packUrls } from '../../fixtures/resources';
 import { renderSummary, summarisePack } from '../../fixtures/summary';
 import { type PackHeader, serialisePack, writePackFile } from '../../fixtures/write';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { Option } from 'commander';
 import { platformUrl } from '../../core/config';
-import { loadPack } from '../../fixtures/pack';
+import { loadPack } from '../../fixtures/default-pack';
 import { LoadSetupError } from '../../load/auth';
 import {
   DEFAULT_PROFILE_NAME,

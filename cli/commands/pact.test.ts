@@ -14,7 +14,7 @@ import { SUPPLIER_INTERACTIONS } from '../../contracts/pact/supplier-contract';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { startSupplierStack, STACK_CLIENT_ID, STACK_CLIENT_SECRET } from '../../mocks/supplier/stack';
 import { runCli } from '../../test-support/cli';
-import { version } from '../version';
+import { version } from '../../core/version';
 
 const TOKEN = 'broker-secret-token-5f3a';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { BrokerConfigError, BrokerError, brokerFromEnv, publishPact } from '../../contracts/pact/broker';
 import { RECORD_SERVICE_PACT_FILE, shippedPact, SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
 import { PactFileError, readPact } from '../../contracts/pact/pact-file';
-import { version } from '../version';
+import { version } from '../../core/version';
 import { type CommandModule, ExitCode, UsageError } from '../common';
 
 interface PublishOptions {

@@ -10,7 +10,7 @@ import { SingleBar } from 'cli-progress';
 import type { PullAuth } from '../../core/config';
 import type { ProducerResourceType } from '../../core/fhir';
 import { createLogger } from '../../core/logger';
-import { loadPack } from '../../fixtures/pack';
+import { loadPack } from '../../fixtures/default-pack';
 import {
   type ReplayPhase,
   type ReplayPlatform,

@@ -7,7 +7,7 @@ import { Option } from 'commander';
 import type { DeepPartial, HarnessConfig, Mode, Profile } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import type { RunningServer } from '../../core/http';
-import { loadPack } from '../../fixtures/pack';
+import { loadPack } from '../../fixtures/default-pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
 import { createPlatform, type Platform } from '../../mocks/platform';
 import {
@@ -20,7 +20,7 @@ import {
   parseNumberOption,
   untilSignal,
 } from '../common';
-import { version } from '../version';
+import { version } from '../../core/version';
 
 export interface ServeOptions {
   port?: number;

@@ -11,7 +11,7 @@ import type { Profile } from '../../core/config';
 import { listen, type RunningServer } from '../../core/http';
 import { signingKeyFromJwk, type SigningKey } from '../../core/keys';
 import { createLogger } from '../../core/logger';
-import { loadPack } from '../../fixtures/pack';
+import { loadPack } from '../../fixtures/default-pack';
 import { writeReportFiles } from '../../suites/report/files';
 import { createSupplierApp, DEFAULT_DEADLINE_MS, DEFAULT_RATE_LIMIT_TPS } from '../../mocks/supplier/app';
 import { FAULT_NAMES, type FaultName, faultSpec, isFaultName, renderFaultList } from '../../mocks/supplier/faults';

@@ -20,21 +20,21 @@ import {
 } from '../../contracts/pact/broker';
 import { PCA, PCA_SUPPLIER, shippedPact, SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
 import { PactFileError, renderPact } from '../../contracts/pact/pact-file';
-import { packStates, remoteStates, type StateSource } from '../../contracts/pact/states';
-import { verifySupplier } from '../../contracts/pact/verify';
+import { packStates, remoteStates, type StateSource } from '../../suites/pact/states';
+import { verifySupplier } from '../../suites/pact/verify';
 import {
   buildVerifyReport,
   type PublishInfo,
   renderVerifyConsole,
   renderVerifyJUnit,
-} from '../../contracts/pact/verify-report';
-import { VerifierRunError } from '../../contracts/pact/verifier-results';
-import { loadPack } from '../../fixtures/pack';
-import type { AccessConfig } from '../../suites/credentials';
-import { createCredentials } from '../../suites/credentials';
-import { startNhsLogin, type NhsLoginSession } from '../../suites/nhs-login-session';
+} from '../../suites/pact/verify-report';
+import { VerifierRunError } from '../../suites/pact/verifier-results';
+import { loadPack } from '../../fixtures/default-pack';
+import type { AccessConfig } from '../../suites/access/credentials';
+import { createCredentials } from '../../suites/access/credentials';
+import { startNhsLogin, type NhsLoginSession } from '../../suites/access/nhs-login-session';
 import { writeReportFiles } from '../../suites/report/files';
-import { version } from '../version';
+import { version } from '../../core/version';
 import {
   type CommandModule,
   ExitCode,

@@ -19,11 +19,11 @@ import {
   type UpstreamOutcome,
 } from '../../mocks/aggregator/upstream';
 import { createNhsLoginApp, NHS_LOGIN_MOUNT } from '../../mocks/nhs-login/app';
-import type { CheckContext, Credentials, IdTokenKind } from '../../suites/check';
+import type { CheckContext, Credentials, IdTokenKind } from '../../suites/checks/check';
 import { buildRequest, type ProbeSpec } from '../../suites/checks/probes';
-import { createCredentials } from '../../suites/credentials';
-import { chooseRoster } from '../../suites/roster';
-import { httpTransport } from '../../suites/transport';
+import { createCredentials } from '../../suites/access/credentials';
+import { chooseRoster } from '../../suites/checks/roster';
+import { httpTransport } from '../../suites/access/transport';
 import { PCA, PCA_SUPPLIER } from './contract';
 import { consumerPactSession, firstDifference, updateRequested, UPDATE_ENV } from './consumer-support';
 import { type InteractionKey, SUPPLIER_INTERACTIONS, supplierRequest, supplierResponse } from './supplier-contract';

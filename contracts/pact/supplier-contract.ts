@@ -10,8 +10,7 @@
  */
 import { MatchersV3 as M, type V3Request, type V3Response } from '@pact-foundation/pact';
 import { PCA_URLS, type ProducerResourceType } from '../../core/fhir';
-import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
-import { INVALID_IDENTIFIER } from '../../suites/checks/probes';
+import { INVALID_IDENTIFIER, NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { APPOINTMENT_STATUSES, CONSULTATION_MEDIUM_CODES, TASK_STATUSES } from '../schemas/common';
 import {
   EXAMPLE_CORRELATION_ID,

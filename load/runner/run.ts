@@ -4,6 +4,7 @@
  * the rate (no coordinated omission). Latency is measured from the scheduled start; service time
  * from the actual start; the difference is the runner's own schedule lag, recorded too.
  */
+import type { ThrottleCounts } from './types';
 import { rateAt, throttleBand, type ThrottleBand } from '../profile-data';
 import { systemRunnerClock } from './clock';
 import { LatencyRecorder } from './histogram';
@@ -33,11 +34,7 @@ interface TagStats {
   rec: LatencyRecorder;
 }
 
-export interface ThrottleCounts {
-  below: { requests: number; throttled: number };
-  near: { requests: number; throttled: number };
-  above: { requests: number; throttled: number };
-}
+export type { ThrottleCounts };
 
 /** LoadResult plus what only the throttle verdicts need. */
 export type RunOutput = LoadResult & { throttle?: ThrottleCounts };

@@ -4,13 +4,15 @@
  * the run the same way.
  */
 import { formatPercent as pct, VERDICT_TITLES, type ThrottleExpectation } from '../profile-data';
-import type { LoadResult, PlanThresholds, Verdict } from './types';
-import type { ThrottleCounts } from './run';
+import type { LoadResult, PlanThresholds, ThrottleCounts, ThresholdVerdict } from './types';
 
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
 
-export function evaluateThresholds(r: LoadResult & { throttle?: ThrottleCounts }, t: PlanThresholds): Verdict[] {
-  const out: Verdict[] = [];
+export function evaluateThresholds(
+  r: LoadResult & { throttle?: ThrottleCounts },
+  t: PlanThresholds,
+): ThresholdVerdict[] {
+  const out: ThresholdVerdict[] = [];
   const req = t.requirements?.join(', ');
 
   if (t.p95Ms !== undefined) {
@@ -68,7 +70,7 @@ export function evaluateThresholds(r: LoadResult & { throttle?: ThrottleCounts }
   return out;
 }
 
-function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectation): Verdict[] {
+function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectation): ThresholdVerdict[] {
   const high = t.limitTps * (1 + t.tolerance);
   // Whole seconds offered above the band: the target must not accept much more than its limit.
   const overSeconds = r.timeline.filter((p) => p.offered >= high);

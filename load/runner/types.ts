@@ -119,7 +119,7 @@ export interface DistributionBin {
   count: number;
 }
 
-export interface Verdict {
+export interface ThresholdVerdict {
   id: string;
   title: string;
   requirement?: string;
@@ -167,6 +167,13 @@ export interface LoadResult {
   distribution: DistributionBin[];
   /** Up to 20 distinct problems found by verification or the transport, with how often each occurred. */
   problemSamples: Array<{ problem: string; count: number }>;
-  verdicts: Verdict[];
+  verdicts: ThresholdVerdict[];
   pass: boolean;
+}
+
+/** Requests and 429s in the bands below, near and above the throttle limit. */
+export interface ThrottleCounts {
+  below: { requests: number; throttled: number };
+  near: { requests: number; throttled: number };
+  above: { requests: number; throttled: number };
 }

@@ -6,6 +6,22 @@
  */
 import type Database from 'better-sqlite3';
 
+/**
+ * The file a `check` run writes a pass into when no platform is running (`<stateDir>/contract-pass.json`),
+ * which the next `serve` imports.
+ */
+export const CONTRACT_PASS_FILE = 'contract-pass.json';
+
+export interface ContractPassFile {
+  passes: Array<{
+    clientId: string;
+    passedAt: string;
+    supplierUrl: string;
+    summary: { pass: number; skip: number; total: number };
+    report?: string;
+  }>;
+}
+
 export interface ContractPass {
   clientId: string;
   /** ISO instant. */

@@ -7,7 +7,7 @@ import { issueAccessToken, requestAccessToken } from '../oauth/tokens';
 import { REASON_CODES, type ReasonCode } from './catalogue';
 import type { RegisteredEvent } from './store';
 import { API_KEY, DOCS_API_KEY, startTestPlatform, type StartOptions, type TestPlatform } from './test-support/setup';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 const TEN = generateNhsNumbers(10, 11);
 const NOT_SYNTHETIC = '4010232137';
@@ -42,13 +42,13 @@ async function post(t: TestPlatform, c: Call) {
   return req.send((c.body ?? { clientId: 'pep-01', nhsNumbers: TEN }) as object);
 }
 
-async function lastVerdict(t: TestPlatform): Promise<Verdict> {
+async function lastVerdict(t: TestPlatform): Promise<RecordsCallVerdict> {
   const res = await request(t.server.server).get('/_harness/records/diagnostics?limit=1');
   expect(res.status).toBe(200);
-  return (res.body as { verdicts: Verdict[] }).verdicts[0]!;
+  return (res.body as { verdicts: RecordsCallVerdict[] }).verdicts[0]!;
 }
 
-function codes(v: Verdict): ReasonCode[] {
+function codes(v: RecordsCallVerdict): ReasonCode[] {
   return v.reasons.map((r) => r.code);
 }
 
@@ -554,12 +554,14 @@ describe('harness endpoints', () => {
     await post(t, { auth: `Bearer ${DOCS_API_KEY}`, body: { clientId: 'pep-docs', nhsNumbers: TEN } });
     t.clock.advance(60_000);
     await post(t, { path: '/records/' });
-    const all = (await http().get('/_harness/records/diagnostics')).body as { verdicts: Verdict[] };
+    const all = (await http().get('/_harness/records/diagnostics')).body as { verdicts: RecordsCallVerdict[] };
     expect(all.verdicts.map((v) => v.path)).toEqual(['/records/', '/records', '/records']);
-    const docs = (await http().get('/_harness/records/diagnostics?clientId=pep-docs')).body as { verdicts: Verdict[] };
+    const docs = (await http().get('/_harness/records/diagnostics?clientId=pep-docs')).body as {
+      verdicts: RecordsCallVerdict[];
+    };
     expect(docs.verdicts.map((v) => v.clientId)).toEqual(['pep-docs']);
     const since = (await http().get('/_harness/records/diagnostics?since=2025-06-01T09:01:00Z')).body as {
-      verdicts: Verdict[];
+      verdicts: RecordsCallVerdict[];
     };
     expect(since.verdicts).toHaveLength(2);
     const one = await http().get(`/_harness/records/diagnostics/${all.verdicts[0]!.id}`);

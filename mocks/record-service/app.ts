@@ -20,7 +20,7 @@ import { checkCredential } from './auth';
 import { FaultInjector, FaultValidationError, type FaultDecision } from './faults';
 import { judgeRecordsCall, type BodyRead, type CredentialCheck, type Judgement } from './judge';
 import type { RegistrationStore } from './store';
-import { explain, outcomeOf, summarise, type Verdict } from './verdict';
+import { explain, outcomeOf, summarise, type RecordsCallVerdict } from './verdict';
 
 export const VERDICT_HEADER = 'X-PCA-Harness-Verdict';
 export const FAULT_HEADER = 'X-PCA-Harness-Fault';
@@ -73,7 +73,7 @@ function pause(ms: number, res: Response): Promise<boolean> {
   });
 }
 
-function credentialSummary(c: CredentialCheck): Verdict['credential'] {
+function credentialSummary(c: CredentialCheck): RecordsCallVerdict['credential'] {
   switch (c.kind) {
     case 'api-key':
     case 'access-token':
@@ -183,7 +183,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     extra: {
       at: Date;
       status: number;
-      credential: Verdict['credential'];
+      credential: RecordsCallVerdict['credential'];
       faulted?: { status: number; kind: string; clientId: string };
     },
   ) {
@@ -232,7 +232,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     });
   }
 
-  function warningFor(v: Verdict): string | undefined {
+  function warningFor(v: RecordsCallVerdict): string | undefined {
     if (v.reasons.length === 0) return undefined;
     const list = v.reasons.map((r) => `[${r.code}] ${r.detail}`).join('; ');
     return headerSafe(`${v.summary}. ${list}. Details: GET /_harness/records/diagnostics or pca-harness explain`);

@@ -57,4 +57,4 @@ export {
   type CredentialCheck,
   type BodyRead,
 } from './judge';
-export type { Verdict, ExplainedReason, ReasonFinding, VerdictOutcome, CredentialKind } from './verdict';
+export type { RecordsCallVerdict, ExplainedReason, ReasonFinding, VerdictOutcome, CredentialKind } from './verdict';

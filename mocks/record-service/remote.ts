@@ -6,7 +6,7 @@
 import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 export class PlatformResponseError extends Error {
   constructor(
@@ -47,13 +47,13 @@ export interface VerdictQuery {
 }
 
 /** Verdicts oldest first (the endpoint answers newest first). */
-export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): Promise<Verdict[]> {
+export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): Promise<RecordsCallVerdict[]> {
   const params = new URLSearchParams();
   if (q.clientId) params.set('clientId', q.clientId);
   if (q.since) params.set('since', q.since.toISOString());
   if (q.limit) params.set('limit', String(q.limit));
   const qs = params.toString();
-  const body = await getJson<{ verdicts: Verdict[] }>(
+  const body = await getJson<{ verdicts: RecordsCallVerdict[] }>(
     `${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`,
     'reading diagnostics',
   );
@@ -104,7 +104,7 @@ export async function fetchRegisteredNumbers(
   }
 }
 
-export function hasProblem(v: Verdict): boolean {
+export function hasProblem(v: RecordsCallVerdict): boolean {
   return v.reasons.some((r) => isProblem(r.code));
 }
 
@@ -126,7 +126,7 @@ function wrap(first: string, text: string, rest: string, width = 100): string {
 
 /** The verdicts as a person reads them: each call, then each reason with what happened and the fix. */
 export function renderVerdicts(
-  verdicts: readonly Verdict[],
+  verdicts: readonly RecordsCallVerdict[],
   context: { url: string; clientId?: string; since?: Date },
 ): string {
   const scope = [
@@ -155,7 +155,7 @@ export function renderVerdicts(
     }
     out.push('');
   }
-  const count = (o: Verdict['outcome']) => verdicts.filter((v) => v.outcome === o).length;
+  const count = (o: RecordsCallVerdict['outcome']) => verdicts.filter((v) => v.outcome === o).length;
   out.push(
     `${verdicts.length} call(s): ${count('registered')} registered everything sent, ${count('partly-registered')} partly, ${count('nothing-registered')} nothing, ${count('faulted')} failed by injected faults.`,
   );

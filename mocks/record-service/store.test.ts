@@ -4,13 +4,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateNhsNumbers } from '../../core/nhs-number';
 import { openRegistrationStore, registrationStorePath, type RegisteredEvent, type RegistrationStore } from './store';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 const T0 = new Date('2025-06-01T09:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
 const NUMS = generateNhsNumbers(20, 3);
 
-function draft(over: Partial<Verdict> = {}): Omit<Verdict, 'id'> {
+function draft(over: Partial<RecordsCallVerdict> = {}): Omit<RecordsCallVerdict, 'id'> {
   return {
     at: T0.toISOString(),
     summary: 's',

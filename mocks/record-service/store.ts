@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { redact } from '../../core/redact';
-import type { Verdict } from './verdict';
+import type { RecordsCallVerdict } from './verdict';
 
 export const REGISTRATION_DB_FILE = 'record-service.sqlite';
 
@@ -67,8 +67,8 @@ export interface RegistrationStore {
    */
   recordCall(
     registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-    build: (result: RegisterResult) => Omit<Verdict, 'id'>,
-  ): { verdict: Verdict; result: RegisterResult };
+    build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
+  ): { verdict: RecordsCallVerdict; result: RegisterResult };
   onRegistered(listener: (event: RegisteredEvent) => void): () => void;
   get(clientId: string, nhsNumber: string): Registration | undefined;
   /** Every client holding this patient: the aggregator's fan-out list. */
@@ -79,8 +79,8 @@ export interface RegistrationStore {
   countDistinct(clientId: string, until?: Date): number;
   /** Registered client ids with their counts. */
   clientCounts(): Array<{ clientId: string; count: number }>;
-  verdicts(filter?: VerdictFilter): Verdict[];
-  verdict(id: number): Verdict | undefined;
+  verdicts(filter?: VerdictFilter): RecordsCallVerdict[];
+  verdict(id: number): RecordsCallVerdict | undefined;
   /** Removes every registration and verdict (the harness's reset). */
   reset(): void;
   close(): void;
@@ -310,7 +310,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
   const recordTx = db.transaction(
     (
       registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-      build: (result: RegisterResult) => Omit<Verdict, 'id'>,
+      build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
     ) => {
       const j = registration
         ? journal(registration.clientId, registration.nhsNumbers, registration.at.getTime())
@@ -324,7 +324,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
         '{}',
       );
       const id = Number(info.lastInsertRowid);
-      const verdict: Verdict = { id, ...draft };
+      const verdict: RecordsCallVerdict = { id, ...draft };
       updateVerdictBody.run(JSON.stringify(verdict), id);
       if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
       return { verdict, result: j.result, staged: j.staged };
@@ -393,11 +393,11 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       return db
         .prepare<Array<string | number>, { body: string }>(sql)
         .all(...params)
-        .map((r) => JSON.parse(r.body) as Verdict);
+        .map((r) => JSON.parse(r.body) as RecordsCallVerdict);
     },
     verdict(id) {
       const r = oneVerdict.get(id);
-      return r ? (JSON.parse(r.body) as Verdict) : undefined;
+      return r ? (JSON.parse(r.body) as RecordsCallVerdict) : undefined;
     },
     reset() {
       if (foldScheduled) clearImmediate(foldScheduled);

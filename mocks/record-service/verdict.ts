@@ -31,7 +31,7 @@ export type CredentialKind = 'api-key' | 'access-token' | 'none' | 'unrecognised
 
 export type VerdictOutcome = 'registered' | 'partly-registered' | 'nothing-registered' | 'faulted';
 
-export interface Verdict {
+export interface RecordsCallVerdict {
   id: number;
   at: string;
   correlationId: string;
@@ -72,7 +72,7 @@ export function outcomeOf(received: number, registered: number, faulted: boolean
 }
 
 export function summarise(
-  v: Pick<Verdict, 'outcome' | 'received' | 'registered' | 'ignored' | 'reasons' | 'newlyRegistered'>,
+  v: Pick<RecordsCallVerdict, 'outcome' | 'received' | 'registered' | 'ignored' | 'reasons' | 'newlyRegistered'>,
 ): string {
   const problems = v.reasons.filter((r) => isProblem(r.code));
   const notes = v.reasons.filter((r) => !isProblem(r.code));

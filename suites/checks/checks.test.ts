@@ -8,9 +8,9 @@ import { PCA_URLS } from '../../core/fhir';
 import { CORRELATION_HEADER } from '../../core/http';
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import type { FixturePack } from '../../fixtures/pack';
-import type { Check, HttpRequest, HttpResponse, Verdict } from '../check';
-import { CATALOGUE } from '../catalogue';
-import { notApplicable } from '../runner';
+import type { Check, HttpRequest, HttpResponse, CheckVerdict } from './check';
+import { CATALOGUE } from './catalogue';
+import { notApplicable } from './runner';
 import { withoutPid } from './producer';
 import { conformingSupplier, fakeContext, json } from '../../test-support/check-context';
 
@@ -28,12 +28,12 @@ async function verdictOf(
   id: string,
   respond: (req: HttpRequest) => HttpResponse,
   opts: { includeThrottle?: boolean; pack?: FixturePack } = {},
-): Promise<Verdict> {
+): Promise<CheckVerdict> {
   const ctx = fakeContext({ pack: opts.pack ?? pack, on, respond, includeThrottle: opts.includeThrottle });
   return check(id).run(ctx);
 }
 
-function titles(v: Verdict): string[] {
+function titles(v: CheckVerdict): string[] {
   return v.outcome === 'fail' ? v.findings.map((f) => f.title) : [];
 }
 

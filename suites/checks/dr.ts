@@ -3,7 +3,7 @@
  * document deep link.
  */
 import type { DocumentReference } from '../../core/fhir';
-import { type Check, type Finding, judge, skip } from '../check';
+import { type Check, type Finding, judge, skip } from './check';
 import { asBundle, checkId, happySpec, isAbsoluteHttps, resourcesOf, sharedProducerChecks } from './producer';
 import { probe } from './probes';
 

@@ -6,7 +6,7 @@
 import type { Appointment } from '../../core/fhir';
 import { PCA_URLS, findExtension } from '../../core/fhir';
 import { CONSULTATION_MEDIUM_CODES } from '../../contracts/schemas/common';
-import { type Check, type CheckContext, type Finding, type Verdict, fail, judge, skip } from '../check';
+import { type Check, type CheckContext, type Finding, type CheckVerdict, fail, judge, skip } from './check';
 import {
   asBundle,
   checkId,
@@ -26,7 +26,8 @@ const TYPE = 'Appointment' as const;
 async function appointmentsSeen(
   ctx: CheckContext,
 ): Promise<
-  { exchanges: Parameters<typeof judge>[0]; items: Array<{ a: Appointment; pointer: string; label: string }> } | Verdict
+  | { exchanges: Parameters<typeof judge>[0]; items: Array<{ a: Appointment; pointer: string; label: string }> }
+  | CheckVerdict
 > {
   const specs = [
     happySpec(ctx, TYPE),
@@ -51,7 +52,7 @@ async function appointmentsSeen(
   return { exchanges, items };
 }
 
-function isVerdict(v: unknown): v is Verdict {
+function isVerdict(v: unknown): v is CheckVerdict {
   return typeof v === 'object' && v !== null && 'outcome' in v;
 }
 

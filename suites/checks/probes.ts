@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ProducerResourceType } from '../../core/fhir';
 import { CORRELATION_HEADER } from '../../core/http';
-import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
+import { INVALID_IDENTIFIER, NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import type { PackPatient } from '../../fixtures/pack';
 import {
   type AccessCredential,
@@ -14,7 +14,7 @@ import {
   type HttpRequest,
   type IdTokenKind,
   memo,
-} from '../check';
+} from './check';
 
 export type IdentifierVariant = 'valid' | 'missing' | 'invalid';
 
@@ -31,8 +31,7 @@ export interface ProbeSpec {
 /** What a probe gives a check: the exchange, or why it could not be made (the check skips with it). */
 export type ProbeResult = { exchange: Exchange } | { unavailable: string };
 
-/** Not a valid NHS number in any reading: eight digits. */
-export const INVALID_IDENTIFIER = `${NHS_NUMBER_SYSTEM}|99900000`;
+export { INVALID_IDENTIFIER };
 
 export function identifierValue(spec: Pick<ProbeSpec, 'identifier' | 'patient'>): string | undefined {
   switch (spec.identifier ?? 'valid') {

@@ -16,16 +16,16 @@ import {
   type Exchange,
   type Family,
   type Finding,
-  type Verdict,
+  type CheckVerdict,
   error,
   fail,
   judge,
   memo,
   pass,
   skip,
-} from '../check';
+} from './check';
 import { validateProducerBundle } from '../../contracts/validate';
-import { patientLabel } from '../exchange-evidence';
+import { patientLabel } from '../evidence/exchange-evidence';
 import { type ProbeResult, type ProbeSpec, buildRequest, probe } from './probes';
 
 export type ProducerFamily = Exclude<Family, 'RS'>;
@@ -101,7 +101,7 @@ async function happyBundle(
   ctx: CheckContext,
   family: ProducerFamily,
   type: ProducerResourceType,
-): Promise<{ ex: Exchange; bundle: Bundle } | Verdict> {
+): Promise<{ ex: Exchange; bundle: Bundle } | CheckVerdict> {
   const r = await run(ctx, type, happySpec(ctx, type));
   if ('unavailable' in r) return skip(r.unavailable);
   const bundle = asBundle(r.exchange);
@@ -114,7 +114,7 @@ async function happyBundle(
   return { ex: r.exchange, bundle };
 }
 
-function isVerdict(v: unknown): v is Verdict {
+function isVerdict(v: unknown): v is CheckVerdict {
   return typeof v === 'object' && v !== null && 'outcome' in v;
 }
 
@@ -174,7 +174,7 @@ interface Def {
   fix: string;
   suite?: 'schema' | 'rules';
   optIn?: 'throttle';
-  run: (ctx: CheckContext) => Promise<Verdict>;
+  run: (ctx: CheckContext) => Promise<CheckVerdict>;
 }
 
 /** A check that sends one probe and expects one status (the 4xx table of the standard). */
@@ -185,7 +185,7 @@ function expectsStatus(
   hint: string,
   extra?: (ex: Exchange) => Finding[],
 ) {
-  return async (ctx: CheckContext): Promise<Verdict> => {
+  return async (ctx: CheckContext): Promise<CheckVerdict> => {
     const r = await run(ctx, type, spec(ctx));
     if ('unavailable' in r) return skip(r.unavailable);
     const ex = r.exchange;
@@ -738,7 +738,11 @@ function ownersOf(ctx: CheckContext, type: ProducerResourceType): Promise<Map<st
 /** Bounded: one burst, every request at once, then stop; the whole check takes well under a second locally. */
 export const THROTTLE_BURST = 80;
 
-async function throttleBurst(ctx: CheckContext, family: ProducerFamily, type: ProducerResourceType): Promise<Verdict> {
+async function throttleBurst(
+  ctx: CheckContext,
+  family: ProducerFamily,
+  type: ProducerResourceType,
+): Promise<CheckVerdict> {
   const h = happySpec(ctx, type);
   if ('unavailable' in h) return skip(h.unavailable);
   const template = await buildRequest(ctx, type, { ...h, label: 'throttle burst' });

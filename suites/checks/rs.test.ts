@@ -5,9 +5,9 @@
 import { buildDefaultPack } from '../../fixtures/default-pack';
 import { isEligible } from '../../fixtures/pack';
 import type { ReasonCode } from '../../mocks/record-service/catalogue';
-import { explain, type Verdict as CallVerdict } from '../../mocks/record-service/verdict';
-import type { HttpRequest, HttpResponse, Verdict } from '../check';
-import { CATALOGUE } from '../catalogue';
+import { explain, type RecordsCallVerdict as CallVerdict } from '../../mocks/record-service/verdict';
+import type { HttpRequest, HttpResponse, CheckVerdict } from './check';
+import { CATALOGUE } from './catalogue';
 import { fakeContext, json } from '../../test-support/check-context';
 
 const on = new Date('2025-03-10T12:00:00Z');
@@ -53,7 +53,7 @@ function platform(calls: CallVerdict[], registered: string[] = eligible) {
   };
 }
 
-async function verdictOf(id: string, respond: (req: HttpRequest) => HttpResponse): Promise<Verdict> {
+async function verdictOf(id: string, respond: (req: HttpRequest) => HttpResponse): Promise<CheckVerdict> {
   const c = CATALOGUE.find((x) => x.id === id)!;
   return c.run(fakeContext({ pack, on, respond, platform: PLATFORM }));
 }

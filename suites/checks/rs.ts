@@ -8,18 +8,18 @@
 import { maskNhsNumber } from '../../core/nhs-number';
 import { type PackPatient, ineligibility } from '../../fixtures/pack';
 import type { ReasonCode } from '../../mocks/record-service/catalogue';
-import type { Verdict as CallVerdict } from '../../mocks/record-service/verdict';
+import type { RecordsCallVerdict as CallVerdict } from '../../mocks/record-service/verdict';
 import {
   type Check,
   type CheckContext,
   type Exchange,
   type Finding,
-  type Verdict,
+  type CheckVerdict,
   error,
   judge,
   memo,
   skip,
-} from '../check';
+} from './check';
 
 const FAMILY = 'RS' as const;
 
@@ -47,7 +47,7 @@ function platformGet(ctx: CheckContext, path: string, label: string): Promise<Ex
 }
 
 /** Every call the platform judged for the clientId (oldest first), memoised for the run. */
-function seen(ctx: CheckContext): Promise<Seen | Verdict> {
+function seen(ctx: CheckContext): Promise<Seen | CheckVerdict> {
   return memo(ctx, 'rs|diagnostics', async () => {
     const p = ctx.platform!;
     const q = new URLSearchParams({ clientId: p.clientId, limit: '1000', ...(p.since ? { since: p.since } : {}) });
@@ -70,7 +70,7 @@ function seen(ctx: CheckContext): Promise<Seen | Verdict> {
   });
 }
 
-function reconciliation(ctx: CheckContext): Promise<Reconciliation | Verdict> {
+function reconciliation(ctx: CheckContext): Promise<Reconciliation | CheckVerdict> {
   return memo(ctx, 'rs|reconciliation', async () => {
     const q = new URLSearchParams({ clientId: ctx.platform!.clientId, full: '1', limit: '100000' });
     const ex = await platformGet(ctx, `/_harness/records/reconciliation?${q}`, 'Record Service reconciliation');
@@ -86,7 +86,7 @@ function reconciliation(ctx: CheckContext): Promise<Reconciliation | Verdict> {
   });
 }
 
-function isVerdict(v: unknown): v is Verdict {
+function isVerdict(v: unknown): v is CheckVerdict {
   return typeof v === 'object' && v !== null && 'outcome' in v;
 }
 

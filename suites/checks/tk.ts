@@ -3,7 +3,7 @@
  * questionnaire deep link.
  */
 import type { Task } from '../../core/fhir';
-import { type Check, type Finding, judge, skip } from '../check';
+import { type Check, type Finding, judge, skip } from './check';
 import { asBundle, checkId, happySpec, isAbsoluteHttps, resourcesOf, sharedProducerChecks } from './producer';
 import { probe } from './probes';
 

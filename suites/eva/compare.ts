@@ -769,7 +769,7 @@ export function compareBundles(
 // ---------------------------------------------------------------------------------------------
 // Per-patient verdicts and totals.
 
-export type Verdict = 'match' | 'mismatch' | 'error';
+export type EvaOutcome = 'match' | 'mismatch' | 'error';
 
 export interface PatientResponse {
   nhsNumber: string;
@@ -792,7 +792,7 @@ export interface PatientResponse {
 export interface PatientVerdict {
   nhsNumberMasked: string;
   resourceType: string;
-  verdict: Verdict;
+  verdict: EvaOutcome;
   status?: number;
   /** Already masked: NHS numbers in values and paths are replaced by their masks. */
   differences: Difference[];
@@ -836,7 +836,7 @@ export function comparePatientResponse(
     );
   const differences = compareBundles(r.expected, body, opts);
   if (differences.length === 0) return base;
-  const verdict: Verdict = differences.some((d) => d.kind === 'not-a-bundle') ? 'error' : 'mismatch';
+  const verdict: EvaOutcome = differences.some((d) => d.kind === 'not-a-bundle') ? 'error' : 'mismatch';
   return { ...base, verdict, differences: redact(differences) };
 }
 

@@ -6,7 +6,7 @@ import { redact } from '../../core/redact';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../report/html';
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../report/junit';
 import type { AppViewSample } from './app-view';
-import { summarise, type Difference, type EvaTotals, type PatientVerdict, type Verdict } from './compare';
+import { summarise, type Difference, type EvaTotals, type PatientVerdict, type EvaOutcome } from './compare';
 
 export interface EvaRun {
   title?: string;
@@ -44,7 +44,7 @@ export interface EvaReportLimits {
 const DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 200, maxDifferences: 50, maxMatchesListed: 2000 };
 const CONSOLE_DEFAULTS: Required<EvaReportLimits> = { maxDetailed: 25, maxDifferences: 10, maxMatchesListed: 0 };
 
-const ORDER: Record<Verdict, number> = { mismatch: 0, error: 1, match: 2 };
+const ORDER: Record<EvaOutcome, number> = { mismatch: 0, error: 1, match: 2 };
 
 /** Mismatches, then errors, then matches; stable within each. */
 export function orderForReport(verdicts: readonly PatientVerdict[]): PatientVerdict[] {
@@ -161,7 +161,7 @@ function pretty(v: unknown): string {
   return s.length > MAX_PRE ? `${s.slice(0, MAX_PRE)}\n… (${s.length - MAX_PRE} more characters in eva.json)` : s;
 }
 
-const TONE: Record<Verdict, 'pass' | 'fail' | 'error'> = { match: 'pass', mismatch: 'fail', error: 'error' };
+const TONE: Record<EvaOutcome, 'pass' | 'fail' | 'error'> = { match: 'pass', mismatch: 'fail', error: 'error' };
 
 function differenceHtml(d: Difference): string {
   const pointers = [

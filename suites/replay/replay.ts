@@ -23,7 +23,7 @@ import { DEFAULT_PATHS } from '../../mocks/aggregator/upstream';
 import { createPlatform, type Platform } from '../../mocks/platform';
 import { fetchVerdicts, renderVerdicts } from '../../mocks/record-service/remote';
 import { type UploadReport, uploadPack } from '../../mocks/supplier/upload';
-import { fetchAccessToken } from '../credentials';
+import { fetchAccessToken } from '../access/credentials';
 import {
   compileCompareOptions,
   comparePatientResponse,

@@ -2,8 +2,8 @@
  * The console summary of a check run: grouped by family, failures first, each failure with what
  * was received, what was expected and what to fix; passes folded into one line per family.
  */
-import { FAMILY_NAMES, type Family } from '../check';
-import { FAMILIES } from '../catalogue';
+import { FAMILY_NAMES, type Family } from '../checks/check';
+import { FAMILIES } from '../checks/catalogue';
 import type { CheckReport, ReportCheck } from './check-report';
 
 const RANK: Record<ReportCheck['outcome'], number> = { fail: 0, error: 1, skip: 2, pass: 3 };

@@ -3,9 +3,9 @@
  * pass/fail at a glance, failures first with their evidence folded under <details>, every check
  * linked to the requirements it verifies, and the requirement coverage matrix.
  */
-import { FAMILY_NAMES, type Family, type Outcome } from '../check';
-import { FAMILIES } from '../catalogue';
-import { SOURCE_NAMES, SPEC_URLS, type RequirementSource } from '../requirements';
+import { FAMILY_NAMES, type Family, type Outcome } from '../checks/check';
+import { FAMILIES } from '../checks/catalogue';
+import { SOURCE_NAMES, SPEC_URLS, type RequirementSource } from '../checks/requirements';
 import type { CheckReport, ReportCheck } from './check-report';
 import { badge, escapeHtml as e, renderHtmlPage, tiles, type Tone } from './html';
 

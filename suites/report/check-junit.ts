@@ -2,8 +2,8 @@
  * junit.xml for a check run: one testsuite per family, one testcase per check. Failure messages
  * carry the findings, the fix, the evidence and the curl command, so a CI page is enough to act.
  */
-import { FAMILY_NAMES } from '../check';
-import { FAMILIES } from '../catalogue';
+import { FAMILY_NAMES } from '../checks/check';
+import { FAMILIES } from '../checks/catalogue';
 import type { CheckReport, ReportCheck } from './check-report';
 import { type JUnitCase, renderJUnit } from './junit';
 

@@ -5,13 +5,13 @@
  */
 import { maskNhsNumbersInText } from '../../core/nhs-number';
 import { redactText } from '../../core/redact';
-import type { Endpoint, Family, Finding, Outcome, SuiteName } from '../check';
-import { type CoverageRow, coverage } from '../catalogue';
-import { type CurlContext, type EvidenceItem, evidenceOf, patientLabel } from '../exchange-evidence';
-import type { CheckResult } from '../runner';
-import type { Roster } from '../check';
-import { describeRoster } from '../roster';
-import type { RequirementLevel } from '../requirements';
+import type { Endpoint, Family, Finding, Outcome, SuiteName } from '../checks/check';
+import { type CoverageRow, coverage } from '../checks/catalogue';
+import { type CurlContext, type EvidenceItem, evidenceOf, patientLabel } from '../evidence/exchange-evidence';
+import type { CheckResult } from '../checks/runner';
+import type { Roster } from '../checks/check';
+import { describeRoster } from '../checks/roster';
+import type { RequirementLevel } from '../checks/requirements';
 import type { SuiteSummary } from './summary';
 
 /** A finding as reports carry it: NHS numbers masked. */

@@ -2,12 +2,12 @@
  * Runs checks and collects every verdict: a check that throws becomes an `error` verdict, never a
  * stopped run. "Does this check apply here?" is decided by the guards below, not inside checks.
  */
-import { UnreachableError, TimeoutError } from '../core/http';
-import { type Check, type CheckContext, type Verdict, error, skip } from './check';
+import { UnreachableError, TimeoutError } from '../../core/http';
+import { type Check, type CheckContext, type CheckVerdict, error, skip } from './check';
 
 export interface CheckResult {
   check: Check;
-  verdict: Verdict;
+  verdict: CheckVerdict;
   durationMs: number;
 }
 
@@ -32,7 +32,7 @@ export interface RunOptions {
 async function runOne(check: Check, ctx: CheckContext): Promise<CheckResult> {
   const started = performance.now();
   const reason = notApplicable(check, ctx);
-  let verdict: Verdict;
+  let verdict: CheckVerdict;
   if (reason) {
     verdict = skip(reason);
   } else {

@@ -3,9 +3,9 @@
  * platform's when that holds the port, elsewhere (and saying so) when something else does.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen } from '../core/http';
-import { KeyRing } from '../core/keys';
-import { buildDefaultPack } from '../fixtures/default-pack';
+import { listen } from '../../core/http';
+import { KeyRing } from '../../core/keys';
+import { buildDefaultPack } from '../../fixtures/default-pack';
 import { startNhsLogin } from './nhs-login-session';
 
 const pack = buildDefaultPack(new Date());

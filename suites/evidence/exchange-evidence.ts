@@ -2,12 +2,12 @@
  * A check's evidence as reports show it: the request (tokens as placeholders), the status, the
  * headers that matter, a body excerpt, all with NHS numbers masked, and a curl command that
  * reproduces the exchange with `$NHS_NUMBER`, `$ACCESS_TOKEN` and `$NHSD_ID_TOKEN` to fill in.
- * (The evidence *bundle* handed over at assurance is suites/evidence.ts.)
+ * (The evidence *bundle* handed over at assurance is suites/evidence/evidence.ts.)
  */
-import { maskNhsNumber, maskNhsNumbersInText } from '../core/nhs-number';
-import { redactText } from '../core/redact';
-import type { PackPatient } from '../fixtures/pack';
-import type { Exchange, HttpRequest, IdTokenKind } from './check';
+import { maskNhsNumber, maskNhsNumbersInText } from '../../core/nhs-number';
+import { redactText } from '../../core/redact';
+import type { PackPatient } from '../../fixtures/pack';
+import type { Exchange, HttpRequest, IdTokenKind } from '../checks/check';
 
 export interface EvidenceItem {
   label: string;

@@ -4,22 +4,22 @@
  * the reference supplier and the mock Record Service in-process on port 0, the NHS login mock, real
  * JWTs, the real upload client.
  */
-import type { RunningServer } from '../core/http';
-import { listen } from '../core/http';
-import { generateSigningKey, KeyRing, type SigningKey } from '../core/keys';
-import { DEFAULT_SYNTHETIC_RANGES, seededRandom } from '../core/nhs-number';
-import { buildDefaultPack } from '../fixtures/default-pack';
-import { generatePack } from '../fixtures/generate';
-import { type FixturePack, PackIndex, isEligible } from '../fixtures/pack';
-import { createRecordServiceApp } from '../mocks/record-service/app';
-import { openRegistrationStore, type RegistrationStore } from '../mocks/record-service/store';
-import { createSupplierApp } from '../mocks/supplier/app';
-import { FAULTS, type FaultName } from '../mocks/supplier/faults';
-import { openUploadJournal } from '../mocks/supplier/journal';
-import { uploadPack } from '../mocks/supplier/upload';
+import type { RunningServer } from '../../core/http';
+import { listen } from '../../core/http';
+import { generateSigningKey, KeyRing, type SigningKey } from '../../core/keys';
+import { DEFAULT_SYNTHETIC_RANGES, seededRandom } from '../../core/nhs-number';
+import { buildDefaultPack } from '../../fixtures/default-pack';
+import { generatePack } from '../../fixtures/generate';
+import { type FixturePack, PackIndex, isEligible } from '../../fixtures/pack';
+import { createRecordServiceApp } from '../../mocks/record-service/app';
+import { openRegistrationStore, type RegistrationStore } from '../../mocks/record-service/store';
+import { createSupplierApp } from '../../mocks/supplier/app';
+import { FAULTS, type FaultName } from '../../mocks/supplier/faults';
+import { openUploadJournal } from '../../mocks/supplier/journal';
+import { uploadPack } from '../../mocks/supplier/upload';
 import { CATALOGUE } from './catalogue';
 import { FAULT_EXPECTATIONS, UPLOAD_BASELINE } from './fault-expectations';
-import { startNhsLogin, type NhsLoginSession } from './nhs-login-session';
+import { startNhsLogin, type NhsLoginSession } from '../access/nhs-login-session';
 import { DEFAULT_PATHS, runCheck } from './run-check';
 
 const on = new Date();

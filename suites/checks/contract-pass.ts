@@ -6,21 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fetchWithTimeout } from '../core/http';
+import { fetchWithTimeout } from '../../core/http';
+import { CONTRACT_PASS_FILE, type ContractPassFile } from '../../mocks/aggregator/contract-passes';
 import { SUITES } from './check';
-import type { CheckReport, ContractPassRecord } from './report/check-report';
 
-export const CONTRACT_PASS_FILE = 'contract-pass.json';
-
-export interface ContractPassFile {
-  passes: Array<{
-    clientId: string;
-    passedAt: string;
-    supplierUrl: string;
-    summary: { pass: number; skip: number; total: number };
-    report?: string;
-  }>;
-}
+export { CONTRACT_PASS_FILE, type ContractPassFile };
+import type { CheckReport, ContractPassRecord } from '../report/check-report';
 
 export interface RecordPassOptions {
   report: CheckReport;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONTRACT_PASS_FILE, contractPassBlocker, recordContractPass } from './contract-pass';
-import type { CheckReport } from './report/check-report';
+import type { CheckReport } from '../report/check-report';
 
 function report(over: Partial<CheckReport> = {}, summary: Partial<CheckReport['summary']> = {}): CheckReport {
   return {

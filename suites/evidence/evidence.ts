@@ -8,10 +8,10 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import { redactedConfig, type HarnessConfig } from '../core/config';
-import { SPEC_VERSIONS } from '../contracts/spec-versions';
-import type { FixturePack } from '../fixtures/pack';
-import { serialisePack } from '../fixtures/write';
+import { redactedConfig, type HarnessConfig } from '../../core/config';
+import { SPEC_VERSIONS } from '../../contracts/spec-versions';
+import type { FixturePack } from '../../fixtures/pack';
+import { serialisePack } from '../../fixtures/write';
 
 export interface EvidenceInput {
   reportDir: string;

@@ -3,8 +3,8 @@
  * in a shell exactly as printed once the placeholders are set.
  */
 import { execFileSync } from 'node:child_process';
-import { buildDefaultPack } from '../fixtures/default-pack';
-import type { Exchange } from './check';
+import { buildDefaultPack } from '../../fixtures/default-pack';
+import type { Exchange } from '../checks/check';
 import { curlFor, evidenceOf } from './exchange-evidence';
 
 const patient = buildDefaultPack(new Date('2025-03-10T00:00:00Z')).patients[0]!;

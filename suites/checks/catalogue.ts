@@ -4,10 +4,10 @@
  * the requirement coverage matrix). Nothing here is written by hand twice.
  */
 import { type Check, FAMILY_NAMES, type Family, type Outcome, type SuiteName } from './check';
-import { DR_CHECKS } from './checks/dr';
-import { GA_CHECKS } from './checks/ga';
-import { RS_CHECKS } from './checks/rs';
-import { TK_CHECKS } from './checks/tk';
+import { DR_CHECKS } from './dr';
+import { GA_CHECKS } from './ga';
+import { RS_CHECKS } from './rs';
+import { TK_CHECKS } from './tk';
 import { REQUIREMENTS, type Requirement, isRequirementId, requirementUrl } from './requirements';
 
 export const CATALOGUE: readonly Check[] = [...GA_CHECKS, ...DR_CHECKS, ...TK_CHECKS, ...RS_CHECKS];

@@ -4,7 +4,7 @@
  * date of birth. Two sources:
  *
  * - the fixture pack (the default, or `--pack`): the harness picks the patients by looking at the
- *   pack's data, as the conformance checks do (suites/roster.ts), for suppliers that loaded the pack;
+ *   pack's data, as the conformance checks do (suites/checks/roster.ts), for suppliers that loaded the pack;
  * - the supplier's own provider-state endpoint (`--provider-states-url`): the standard Pact
  *   provider-state call, for suppliers testing against their own test data (docs/pact.md).
  */
@@ -13,8 +13,8 @@ import { fetchWithTimeout, TimeoutError, UnreachableError } from '../../core/htt
 import { checkNhsNumber, generateNhsNumbers, maskNhsNumber } from '../../core/nhs-number';
 import { redactText } from '../../core/redact';
 import type { FixturePack, PackPatient } from '../../fixtures/pack';
-import { chooseRoster } from '../../suites/roster';
-import { SUPPLIER_STATE_NAMES, SUPPLIER_STATES } from './supplier-contract';
+import { chooseRoster } from '../checks/roster';
+import { SUPPLIER_STATE_NAMES, SUPPLIER_STATES } from '../../contracts/pact/supplier-contract';
 
 export interface StatePatient {
   nhsNumber: string;

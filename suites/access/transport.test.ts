@@ -3,8 +3,8 @@
  * limit itself; only the throttle burst (unpaced) may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen, UnreachableError } from '../core/http';
-import type { HttpRequest } from './check';
+import { listen, UnreachableError } from '../../core/http';
+import type { HttpRequest } from '../checks/check';
 import { httpTransport } from './transport';
 
 const req = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({

@@ -4,20 +4,20 @@
  * the selected checks and build the report. Starting and stopping the NHS login mock, writing
  * files and exit codes are the caller's.
  */
-import { type Clock, systemClock } from '../core/clock';
-import type { ProducerResourceType } from '../core/fhir';
-import { UnreachableError } from '../core/http';
-import { type FixturePack, PackIndex } from '../fixtures/pack';
-import { version as harnessVersion } from '../cli/version';
+import { type Clock, systemClock } from '../../core/clock';
+import type { ProducerResourceType } from '../../core/fhir';
+import { UnreachableError } from '../../core/http';
+import { type FixturePack, PackIndex } from '../../fixtures/pack';
+import { version as harnessVersion } from '../../core/version';
 import type { CheckContext, PlatformAccess, SuiteName, Transport } from './check';
 import { SUITES } from './check';
 import { CATALOGUE, type Selection, selectChecks } from './catalogue';
-import { type AccessConfig, createCredentials, type NhsLoginAccess } from './credentials';
-import { type CheckReport, buildCheckReport } from './report/check-report';
+import { type AccessConfig, createCredentials, type NhsLoginAccess } from '../access/credentials';
+import { type CheckReport, buildCheckReport } from '../report/check-report';
 import { chooseRoster } from './roster';
 import { type CheckResult, type RunOptions, runChecks } from './runner';
-import { httpTransport } from './transport';
-import type { SigningKey } from '../core/keys';
+import { httpTransport } from '../access/transport';
+import type { SigningKey } from '../../core/keys';
 
 export type EndpointPaths = Partial<Record<ProducerResourceType, string>>;
 

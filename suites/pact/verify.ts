@@ -36,11 +36,11 @@ import type { ProducerResourceType } from '../../core/fhir';
 import { fetchWithTimeout } from '../../core/http';
 import { redactText } from '../../core/redact';
 import type { PackPatient } from '../../fixtures/pack';
-import type { Credentials } from '../../suites/check';
-import { EXAMPLE_NHS_NUMBER } from './contract';
-import { type PactDocument, readPact } from './pact-file';
+import type { Credentials } from '../checks/check';
+import { EXAMPLE_NHS_NUMBER } from '../../contracts/pact/contract';
+import { type PactDocument, readPact } from '../../contracts/pact/pact-file';
 import { type StatePatient, StateError, type StateSource } from './states';
-import { ANOTHER_PATIENT, contractPath, ID_TOKEN_PARAM } from './supplier-contract';
+import { ANOTHER_PATIENT, contractPath, ID_TOKEN_PARAM } from '../../contracts/pact/supplier-contract';
 import {
   type InteractionOutcome,
   interactionOutcomes,

@@ -11,8 +11,8 @@ import { DEFAULT_SYNTHETIC_RANGES } from '../../core/nhs-number';
 import { ClientRegistry } from '../../mocks/record-service/clients';
 import { createRecordServiceApp } from '../../mocks/record-service/app';
 import { openRegistrationStore, type RegistrationStore } from '../../mocks/record-service/store';
-import { RECORD_SERVICE_PACT_FILE, shippedPact } from './contract';
-import { RECORD_SERVICE_INTERACTIONS, RECORD_SERVICE_STATES } from './record-service-contract';
+import { RECORD_SERVICE_PACT_FILE, shippedPact } from '../../contracts/pact/contract';
+import { RECORD_SERVICE_INTERACTIONS, RECORD_SERVICE_STATES } from '../../contracts/pact/record-service-contract';
 import { runPactVerification, type StateHandlers } from './verify';
 
 const PACT = shippedPact(RECORD_SERVICE_PACT_FILE);

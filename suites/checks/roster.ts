@@ -2,9 +2,9 @@
  * Picks the patients the checks need by looking at the pack's data, so any pack works (the default
  * one, a generated one, a supplier's own), and no NHS number is written into a check.
  */
-import { type ProducerResourceType, PRODUCER_RESOURCE_TYPES } from '../core/fhir';
-import { ageInYears, isUnder16 } from '../core/clock';
-import { type FixturePack, type PackPatient, isEligible } from '../fixtures/pack';
+import { type ProducerResourceType, PRODUCER_RESOURCE_TYPES } from '../../core/fhir';
+import { ageInYears, isUnder16 } from '../../core/clock';
+import { type FixturePack, type PackPatient, isEligible } from '../../fixtures/pack';
 import type { Roster } from './check';
 
 function count(p: PackPatient, type: ProducerResourceType): number {

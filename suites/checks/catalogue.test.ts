@@ -17,7 +17,7 @@ import type { Check } from './check';
 import { renderFaultExpectationsMarkdown } from './fault-expectations';
 import { REQUIREMENTS } from './requirements';
 
-const doc = readFileSync(path.join(__dirname, '..', 'docs', 'checks.md'), 'utf8');
+const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'checks.md'), 'utf8');
 
 function between(begin: string, end: string): string {
   const a = doc.indexOf(begin);

@@ -19,10 +19,10 @@ import {
   STACK_CLIENT_SECRET,
   type SupplierStack,
 } from '../../mocks/supplier/stack';
-import { createCredentials } from '../../suites/credentials';
-import { shippedPact, SUPPLIER_PACT_FILE } from './contract';
+import { createCredentials } from '../access/credentials';
+import { shippedPact, SUPPLIER_PACT_FILE } from '../../contracts/pact/contract';
 import { packStates, remoteStates, type StateSource } from './states';
-import { SUPPLIER_INTERACTIONS, SUPPLIER_STATES } from './supplier-contract';
+import { SUPPLIER_INTERACTIONS, SUPPLIER_STATES } from '../../contracts/pact/supplier-contract';
 import { type SupplierVerification, verifySupplier } from './verify';
 
 const PACT = shippedPact(SUPPLIER_PACT_FILE);

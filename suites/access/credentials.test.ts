@@ -4,10 +4,10 @@
  */
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listen } from '../core/http';
-import { KeyRing } from '../core/keys';
-import { buildDefaultPack } from '../fixtures/default-pack';
-import type { PackPatient } from '../fixtures/pack';
+import { listen } from '../../core/http';
+import { KeyRing } from '../../core/keys';
+import { buildDefaultPack } from '../../fixtures/default-pack';
+import type { PackPatient } from '../../fixtures/pack';
 import { CredentialError, createCredentials, fetchAccessToken, OTHER_ISSUER } from './credentials';
 import { startNhsLogin, type NhsLoginSession } from './nhs-login-session';
 

@@ -5,7 +5,7 @@
  * the "nothing to show" Bundle non-empty too), so a row lists every check the fault must fail.
  * The table is typed by the fault catalogue: a new fault does not compile until it has a row.
  */
-import type { FaultName } from '../mocks/supplier/faults';
+import type { FaultName } from '../../mocks/supplier/faults';
 
 export type FaultProof =
   /** The API checks, run against the faulted supplier. */

@@ -3,9 +3,9 @@
  * judges exchanges made through an injected transport; it never opens a socket itself, so tests
  * feed it crafted responses and assert the exact verdict.
  */
-import type { Clock } from '../core/clock';
-import type { ProducerResourceType } from '../core/fhir';
-import type { PackIndex, PackPatient } from '../fixtures/pack';
+import type { Clock } from '../../core/clock';
+import type { ProducerResourceType } from '../../core/fhir';
+import type { PackIndex, PackPatient } from '../../fixtures/pack';
 import type { RequirementLevel } from './requirements';
 
 export type Family = 'GA' | 'DR' | 'TK' | 'RS';
@@ -76,29 +76,37 @@ export interface Finding {
   hint: string;
 }
 
-export type Verdict =
+export type CheckVerdict =
   | { outcome: 'pass'; exchanges: Exchange[]; note?: string }
   | { outcome: 'fail'; exchanges: Exchange[]; findings: Finding[] }
   | { outcome: 'skip'; exchanges: Exchange[]; reason: string }
   | { outcome: 'error'; exchanges: Exchange[]; message: string };
 
-export type Outcome = Verdict['outcome'];
+export type Outcome = CheckVerdict['outcome'];
 
-export const pass = (exchanges: Exchange[], note?: string): Verdict => ({
+export const pass = (exchanges: Exchange[], note?: string): CheckVerdict => ({
   outcome: 'pass',
   exchanges,
   ...(note ? { note } : {}),
 });
-export const fail = (exchanges: Exchange[], findings: Finding[]): Verdict => ({ outcome: 'fail', exchanges, findings });
-export const skip = (reason: string, exchanges: Exchange[] = []): Verdict => ({ outcome: 'skip', exchanges, reason });
-export const error = (message: string, exchanges: Exchange[] = []): Verdict => ({
+export const fail = (exchanges: Exchange[], findings: Finding[]): CheckVerdict => ({
+  outcome: 'fail',
+  exchanges,
+  findings,
+});
+export const skip = (reason: string, exchanges: Exchange[] = []): CheckVerdict => ({
+  outcome: 'skip',
+  exchanges,
+  reason,
+});
+export const error = (message: string, exchanges: Exchange[] = []): CheckVerdict => ({
   outcome: 'error',
   exchanges,
   message,
 });
 
 /** pass when there are no findings, fail otherwise: the usual ending of a check that collects findings. */
-export function judge(exchanges: Exchange[], findings: Finding[], note?: string): Verdict {
+export function judge(exchanges: Exchange[], findings: Finding[], note?: string): CheckVerdict {
   return findings.length ? fail(exchanges, findings) : pass(exchanges, note);
 }
 
@@ -169,7 +177,7 @@ export interface Check {
   fix: string;
   /** `throttle` checks send a burst and run only with --include-throttle. */
   optIn?: 'throttle';
-  run(ctx: CheckContext): Promise<Verdict>;
+  run(ctx: CheckContext): Promise<CheckVerdict>;
 }
 
 /** Memoises an async computation for the run; failures are not cached. */

@@ -4,13 +4,13 @@
  * P5 and mismatched tokens are minted by the NHS login mock; forged ones are signed here with a
  * key the JWKS does not hold (under the real kid); other-issuer ones need the mock's own key.
  */
-import { addDays, type Clock, systemClock } from '../core/clock';
-import { ConfigError } from '../core/config';
-import { fetchWithTimeout } from '../core/http';
-import { generateSigningKey, type SigningKey } from '../core/keys';
-import { maskNhsNumber } from '../core/nhs-number';
-import { mintIdToken } from '../core/tokens';
-import type { Credentials, IdTokenRequest } from './check';
+import { addDays, type Clock, systemClock } from '../../core/clock';
+import { ConfigError } from '../../core/config';
+import { fetchWithTimeout } from '../../core/http';
+import { generateSigningKey, type SigningKey } from '../../core/keys';
+import { maskNhsNumber } from '../../core/nhs-number';
+import { mintIdToken } from '../../core/tokens';
+import type { Credentials, IdTokenRequest } from '../checks/check';
 
 export type AccessConfig =
   | { kind: 'bearer'; token: string }

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { redact } from '../../core/redact';
-import { type JUnitCase, renderJUnit } from '../../suites/report/junit';
+import { type JUnitCase, renderJUnit } from '../report/junit';
 import type { SupplierVerification } from './verify';
 import type { InteractionOutcome, Problem } from './verifier-results';
 

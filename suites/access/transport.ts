@@ -2,8 +2,8 @@
  * The real transport checks are given: HTTP with a timeout, and pacing per endpoint so that the
  * harness never trips the 60 TPS limit it is testing (only the throttle burst is unpaced).
  */
-import { fetchWithTimeout } from '../core/http';
-import type { HttpRequest, HttpResponse, Transport } from './check';
+import { fetchWithTimeout } from '../../core/http';
+import type { HttpRequest, HttpResponse, Transport } from '../checks/check';
 
 export interface HttpTransportOptions {
   timeoutMs?: number;

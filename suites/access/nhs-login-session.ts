@@ -6,12 +6,12 @@
  * platform's NHS login is used; when it is taken by something else, the mock falls back to a free
  * port and says what that means.
  */
-import { fetchWithTimeout, listen, type RunningServer } from '../core/http';
-import { KeyRing, type SigningKey } from '../core/keys';
-import type { Clock } from '../core/clock';
-import { createNhsLoginApp, NHS_LOGIN_KEY, NHS_LOGIN_MOUNT } from '../mocks/nhs-login/app';
-import type { FixturePack } from '../fixtures/pack';
-import { PackIndex } from '../fixtures/pack';
+import { fetchWithTimeout, listen, type RunningServer } from '../../core/http';
+import { KeyRing, type SigningKey } from '../../core/keys';
+import type { Clock } from '../../core/clock';
+import { createNhsLoginApp, NHS_LOGIN_KEY, NHS_LOGIN_MOUNT } from '../../mocks/nhs-login/app';
+import type { FixturePack } from '../../fixtures/pack';
+import { PackIndex } from '../../fixtures/pack';
 import type { NhsLoginAccess } from './credentials';
 
 export interface NhsLoginSession extends NhsLoginAccess {

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_CONFIG } from '../core/config';
-import { buildDefaultPack } from '../fixtures/default-pack';
-import { runCli } from '../test-support/cli';
+import { DEFAULT_CONFIG } from '../../core/config';
+import { buildDefaultPack } from '../../fixtures/default-pack';
+import { runCli } from '../../test-support/cli';
 import { createEvidenceBundle, EvidenceError } from './evidence';
 
 function reportDir(): string {

@@ -4,7 +4,7 @@
  * hold a response excerpt is redacted: a supplier's body can carry NHS numbers.
  */
 import { redactText } from '../../core/redact';
-import { describeStates, type PactDocument } from './pact-file';
+import { describeStates, type PactDocument } from '../../contracts/pact/pact-file';
 
 export interface Problem {
   /** `status`, `header`, `body`, `body-type`, `state`, `error`, ... */
