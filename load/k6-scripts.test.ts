@@ -1,7 +1,8 @@
 /**
- * The k6 scripts without k6 (it cannot be installed here): their options against the profiles,
- * the summary they write, the esbuild bundle, and one bundled script driven through setup(), its
- * iterations and handleSummary() with k6's modules replaced by recording stand-ins.
+ * The k6 scripts without k6 (`npm test` runs where there is none; `npm run test:k6` runs them
+ * under a real one): their options against the profiles, the summary they write, the esbuild
+ * bundle, the k6-operator manifest, and the scripts driven through setup(), their iterations and
+ * handleSummary() with k6's modules replaced by recording stand-ins.
  * (Lives beside load/k6 because jest ignores that folder: it holds k6 code, not tests.)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
