@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'dist/**',
       'coverage/**',
+      'reports/**',
       'contracts/pacts/**',
       'examples/**/node_modules/**',
       'bin/**',

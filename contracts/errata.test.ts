@@ -11,7 +11,7 @@ import { URLS } from './schemas/common';
 import { clone, failures, mutated, validBases } from './test-helpers';
 import { bundleTotalMatches, validatePayload } from './validate';
 
-// The spec's examples are free-form JSON that these tests poke into.
+// Test payloads are free-form JSON that these tests poke into.
 type Json = Record<string, any>;
 
 const bases = validBases();
@@ -33,6 +33,9 @@ describe("E-01 the body is a Bundle of the endpoint's resource type", () => {
     expect(failures(validatePayload('appointments', appointments.entry[0].resource))).toEqual(
       ['/type required', '/resourceType const', '/total required'].sort(),
     );
+  });
+  it('rejects an appointments bundle sent as DocumentReferences, at the resource type only', () => {
+    expect(failures(validatePayload('documents', appointments))).toEqual(['/entry/0/resource/resourceType const']);
   });
   it('rejects a Task inside an appointments bundle with one diagnostic', () => {
     const mixed = clone(appointments);
@@ -287,6 +290,13 @@ describe('E-12 every NHS number passes Modulus 11', () => {
     ['aggregator-bundle', '/entry/0/resource/subject/identifier/value'],
   ] as const)("%s rejects the spec's 9000000001 at %s", (kind, pointer) => {
     expect(failures(validatePayload(kind, mutated(bases[kind], pointer, '9000000001')))).toEqual([`${pointer} format`]);
+  });
+  it('says why the number fails without repeating it', () => {
+    const v = validatePayload('documents', mutated(documents, `${A}/subject/identifier/value`, '9000000001'));
+    expect(v.diagnostics[0].message).toBe(
+      'is not a valid NHS number: the Modulus 11 check digit is wrong (expected 9, got 1)',
+    );
+    expect(JSON.stringify(v.diagnostics)).not.toContain('9000000001');
   });
   it('and the NHS number system must be the NHS number system', () => {
     const v = validatePayload(

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileSchema, formatDiagnostic } from '../core/schema';
 import { findJsonSyntaxError, parseJson } from './json-position';
-import { failures, mutated, validBases } from './test-helpers';
+import { MUTATIONS, failures, mutated, validBases } from './test-helpers';
 import {
   PRODUCER_BUNDLE_KIND,
   SCHEMA_KINDS,
@@ -23,7 +23,7 @@ import {
   validateProducerResource,
 } from './validate';
 
-// The spec's examples are free-form JSON that these tests poke into.
+// Test payloads are free-form JSON that these tests poke into.
 type Json = Record<string, any>;
 
 const bases = validBases();
@@ -62,189 +62,7 @@ describe('the registry', () => {
 });
 
 describe('mutations fail at the right pointer with the right rule', () => {
-  const table: Array<[kind: SchemaKind, what: string, pointer: string, value: unknown, expected: string[]]> = [
-    // appointments
-    [
-      'appointments',
-      'required field removed',
-      '/entry/0/resource/status',
-      undefined,
-      ['/entry/0/resource/status required'],
-    ],
-    ['appointments', 'enum value changed', '/entry/0/resource/status', 'pending', ['/entry/0/resource/status enum']],
-    [
-      'appointments',
-      'bad NHS number',
-      '/entry/0/resource/participant/0/actor/identifier/value',
-      '9000000018',
-      ['/entry/0/resource/participant/0/actor/identifier/value format'],
-    ],
-    [
-      'appointments',
-      'malformed date-time',
-      '/entry/0/resource/start',
-      '2021-06-13 12:30',
-      ['/entry/0/resource/start format'],
-    ],
-    [
-      'appointments',
-      'request status changed',
-      '/entry/0/resource/extension/1/valueCode',
-      'Pending',
-      ['/entry/0/resource/extension/1/valueCode enum'],
-    ],
-    [
-      'appointments',
-      'priority changed',
-      '/entry/0/resource/extension/0/valueCoding/code',
-      'SOON',
-      ['/entry/0/resource/extension/0/valueCoding/code enum'],
-    ],
-    [
-      'appointments',
-      'medium changed',
-      '/entry/0/resource/extension/2/valueCode',
-      'VIRTUAL',
-      ['/entry/0/resource/extension contains', '/entry/0/resource/extension/2/valueCode enum'],
-    ],
-    [
-      'appointments',
-      'portal link not a URL',
-      '/entry/0/resource/extension/3/valueUrl',
-      'my portal',
-      ['/entry/0/resource/extension contains', '/entry/0/resource/extension/3/valueUrl format'],
-    ],
-    ['appointments', 'total not an integer', '/total', '1', ['/total type']],
-    ['appointments', 'bundle type changed', '/type', 'collection', ['/type const']],
-    // documents
-    [
-      'documents',
-      'required field removed',
-      '/entry/0/resource/custodian',
-      undefined,
-      ['/entry/0/resource/custodian required'],
-    ],
-    [
-      'documents',
-      'read receipt changed',
-      '/entry/0/resource/extension/0/valueCode',
-      'Opened',
-      ['/entry/0/resource/extension/0/valueCode enum'],
-    ],
-    ['documents', 'status changed', '/entry/0/resource/status', 'superseded', ['/entry/0/resource/status enum']],
-    [
-      'documents',
-      'bad NHS number',
-      '/entry/0/resource/subject/identifier/value',
-      '9000000018',
-      ['/entry/0/resource/subject/identifier/value format'],
-    ],
-    ['documents', 'malformed date-time', '/entry/0/resource/date', '13/06/2021', ['/entry/0/resource/date format']],
-    [
-      'documents',
-      'not a PDF',
-      '/entry/0/resource/content/0/attachment/contentType',
-      'text/html',
-      ['/entry/0/resource/content/0/attachment/contentType const'],
-    ],
-    // tasks
-    ['tasks', 'required field removed', '/entry/0/resource/owner', undefined, ['/entry/0/resource/owner required']],
-    ['tasks', 'status changed', '/entry/0/resource/status', 'draft', ['/entry/0/resource/status enum']],
-    ['tasks', 'intent changed', '/entry/0/resource/intent', 'order', ['/entry/0/resource/intent const']],
-    [
-      'tasks',
-      'questionnaire type system changed',
-      '/entry/0/resource/reasonCode/coding/0/system',
-      'https://example.org/types',
-      ['/entry/0/resource/reasonCode/coding/0/system const'],
-    ],
-    [
-      'tasks',
-      'bad NHS number',
-      '/entry/0/resource/for/identifier/value',
-      '9000000018',
-      ['/entry/0/resource/for/identifier/value format'],
-    ],
-    [
-      'tasks',
-      'a date where a date-time belongs',
-      '/entry/0/resource/authoredOn',
-      '2021-06-13',
-      ['/entry/0/resource/authoredOn format'],
-    ],
-    // operation-outcome
-    ['operation-outcome', 'required field removed', '/issue/0/severity', undefined, ['/issue/0/severity required']],
-    ['operation-outcome', 'severity changed', '/issue/0/severity', 'critical', ['/issue/0/severity enum']],
-    ['operation-outcome', 'no issues', '/issue', [], ['/issue minItems']],
-    // records-request
-    ['records-request', 'required field removed', '/clientId', undefined, ['/clientId required']],
-    ['records-request', 'bad NHS number', '/nhsNumbers/0', '9000000018', ['/nhsNumbers/0 format']],
-    [
-      'records-request',
-      'the spec\'s error example: "nhsNumbers[1]" with value "abc"',
-      '/nhsNumbers/1',
-      'abc',
-      ['/nhsNumbers/1 pattern'],
-    ],
-    ['records-request', 'a leading zero', '/nhsNumbers/1', '0123456789', ['/nhsNumbers/1 pattern']],
-    ['records-request', 'an empty list', '/nhsNumbers', [], ['/nhsNumbers minItems']],
-    // records-success / records-error
-    ['records-success', 'result changed', '/result', 'ok', ['/result const']],
-    ['records-error', 'code changed', '/code', 'error.server', ['/code enum']],
-    ['records-error', 'required field removed', '/code', undefined, ['/code required']],
-    // aggregator-bundle
-    [
-      'aggregator-bundle',
-      'required field removed',
-      '/entry/1/resource/intent',
-      undefined,
-      ['/entry/1/resource/intent required'],
-    ],
-    [
-      'aggregator-bundle',
-      'care plan status changed',
-      '/entry/1/resource/status',
-      'draft',
-      ['/entry/1/resource/status enum'],
-    ],
-    [
-      'aggregator-bundle',
-      'bad NHS number',
-      '/entry/1/resource/subject/identifier/value',
-      '9000000018',
-      ['/entry/1/resource/subject/identifier/value format'],
-    ],
-    [
-      'aggregator-bundle',
-      'malformed date-time',
-      '/entry/1/resource/activity/0/detail/scheduledPeriod/start',
-      '2026-04-10',
-      ['/entry/1/resource/activity/0/detail/scheduledPeriod/start format'],
-    ],
-    [
-      'aggregator-bundle',
-      "read receipt in the producer's spelling",
-      '/entry/1/resource/activity/1/detail/extension/3/valueCode',
-      'Unread',
-      ['/entry/1/resource/activity/1/detail/extension/3/valueCode enum'],
-    ],
-    [
-      'aggregator-bundle',
-      'waiting-list start not a FHIR dateTime',
-      '/entry/0/resource/period/start',
-      '22/06/2022',
-      ['/entry/0/resource/period/start format'],
-    ],
-    [
-      'aggregator-bundle',
-      'OperationOutcome with search mode match',
-      '/entry/2/search/mode',
-      'match',
-      ['/entry/2/search/mode const'],
-    ],
-  ];
-
-  it.each(table)('%s: %s', (kind, _what, pointer, value, expected) => {
+  it.each(MUTATIONS)('%s: %s', (kind, _what, pointer, value, expected) => {
     const v = validatePayload(kind, mutated(bases[kind], pointer, value));
     expect(v.valid).toBe(false);
     expect(failures(v)).toEqual(expected);

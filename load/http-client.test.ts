@@ -14,12 +14,10 @@ describe('the load runner HTTP client', () => {
     app.post('/echo', (req, res) => {
       res.status(201).send(req.body as string);
     });
-    app.get('/slow', (_req, res) => {
-      setTimeout(() => res.json({ late: true }), 500);
-    });
+    // These two never finish: only the client's timeout can end them, however slow the machine.
+    app.get('/slow', () => undefined);
     app.get('/stall-body', (_req, res) => {
       res.status(200).write('{"partial":');
-      setTimeout(() => res.end('1}'), 500);
     });
     server = await listen(app);
   });

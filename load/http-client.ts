@@ -28,7 +28,11 @@ export interface LoadHttpClient {
 
 /** Transport failures carry a short, stable reason: they are counted by it. */
 export class TransportError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /** No answer within the request's timeout (rather than a refused or broken connection). */
+    readonly timedOut = false,
+  ) {
     super(reason);
     this.name = 'TransportError';
   }
@@ -48,7 +52,11 @@ export function createLoadHttpClient(maxSockets: number): LoadHttpClient {
         // Whatever the socket then reports (reset, aborted), the cause was the timeout.
         const fail = (e: unknown): void => {
           clearTimeout(timer);
-          reject(new TransportError(timedOut ? `no answer within ${req.timeoutMs} ms` : reasonOf(e)));
+          reject(
+            timedOut
+              ? new TransportError(`no answer within ${req.timeoutMs} ms`, true)
+              : new TransportError(reasonOf(e)),
+          );
         };
         const r = (isHttps ? https : http).request(
           req.url,

@@ -4,12 +4,12 @@
  * has (the Record Service reconciliation count).
  */
 import { generateNhsNumbers } from '../core/nhs-number';
-import { fetchWithTimeout } from '../core/http';
+import { TimeoutError, UnreachableError } from '../core/http';
 import { isUnder16 } from '../core/clock';
 import type { FixturePack } from '../fixtures/pack';
 import { startNhsLogin, type NhsLoginSession } from '../suites/access/nhs-login-session';
 import { clientCredentialsToken, mintIdTokens, type ClientCredentials } from './auth';
-import { createLoadHttpClient } from './http-client';
+import { createLoadHttpClient, TransportError, type LoadHttpClient } from './http-client';
 import {
   patientKind,
   planFromProfile,
@@ -23,7 +23,7 @@ import {
   type ProfileOverrides,
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
-import type { Progress, ThresholdVerdict } from './runner/types';
+import type { Progress, RunnerClock, ThresholdVerdict } from './runner/types';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
@@ -62,6 +62,13 @@ export interface LoadRunOptions {
   /** Things a person should know before the numbers arrive (e.g. which NHS login issuer to trust). */
   onNotice?: (message: string) => void;
   signal?: AbortSignal;
+  /** The run's clock (default the system's); tests run whole profiles on virtual time with it. */
+  clock?: RunnerClock;
+  /**
+   * The run's HTTP transport, the reachability check included (default node:http with keep-alive,
+   * closed at the end); tests pass a fake one. The caller closes what it passes.
+   */
+  transport?: LoadHttpClient;
 }
 
 export interface RecordsSummary {
@@ -110,6 +117,18 @@ function checkUrl(name: string, value: string): string {
   return value.replace(/\/+$/, '');
 }
 
+/** Any HTTP answer will do: this only tells "nothing listens there" (exit 3) from a failed run. */
+async function checkReachable(client: LoadHttpClient, target: string): Promise<void> {
+  const origin = originOf(target);
+  const timeoutMs = 5_000;
+  try {
+    await client.send({ method: 'GET', url: new URL(origin), timeoutMs });
+  } catch (e) {
+    if (e instanceof TransportError && e.timedOut) throw new TimeoutError(origin, timeoutMs);
+    throw new UnreachableError(origin, e);
+  }
+}
+
 /** Patients of the mix, by kind, capped; ages on `on`. */
 export function selectPatients(pack: FixturePack, profile: LoadProfile, on: Date): LoadPatient[] {
   return selectMix(
@@ -132,15 +151,20 @@ export function recordsBatches(
   return recordBatches(eligible, batchSize, (n) => generateNhsNumbers(n, RECORDS_TOP_UP_SEED, '999'));
 }
 
-async function reconciliationCount(target: string, clientId: string): Promise<number | undefined> {
+async function reconciliationCount(
+  client: LoadHttpClient,
+  target: string,
+  clientId: string,
+): Promise<number | undefined> {
   try {
-    const res = await fetchWithTimeout<{ distinctNhsNumbers?: unknown }>(
-      `${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
-      { timeoutMs: 5_000 },
-    );
-    return res.status === 200 && typeof res.json?.distinctNhsNumbers === 'number'
-      ? res.json.distinctNhsNumbers
-      : undefined;
+    const reply = await client.send({
+      method: 'GET',
+      url: new URL(`${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`),
+      timeoutMs: 5_000,
+    });
+    if (reply.status !== 200) return undefined;
+    const count = (JSON.parse(reply.body) as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers;
+    return typeof count === 'number' ? count : undefined;
   } catch {
     // Not every Record Service has the harness endpoint; the count from this run still stands.
     return undefined;
@@ -159,20 +183,19 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       'a records run needs the Record Service clientId: --client-id ID (and the API key as --bearer KEY)',
     );
 
-  // Any HTTP answer will do: this only tells "nothing listens there" (exit 3) from a failed run.
-  await fetchWithTimeout(originOf(target), { method: 'GET', timeoutMs: 5_000 });
-
-  let bearer = opts.bearer;
-  if (!bearer && opts.credentials && profile.target !== 'records')
-    bearer = await clientCredentialsToken(opts.credentials);
-
   let patients: LoadPatient[] = [];
   let idTokens: LoadReport['idTokens'];
   let localLogin: NhsLoginSession | undefined;
   let records: RecordsPlan | undefined;
   let recordNumbers = 0;
-  const client = createLoadHttpClient(profile.maxInFlight);
+  const client = opts.transport ?? createLoadHttpClient(profile.maxInFlight);
   try {
+    await checkReachable(client, target);
+
+    let bearer = opts.bearer;
+    if (!bearer && opts.credentials && profile.target !== 'records')
+      bearer = await clientCredentialsToken(opts.credentials);
+
     if (profile.target === 'records') {
       const { numbers, batches } = recordsBatches(opts.pack, profile.batchSize ?? 200, on);
       recordNumbers = numbers.length;
@@ -233,12 +256,13 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       request,
       onProgress: opts.onProgress,
       signal: opts.signal,
+      clock: opts.clock,
     });
 
     const verdicts = [...result.verdicts];
     let recordsSummary: RecordsSummary | undefined;
     if (records) {
-      const platformCount = await reconciliationCount(target, records.clientId);
+      const platformCount = await reconciliationCount(client, target, records.clientId);
       recordsSummary = {
         clientId: records.clientId,
         batchSize: profile.batchSize ?? 200,
@@ -277,7 +301,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       pass: verdicts.every((v) => v.pass),
     };
   } finally {
-    client.close();
+    if (!opts.transport) client.close();
     await localLogin?.close();
   }
 }

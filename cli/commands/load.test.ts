@@ -154,7 +154,8 @@ describe('pca-harness load against the mock platform', () => {
       batchesAcknowledged: 6,
       acknowledgedNumbers: 200,
     });
-    expect(report.records!.batchesPerSecond).toBeGreaterThan(1.5);
+    // Acknowledged batches per second of the run: the achieved rate, every batch being acknowledged.
+    expect(report.records!.batchesPerSecond).toBe(report.result.achievedRate);
     expect(platform.store.countDistinct('load-cli', new Date())).toBe(200);
     expect(report.records!.platformReconciliation).toBe(200);
     expect(report.verdicts.find((v) => v.id === 'reconciliation')).toMatchObject({ pass: true });

@@ -57,6 +57,11 @@ export interface SupplierDeps {
   accessTokenLifetimeS?: number;
   /** Source of randomness for fault latencies; seeded by default so runs repeat. */
   random?: () => number;
+  /**
+   * How added latency (fixed or a fault's) is waited for: default a timer, cut short when the
+   * deadline aborts the request. Tests pass one that records what was asked and returns at once.
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 const RESOURCE_BY_PATH_KEY: Record<keyof SupplierPaths, ProducerResourceType> = {
@@ -122,7 +127,7 @@ export function createSupplierApp(deps: SupplierDeps): express.Express {
   /** The producer standard, step by step; each refusal is the standard's error for that step. */
   async function serveData(type: ProducerResourceType, req: Request, signal: AbortSignal): Promise<Reply> {
     const latency = latencyMs + behaviour.addedLatencyMs(random);
-    if (latency > 0) await sleep(latency, signal);
+    if (latency > 0) await (deps.sleep ?? sleep)(latency, signal);
     if (signal.aborted) return fail(ERRORS.gatewayTimeout());
 
     if (behaviour.checkBearer) {

@@ -19,34 +19,46 @@ const req = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({
 
 describe('httpTransport', () => {
   it('spaces requests to one endpoint beyond the burst, and lets unpaced ones through at once', async () => {
-    const arrivals: Array<{ path: string; at: number }> = [];
+    const paths: string[] = [];
     const s = await listen((r: IncomingMessage, res: ServerResponse) => {
-      arrivals.push({ path: r.url ?? '', at: performance.now() });
+      paths.push(r.url ?? '');
       res.setHeader('Content-Type', 'application/fhir+json');
       res.setHeader('X-Correlation-ID', 'c-1');
       res.end('{"resourceType":"Bundle"}');
     });
+    // Virtual time: a wait moves the clock on by exactly what was asked, and is recorded.
+    const waits: number[] = [];
+    let now = 0;
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        waits.push(ms);
+        now += ms;
+      },
+    };
     try {
-      const t = httpTransport({ burst: 3, ratePerSecond: 20 });
-      const started = performance.now();
+      const t = httpTransport({ burst: 3, ratePerSecond: 20, clock });
       const paced = await Promise.all(Array.from({ length: 8 }, () => t(req(`${s.url}/Appointment`))));
-      const pacedMs = performance.now() - started;
-      // 3 at once, then 5 more at 20 per second: at least about 250 ms.
-      expect(pacedMs).toBeGreaterThanOrEqual(230);
+      // 3 at once, then 5 more at 20 per second: one 50 ms wait before each.
+      expect(waits).toEqual([50, 50, 50, 50, 50]);
+      expect(now).toBe(250);
       expect(paced[0]).toMatchObject({
         status: 200,
         headers: { 'content-type': 'application/fhir+json', 'x-correlation-id': 'c-1' },
         json: { resourceType: 'Bundle' },
       });
-      // Another endpoint has its own bucket, and unpaced requests skip the bucket.
-      const before = performance.now();
+      // Another endpoint has its own bucket, and unpaced requests skip the bucket: no more waits,
+      // although the /Appointment bucket is empty.
       await Promise.all([
         t(req(`${s.url}/Task`)),
         ...Array.from({ length: 5 }, () => t(req(`${s.url}/Appointment`, { unpaced: true }))),
       ]);
-      // Paced, the five would wait about 250 ms for the drained bucket.
-      expect(performance.now() - before).toBeLessThan(220);
-      expect(arrivals).toHaveLength(14);
+      expect(waits).toHaveLength(5);
+      expect(paths.filter((p) => p === '/Task')).toHaveLength(1);
+      expect(paths).toHaveLength(14);
+      // And the next paced one to /Appointment waits again.
+      await t(req(`${s.url}/Appointment`));
+      expect(waits).toEqual([50, 50, 50, 50, 50, 50]);
     } finally {
       await s.close();
     }

@@ -13,31 +13,46 @@ export interface HttpTransportOptions {
    */
   burst?: number;
   ratePerSecond?: number;
+  /** The pacing's clock (default performance.now and setTimeout); tests pass virtual time. */
+  clock?: PacingClock;
 }
+
+/** Monotonic milliseconds and a way to wait. */
+export interface PacingClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realPacingClock: PacingClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
 
 class Bucket {
   private tokens: number;
-  private last = performance.now();
+  private last: number;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly burst: number,
     private readonly rate: number,
+    private readonly clock: PacingClock,
   ) {
     this.tokens = burst;
+    this.last = clock.now();
   }
 
   take(): Promise<void> {
     const next = this.queue.then(async () => {
       for (;;) {
-        const now = performance.now();
+        const now = this.clock.now();
         this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
         this.last = now;
         if (this.tokens >= 1) {
           this.tokens -= 1;
           return;
         }
-        await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.rate) * 1000)));
+        await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
       }
     });
     this.queue = next;
@@ -58,7 +73,7 @@ export function httpTransport(opts: HttpTransportOptions = {}): Transport {
     if (!req.unpaced) {
       const key = endpointKey(req.url);
       let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = new Bucket(burst, rate)));
+      if (!b) buckets.set(key, (b = new Bucket(burst, rate, opts.clock ?? realPacingClock)));
       await b.take();
     }
     const res = await fetchWithTimeout(req.url, {

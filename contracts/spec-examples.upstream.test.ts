@@ -1,12 +1,13 @@
 /**
+ * `npm run test:upstream` (reads PCA_SPEC_DIR).
  * Every example payload of the official specs, read where it lives, through the contract schemas:
  * each passes or fails exactly as docs/spec-errata.md decides, at exactly the pointers listed. When a
  * failing example is repaired in just the way the erratum names, it passes, which proves that
  * erratum is the only reason it failed.
  */
+import { SPEC_FILES, loadSpecExamples, readExampleFile, specBases } from '../test-support/spec-files';
 import { URLS } from './schemas/common';
-import { SPEC_FILES, loadSpecExamples, readExampleFile } from './spec-examples';
-import { clone, failures, setAt, validBases } from './test-helpers';
+import { clone, failures, setAt } from './test-helpers';
 import { type SchemaKind, validatePayload } from './validate';
 
 // The spec's examples are free-form JSON that these tests poke into.
@@ -235,7 +236,7 @@ describe('components.examples of the consumer API (what the aggregator returns)'
   });
 
   it('oneOrMoreErrors passes once its wait-time typo is fixed, and its total counts the OperationOutcome (E-20)', () => {
-    const b = validBases()['aggregator-bundle'] as Json;
+    const b = specBases()['aggregator-bundle'] as Json;
     expect(validatePayload('aggregator-bundle', b)).toEqual({ valid: true, diagnostics: [] });
     expect(b.total).toBe(3);
     expect(b.entry.map((e: Json) => e.resource.resourceType)).toEqual(['CarePlan', 'CarePlan', 'OperationOutcome']);
