@@ -269,9 +269,12 @@ describe('docker compose --profile load run --rm k6, without Docker', () => {
       const env = Object.fromEntries(Object.entries(k6.environment ?? {}).map(([k, v]) => [k, hostnames(v)]));
       expect(k6.command[0]).toBe('run');
       const script = k6.command[k6.command.length - 1]!.replace(/^\/work\//, '');
-      const r = await runK6(bin, script, { ...env, DURATION: '5s' }, { profile: 'supplier-standard' });
+      // This run is about the wiring (pack, URLs, credentials, report folder); the 400 ms verdict is the
+      // supplier runs' above, and a freshly started CLI supplier on a busy machine can miss it.
+      const r = await runK6(bin, script, { ...env, DURATION: '5s', P95_MS: '2000' }, { profile: 'supplier-standard' });
       expect([r.code, outcome(r)]).toEqual([0, outcome(r)]);
       expect(readFileSync(path.join(dir, 'supplier-standard-junit.xml'), 'utf8')).toMatch(/failures="0"/);
+      expect(r.stdout).toMatch(/check ok {3}status is 200: [1-9]\d* passed, 0 failed/);
     } finally {
       await supplier.server.close();
       rmSync(dir, { recursive: true, force: true });
