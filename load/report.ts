@@ -6,7 +6,7 @@
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../suites/report/junit';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../suites/report/html';
 import { writeReportFiles } from '../suites/report/files';
-import { formatDurationMs } from './profile-data';
+import { formatDurationMs, verdictCaseName } from './profile-data';
 import type { LatencySummary } from './runner/types';
 import type { FanOutReport } from './fan-out';
 import type { LoadReport } from './run-profile';
@@ -96,7 +96,7 @@ export function renderLoadJson(r: LoadReport): string {
 export function loadJUnitSuites(r: LoadReport): JUnitSuite[] {
   const seconds = r.result.durationMs / 1000;
   const cases: JUnitCase[] = r.verdicts.map((v) => ({
-    name: `${v.id}: ${v.title}`,
+    name: verdictCaseName(v.id, v.title),
     classname: `load.${r.profile.name}`,
     timeSeconds: seconds,
     systemOut: `expected ${v.expected}; observed ${v.observed}${v.requirement ? `; requirement ${v.requirement}` : ''}`,
