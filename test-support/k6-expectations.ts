@@ -23,6 +23,11 @@ export const K6_SCRIPT_EXPECTATIONS: Readonly<Record<string, K6ScriptExpectation
     duration: '3s',
     env: (s) => ({ PLATFORM_URL: s.platformUrl }),
   },
+  'aggregator-waiting-times': {
+    profile: 'aggregator-waiting-times',
+    duration: '3s',
+    env: (s) => ({ PLATFORM_URL: s.platformUrl }),
+  },
   'records-bulk-upload': {
     profile: 'records-bulk',
     duration: '3s',
