@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { DeepPartial, HarnessConfig, Mode, Profile } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import type { RunningServer } from '../../core/http';
 import { loadPack } from '../../fixtures/default-pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
-import { createPlatform, type Platform } from '../../mocks/platform';
+import type { Platform } from '../../mocks/platform';
+import { type PlatformHandle, startPlatform } from '../../mocks/start';
 import {
   type CliIo,
   type CommandModule,
@@ -35,8 +35,7 @@ export interface ServeOptions {
 }
 
 export interface ServeHandle {
-  platform: Platform;
-  server: RunningServer;
+  handle: PlatformHandle;
   banner: string;
 }
 
@@ -103,24 +102,15 @@ export async function startServe(io: CliIo, o: ServeOptions): Promise<ServeHandl
     : undefined;
   const pack = loadPack(packFile, new Date());
   const logger = createLogger({ level: config.logLevel, name: 'pca-harness-platform' });
-  const platform = createPlatform({ config, pack, stateDir, logger });
-  let server: RunningServer;
-  try {
-    server = await platform.start();
-  } catch (e) {
-    await platform.stop();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new PortInUseError(config.platform.host, config.platform.port);
-    throw e;
-  }
-  return { platform, server, banner: renderBanner(platform, config, stateDir) };
-}
-
-export class PortInUseError extends Error {
-  constructor(host: string, port: number) {
-    super(`${host}:${port} is already in use; stop whatever listens there or choose another port with --port`);
-    this.name = 'PortInUseError';
-  }
+  const handle = await startPlatform({
+    config,
+    pack,
+    stateDir,
+    port: config.platform.port,
+    host: config.platform.host,
+    logger,
+  });
+  return { handle, banner: renderBanner(handle.platform, config, stateDir) };
 }
 
 /** Serves until `stop` fires, then shuts down gracefully (pulls in flight finish, databases close). */
@@ -132,7 +122,7 @@ export async function runServe(io: CliIo, o: ServeOptions, stop: AbortSignal): P
     stop.addEventListener('abort', () => resolve(), { once: true });
   });
   io.err('stopping: letting pulls in flight finish, closing the databases...');
-  await handle.platform.stop();
+  await handle.handle.close();
   io.err('stopped');
 }
 
@@ -206,13 +196,6 @@ Examples:
       try {
         await runServe(io, o, stop.signal);
         setExit(ExitCode.ok);
-      } catch (e) {
-        if (e instanceof PortInUseError) {
-          io.err(`error: ${e.message}`);
-          setExit(ExitCode.usage);
-          return;
-        }
-        throw e;
       } finally {
         stop.release();
       }
