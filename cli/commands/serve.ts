@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { DeepPartial, HarnessConfig, Mode, Profile } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import type { RunningServer } from '../../core/http';
 import { loadPack } from '../../fixtures/default-pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
-import { createPlatform, type Platform } from '../../mocks/platform';
+import type { Platform } from '../../mocks/platform';
+import { type PlatformHandle, startPlatform } from '../../mocks/start';
 import {
   type CliIo,
   type CommandModule,
@@ -35,8 +35,9 @@ export interface ServeOptions {
 }
 
 export interface ServeHandle {
-  platform: Platform;
-  server: RunningServer;
+  handle: PlatformHandle;
+  /** The port it listens on (the one picked when asked for 0). */
+  port: number;
   banner: string;
 }
 
@@ -57,17 +58,17 @@ export function serveOverrides(io: CliIo, o: ServeOptions): DeepPartial<HarnessC
 }
 
 /** Where it really listens: `0.0.0.0:7070 (all interfaces)` when bound beyond one address. */
-function bindDescription(p: Platform, server: RunningServer): string {
+function bindDescription(p: Platform, port: number): string {
   const host = p.admin().bindHost;
   const shown = host.includes(':') ? `[${host}]` : host;
-  if (host === '0.0.0.0' || host === '::' || host === '') return `${shown || '*'}:${server.port} (all interfaces)`;
-  return `${shown}:${server.port}`;
+  if (host === '0.0.0.0' || host === '::' || host === '') return `${shown || '*'}:${port} (all interfaces)`;
+  return `${shown}:${port}`;
 }
 
-function renderBanner(p: Platform, server: RunningServer, config: HarnessConfig, stateDir: string): string {
+function renderBanner(p: Platform, port: number, config: HarnessConfig, stateDir: string): string {
   const u = p.urls();
   const admin = p.admin();
-  const bound = bindDescription(p, server);
+  const bound = bindDescription(p, port);
   const lines = [
     `pca-harness ${version()} mock PCA platform listening on ${u.base}` +
       (admin.tokenRequired || !u.base.includes(`//${bound}`) ? `  (bound to ${bound})` : ''),
@@ -123,34 +124,26 @@ export async function startServe(io: CliIo, o: ServeOptions): Promise<ServeHandl
     : undefined;
   const pack = loadPack(packFile, new Date());
   const logger = createLogger({ level: config.logLevel, name: 'pca-harness-platform' });
-  const platform = createPlatform({ config, pack, stateDir, logger });
-  let server: RunningServer;
-  try {
-    server = await platform.start();
-  } catch (e) {
-    await platform.stop();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new PortInUseError(config.platform.host, config.platform.port);
-    throw e;
-  }
-  return { platform, server, banner: renderBanner(platform, server, config, stateDir) };
-}
-
-export class PortInUseError extends Error {
-  constructor(host: string, port: number) {
-    super(`${host}:${port} is already in use; stop whatever listens there or choose another port with --port`);
-    this.name = 'PortInUseError';
-  }
+  const handle = await startPlatform({
+    config,
+    pack,
+    stateDir,
+    port: config.platform.port,
+    host: config.platform.host,
+    logger,
+  });
+  const port = Number(new URL(handle.url).port);
+  return { handle, port, banner: renderBanner(handle.platform, port, config, stateDir) };
 }
 
 /** Serves until `stop` fires, then shuts down gracefully (pulls in flight finish, databases close). */
 export async function runServe(io: CliIo, o: ServeOptions, stop: AbortSignal): Promise<void> {
   const handle = await startServe(io, o);
   io.out(handle.banner);
-  const admin = handle.platform.admin();
+  const admin = handle.handle.platform.admin();
   if (admin.tokenRequired)
     io.err(
-      `warning: listening on ${bindDescription(handle.platform, handle.server)}, beyond loopback: anyone who can reach it can ` +
+      `warning: listening on ${bindDescription(handle.handle.platform, handle.port)}, beyond loopback: anyone who can reach it can ` +
         'register NHS numbers and call the consumer API; the admin routes need the admin token. ' +
         'Publish the port only where you mean to (see docs/platform.md, "Security").',
     );
@@ -159,7 +152,7 @@ export async function runServe(io: CliIo, o: ServeOptions, stop: AbortSignal): P
     stop.addEventListener('abort', () => resolve(), { once: true });
   });
   io.err('stopping: letting pulls in flight finish, closing the databases...');
-  await handle.platform.stop();
+  await handle.handle.close();
   io.err('stopped');
 }
 
@@ -233,13 +226,6 @@ Examples:
       try {
         await runServe(io, o, stop.signal);
         setExit(ExitCode.ok);
-      } catch (e) {
-        if (e instanceof PortInUseError) {
-          io.err(`error: ${e.message}`);
-          setExit(ExitCode.usage);
-          return;
-        }
-        throw e;
       } finally {
         stop.release();
       }

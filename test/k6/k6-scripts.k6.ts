@@ -263,7 +263,7 @@ describe('docker compose --profile load run --rm k6, without Docker', () => {
       const hostnames = (v: string): string =>
         v
           .replace('http://platform:7070', stack.platformUrl)
-          .replace('http://supplier:7171', supplier.server.url)
+          .replace('http://supplier:7171', supplier.supplier.url)
           .replace(/^\/pack\//, `${dir}/`)
           .replace(/^\/reports$/, dir);
       const env = Object.fromEntries(Object.entries(k6.environment ?? {}).map(([k, v]) => [k, hostnames(v)]));
@@ -276,7 +276,7 @@ describe('docker compose --profile load run --rm k6, without Docker', () => {
       expect(readFileSync(path.join(dir, 'supplier-standard-junit.xml'), 'utf8')).toMatch(/failures="0"/);
       expect(r.stdout).toMatch(/check ok {3}status is 200: [1-9]\d* passed, 0 failed/);
     } finally {
-      await supplier.server.close();
+      await supplier.supplier.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
