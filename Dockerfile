@@ -33,7 +33,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY contracts/pacts ./contracts/pacts
 COPY load/k6 ./load/k6
-RUN mkdir -p /state /reports && chown -R node:node /state /reports
+# /pack and /reports: compose's load-pack and load-reports volumes take this ownership (docker-compose.yml).
+RUN mkdir -p /state /reports /pack && chown -R node:node /state /reports /pack
 USER node
 ENV PCA_HARNESS_STATE_DIR=/state
 VOLUME ["/state"]

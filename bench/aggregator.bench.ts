@@ -92,7 +92,7 @@ export default async function main(): Promise<void> {
         (async () => {
           const res = await fetch(
             `${platform.urls().events}?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${n}`)}`,
-            { headers: { 'NHSD-ID-Token': tokens.get(n)! } },
+            { headers: { Authorization: 'Bearer bench', 'NHSD-ID-Token': tokens.get(n)! } },
           );
           await res.arrayBuffer();
           // Measured from when the request was due, so a stalled loop cannot hide latency.

@@ -6,47 +6,40 @@
  * under 1% of requests started more than 1 ms after their scheduled time (p99 schedule lag <= 1 ms):
  * beyond that, the runner's own lateness starts to show in the latencies it reports.
  *
- * The target (node:http, answers `{}` at once) runs in a worker thread so it has its own event
- * loop; the runner uses the same HTTP client as `pca-harness load`.
+ * The target (bench/loopback-target.ts) runs in a worker thread so it has its own event loop; the
+ * runner uses the same HTTP client as `pca-harness load`. bench/k6.bench.ts sets k6 beside it.
  */
-import { Worker } from 'node:worker_threads';
-import { createLoadHttpClient } from '../load/http-client';
-import { runLoad } from '../load/runner';
+import { createLoadHttpClient, type LoadHttpClient } from '../load/http-client';
+import { runLoad, type RunOutput } from '../load/runner';
+import { startLoopbackTarget } from './loopback-target';
 
 const STEP_MS = 3_000;
 const RATES = [250, 500, 1000, 2000, 5000, 10000, 15000, 20000, 25000, 30000, 40000, 50000, 60000];
-const MAX_IN_FLIGHT = 1000;
+export const MAX_IN_FLIGHT = 1000;
 
-const TARGET = `
-const http = require('node:http');
-const { parentPort } = require('node:worker_threads');
-const server = http.createServer((req, res) => { req.resume(); res.setHeader('content-type', 'application/json'); res.end('{}'); });
-server.keepAliveTimeout = 10000;
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', (m) => { if (m === 'stop') { server.close(); server.closeAllConnections(); parentPort.close(); } });
-`;
-
-function startTarget(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const w = new Worker(TARGET, { eval: true });
-  return new Promise((resolve, reject) => {
-    w.once('error', reject);
-    w.once('message', (port: number) =>
-      resolve({
-        url: `http://127.0.0.1:${port}/`,
-        stop: () =>
-          new Promise<void>((done) => {
-            w.once('exit', () => done());
-            w.postMessage('stop');
-          }),
-      }),
-    );
-  });
+/** One step: the runner holding `rate` bare GETs a second at `url` for `stepMs`. */
+export function runnerStep(client: LoadHttpClient, url: URL, rate: number, stepMs = STEP_MS): Promise<RunOutput> {
+  return runLoad(
+    {
+      name: `bench-${rate}`,
+      startRate: rate,
+      stages: [{ durationMs: stepMs, toRate: rate }],
+      maxInFlight: MAX_IN_FLIGHT,
+      thresholds: {},
+    },
+    {
+      request: async () => {
+        const reply = await client.send({ method: 'GET', url, timeoutMs: 5_000 });
+        return { status: reply.status, ok: reply.status === 200 };
+      },
+    },
+  );
 }
 
 const f = (v: number, d = 2): string => v.toFixed(d);
 
 export default async function bench(): Promise<void> {
-  const target = await startTarget();
+  const target = await startLoopbackTarget();
   const client = createLoadHttpClient(MAX_IN_FLIGHT);
   const url = new URL(target.url);
   let ceiling = 0;
@@ -60,21 +53,7 @@ export default async function bench(): Promise<void> {
     let misses = 0;
     for (const rate of RATES) {
       const cpu0 = process.cpuUsage();
-      const r = await runLoad(
-        {
-          name: `bench-${rate}`,
-          startRate: rate,
-          stages: [{ durationMs: STEP_MS, toRate: rate }],
-          maxInFlight: MAX_IN_FLIGHT,
-          thresholds: {},
-        },
-        {
-          request: async () => {
-            const reply = await client.send({ method: 'GET', url, timeoutMs: 5_000 });
-            return { status: reply.status, ok: reply.status === 200 };
-          },
-        },
-      );
+      const r = await runnerStep(client, url, rate);
       const cpu = process.cpuUsage(cpu0);
       const cpuShare = (cpu.user + cpu.system) / 1000 / r.durationMs;
       const held = r.dropped === 0 && r.achievedRate >= rate * 0.99 && r.scheduleLag.p99 <= 1 && r.errors.total === 0;

@@ -1,7 +1,8 @@
 /**
- * Record Service bulk load (WF-NFR-RS-03/05/09): 1,000,000 NHS numbers in 5,000-number batches
- * over real HTTP on loopback, prod profile, into a real SQLite file (WAL, synchronous=FULL), then
- * the reconciliation count, which must be exact.
+ * Record Service, durability on (a real SQLite file, WAL, synchronous=FULL; 200 only after commit):
+ *   1. small batches: 10 NHS numbers a call from 20 connections, requests/s with group commit;
+ *   2. bulk load (WF-NFR-RS-03/05/09): 1,000,000 NHS numbers in 5,000-number batches over real
+ *      HTTP on loopback, prod profile, then the reconciliation count, which must be exact.
  */
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,66 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+const SMALL_BATCH = 10;
+const SMALL_CONNECTIONS = 20;
+const SMALL_REQUESTS = 6_000;
+
+/** POST /records with 10 numbers from 20 connections: requests/s with every acknowledgement durable. */
+async function smallBatches(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pca-rs-bench-small-'));
+  const store = openRegistrationStore(registrationStorePath(dir));
+  const app = createRecordServiceApp({
+    clients: [{ clientId: 'pep-bench', apiKey: API_KEY, resourceType: 'Appointment' }],
+    mode: 'strict',
+    profile: 'int',
+    syntheticRanges: DEFAULT_SYNTHETIC_RANGES,
+    tokenUrl: () => 'http://127.0.0.1/oauth2/token',
+    keyRing: new KeyRing(),
+    store,
+  });
+  const server = await listen(app);
+  try {
+    const numbers = generateNhsNumbers(SMALL_REQUESTS * SMALL_BATCH, 20251130, '99');
+    let next = 0;
+    let failures = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < SMALL_REQUESTS) {
+        const i = next++;
+        const res = await fetch(`${server.url}/records`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+          body: JSON.stringify({
+            clientId: 'pep-bench',
+            nhsNumbers: numbers.slice(i * SMALL_BATCH, (i + 1) * SMALL_BATCH),
+          }),
+        });
+        await res.arrayBuffer();
+        if (res.status !== 200) failures += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: SMALL_CONNECTIONS }, worker));
+    const elapsed = (performance.now() - started) / 1000;
+    const g = store.groupStats();
+    const count = store.countDistinct('pep-bench');
+    process.stdout.write(
+      [
+        `small batches      ${SMALL_REQUESTS.toLocaleString('en-GB')} calls of ${SMALL_BATCH} NHS numbers from ${SMALL_CONNECTIONS} connections, durability on`,
+        `                   ${Math.round(SMALL_REQUESTS / elapsed).toLocaleString('en-GB')} requests/s; ${g.commits.toLocaleString('en-GB')} commits for ${g.calls.toLocaleString('en-GB')} calls (${(g.calls / Math.max(1, g.commits)).toFixed(1)} per commit)`,
+        `                   non-200 answers ${failures}; registered ${count.toLocaleString('en-GB')} of ${(SMALL_REQUESTS * SMALL_BATCH).toLocaleString('en-GB')}: ${count === SMALL_REQUESTS * SMALL_BATCH ? 'MATCH' : 'MISMATCH'}`,
+        '',
+      ].join('\n'),
+    );
+    if (failures > 0 || count !== SMALL_REQUESTS * SMALL_BATCH) process.exitCode = 1;
+  } finally {
+    await server.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function bench(): Promise<void> {
+  await smallBatches();
   const dir = mkdtempSync(path.join(tmpdir(), 'pca-rs-bench-'));
   const file = registrationStorePath(dir);
   const store = openRegistrationStore(file);

@@ -2,14 +2,15 @@
  * What every command shares: exit codes, the options every command takes, config loading and the
  * mapping from errors to exit codes. Commands stay thin: parse, call one library function, map.
  */
+import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfig, type DeepPartial, type HarnessConfig, type LoadedConfig } from '../core/config';
 import { ExitCode, HarnessError, UsageError } from '../core/errors';
-import path from 'node:path';
 import type { ProducerResourceType } from '../core/fhir';
 import { pathsByType, resourceTypeOfKey } from '../core/resource-types';
 import { loadPack } from '../fixtures/default-pack';
 import type { FixturePack } from '../fixtures/pack';
+import { resolveAdminToken } from '../core/admin-token';
 
 export { httpUrl } from '../core/access';
 
@@ -45,6 +46,22 @@ export function addConfigOption(cmd: Command): Command {
       'config file (default ./pca-harness.config.json when present; env PCA_HARNESS_CONFIG)',
     ),
   );
+}
+
+/** `--admin-token`: for every command that calls the platform's `/_harness` admin routes. */
+export function addAdminTokenOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--admin-token <token>',
+      "the platform's admin token, needed when it listens beyond loopback (default: config platform.adminToken, env PCA_HARNESS_PLATFORM_ADMIN_TOKEN, else <stateDir>/admin-token)",
+    ),
+  );
+}
+
+/** The admin token a command sends: the flag, else the configured one, else the platform's file in the state dir. */
+export function adminTokenFor(io: CliIo, config: HarnessConfig, flag?: string): string | undefined {
+  const stateDir = config.stateDir === ':memory:' ? undefined : path.resolve(io.cwd, config.stateDir);
+  return resolveAdminToken({ flag, configured: config.platform.adminToken, stateDir });
 }
 
 export function addReportDirOption(cmd: Command, defaultDir = 'pca-harness-report'): Command {

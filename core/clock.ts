@@ -27,6 +27,15 @@ export function isoDate(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
 
+/** True when `s` is `YYYY-MM-DD` and names a day that exists (`2001-02-30` does not; Date.parse rolls it over). */
+export function isCalendarDate(s: unknown): s is string {
+  if (typeof s !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return isoDate(d) === s;
+}
+
 /** Whole years between a `YYYY-MM-DD` birth date and `on` (UTC calendar date). */
 export function ageInYears(birthDate: string, on: Date): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate);

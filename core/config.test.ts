@@ -98,6 +98,25 @@ describe('loadConfig', () => {
     expect(shown).not.toContain('tok-secret');
     expect(shown).not.toContain(DEFAULT_CONFIG.supplier.clientSecret);
   });
+
+  it('takes the consumer API bearers and business-rule lists, refusing malformed ones, and never shows the bearers', () => {
+    const dir = tmp();
+    const aggregator = {
+      consumerTokens: ['nhs-app-int-token'],
+      businessRules: { maxRecordAgeYears: 6, waitingListExcludedOds: ['TST', 'X26'], questionnaireExcludedOds: [] },
+    };
+    writeFileSync(path.join(dir, 'pca-harness.config.json'), JSON.stringify({ platform: { aggregator } }));
+    const { config } = loadConfig({ cwd: dir, env: {} });
+    expect(config.platform.aggregator).toEqual(aggregator);
+    expect(JSON.stringify(redactedConfig(config))).not.toContain('nhs-app-int-token');
+    writeFileSync(
+      path.join(dir, 'pca-harness.config.json'),
+      JSON.stringify({
+        platform: { aggregator: { consumerTokens: ['two words'], businessRules: { waitingListExcludedOds: ['t s'] } } },
+      }),
+    );
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/platform\.aggregator\.consumerTokens/);
+  });
 });
 
 describe('commented config files', () => {

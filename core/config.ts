@@ -45,6 +45,28 @@ export interface FaultConfig {
   seed?: number;
 }
 
+/** The consumer business rules' lists (consumer spec examples: AGGBR23, AGGBR30, AGGBR34). */
+export interface BusinessRuleConfig {
+  /** AGGBR30: records dated more than this many years in the past are rejected (default 8). */
+  maxRecordAgeYears?: number;
+  /** AGGBR23: waiting-list entries from these ODS codes are excluded (default `['TST']`). */
+  waitingListExcludedOds?: string[];
+  /** AGGBR34: PIFU questionnaires from these ODS codes are rejected (default `['TST']`). */
+  questionnaireExcludedOds?: string[];
+}
+
+export interface AggregatorConfig {
+  rateLimit?: number;
+  requestTimeoutMs?: number;
+  upstreamTimeoutMs?: number;
+  /**
+   * Bearer tokens the consumer API accepts (`Authorization: Bearer ...`). Empty or absent: any
+   * non-empty token, since verifying the API platform's token is not the mock's job.
+   */
+  consumerTokens?: string[];
+  businessRules?: BusinessRuleConfig;
+}
+
 export interface HarnessConfig {
   stateDir: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -60,8 +82,16 @@ export interface HarnessConfig {
     profile: Profile;
     pullRate: number;
     /** Consumer API limits; each defaults to the consumer spec's value (60 TPS, 10 s, and the producer's 9 s). */
-    aggregator?: { rateLimit?: number; requestTimeoutMs?: number; upstreamTimeoutMs?: number };
+    aggregator?: AggregatorConfig;
     clients: ClientConfig[];
+    /**
+     * Bearer token for the `/_harness` admin routes. Required from callers when the platform listens
+     * beyond loopback; empty means generated into `<stateDir>/admin-token` when needed. Clients
+     * (explain, reconcile, check, replay, load) send it from here, `--admin-token` or that file.
+     */
+    adminToken?: string;
+    /** Host names (besides loopback, the bind address and publicUrl's) the admin routes answer to. */
+    allowedHosts?: string[];
   };
   supplier: {
     host: string;
@@ -135,6 +165,8 @@ export const CONFIG_SCHEMA = {
         mode: { enum: ['strict', 'int'] },
         profile: { enum: ['int', 'prod'] },
         pullRate: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
+        adminToken: { type: 'string' },
+        allowedHosts: { type: 'array', items: { type: 'string', minLength: 1 } },
         aggregator: {
           type: 'object',
           additionalProperties: false,
@@ -142,6 +174,16 @@ export const CONFIG_SCHEMA = {
             rateLimit: { type: 'integer', minimum: 1, maximum: 100000 },
             requestTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
             upstreamTimeoutMs: { type: 'integer', minimum: 1, maximum: 600000 },
+            consumerTokens: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^\\S+$' } },
+            businessRules: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                maxRecordAgeYears: { type: 'integer', minimum: 1, maximum: 200 },
+                waitingListExcludedOds: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9]{2,10}$' } },
+                questionnaireExcludedOds: { type: 'array', items: { type: 'string', pattern: '^[A-Z0-9]{2,10}$' } },
+              },
+            },
           },
         },
         clients: {
@@ -465,6 +507,15 @@ export function redactedConfig(cfg: HarnessConfig): HarnessConfig {
     ...cfg,
     platform: {
       ...cfg.platform,
+      ...(cfg.platform.adminToken ? { adminToken: '[REDACTED]' } : {}),
+      ...(cfg.platform.aggregator?.consumerTokens?.length
+        ? {
+            aggregator: {
+              ...cfg.platform.aggregator,
+              consumerTokens: cfg.platform.aggregator.consumerTokens.map(() => '[REDACTED]'),
+            },
+          }
+        : {}),
       clients: cfg.platform.clients.map((c) => ({
         ...c,
         ...(c.apiKey ? { apiKey: '[REDACTED]' } : {}),

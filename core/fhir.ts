@@ -31,6 +31,7 @@ export interface Reference {
 export interface Period {
   start?: string;
   end?: string;
+  extension?: Extension[];
 }
 
 /** FHIR extension: one `value[x]` is set. */
@@ -47,6 +48,7 @@ export interface Extension {
   valueReference?: Reference;
   valueCodeableConcept?: CodeableConcept;
   valuePeriod?: Period;
+  valueDuration?: { value: number; unit: string };
   extension?: Extension[];
 }
 
@@ -248,6 +250,13 @@ export function operationOutcome(
   extra: Partial<OperationOutcomeIssue> = {},
 ): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics, ...extra }] };
+}
+
+export const SPINE_ERROR_CODES = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode';
+
+/** `issue.details` carrying a Spine error code, as the specs' `invalidAuthToken` examples do. */
+export function spineErrorDetails(code: string, display: string): Pick<OperationOutcomeIssue, 'details'> {
+  return { details: { coding: [{ system: SPINE_ERROR_CODES, version: '1', code, display }] } };
 }
 
 export function isOperationOutcome(v: unknown): v is OperationOutcome {

@@ -71,7 +71,14 @@ export function correlationId(logger: Logger, opts: { echo?: boolean } = {}) {
   };
 }
 
-export type BodyProblem = 'malformed-json' | 'too-large' | 'wrong-content-type' | 'bad-encoding';
+export type BodyProblem =
+  | 'malformed-json'
+  | 'too-large'
+  | 'too-many-parameters'
+  | 'too-deep'
+  | 'wrong-content-type'
+  | 'bad-encoding'
+  | 'bad-body';
 
 export interface BodyErrorInfo {
   problem: BodyProblem;
@@ -79,9 +86,51 @@ export interface BodyErrorInfo {
   status: number;
 }
 
-/** Maps body-parser's errors to something a person can act on. */
+/**
+ * How deeply a JSON body may nest. No payload the harness reads comes near it (a FHIR bundle is about
+ * ten deep); a hostile one nested thousands deep would otherwise reach recursive code.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Thrown by `jsonBody` (and mapped to 400 like the parser's own errors) when a body nests deeper than allowed. */
+export class BodyTooDeepError extends Error {
+  readonly type = 'entity.too.deep';
+  readonly status = 400;
+  readonly expose = true;
+  constructor(readonly limit: number) {
+    super(`the JSON body nests deeper than ${limit} levels`);
+    this.name = 'BodyTooDeepError';
+  }
+}
+
+/**
+ * True when `value` nests objects or arrays deeper than `limit` levels. Iterative, so it is safe on
+ * anything, however deep.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= limit) return true;
+    for (const child of Object.values(v as Record<string, unknown>)) stack.push([child, d + 1]);
+  }
+  return false;
+}
+
+/**
+ * Maps body-parser's errors (and `BodyTooDeepError`) to something a person can act on. Every error
+ * the parsers raise for the client's input maps to its 4xx; only the parser's own faults stay unmapped.
+ */
 export function describeBodyError(err: unknown): BodyErrorInfo | undefined {
-  const e = err as { type?: string; status?: number; limit?: number; length?: number; message?: string };
+  const e = err as {
+    type?: string;
+    status?: number;
+    expose?: boolean;
+    limit?: number;
+    length?: number;
+    message?: string;
+  };
   switch (e?.type) {
     case 'entity.parse.failed':
       return {
@@ -95,10 +144,35 @@ export function describeBodyError(err: unknown): BodyErrorInfo | undefined {
         status: 413,
         message: `request body is ${e.length ?? 'too many'} bytes; the limit is ${e.limit} bytes`,
       };
+    case 'parameters.too.many':
+      return {
+        problem: 'too-many-parameters',
+        status: 413,
+        message:
+          'the form body has too many parameters (the limit is 1000); send only the parameters the endpoint reads',
+      };
+    case 'entity.too.deep':
+      return {
+        problem: 'too-deep',
+        status: 400,
+        message: `${e.message ?? 'the JSON body nests too deeply'}; no payload here needs more`,
+      };
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { problem: 'bad-encoding', status: 415, message: e.message ?? 'unsupported body encoding' };
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return { problem: 'bad-body', status: 400, message: e.message ?? 'the request body was incomplete' };
     default:
+      // Any other error the parsers mark as the client's (a 4xx they expose) keeps its status.
+      if (
+        typeof e?.type === 'string' &&
+        e.expose === true &&
+        typeof e.status === 'number' &&
+        e.status >= 400 &&
+        e.status < 500
+      )
+        return { problem: 'bad-body', status: e.status, message: e.message ?? 'the request body could not be read' };
       return undefined;
   }
 }
@@ -120,15 +194,25 @@ export function isJsonRequest(req: Request): boolean {
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }
 
-/** JSON body parser that accepts `application/json` and `+json` types, with a size limit. */
+/**
+ * JSON body parser that accepts `application/json` and `+json` types, with a size limit, and refuses
+ * bodies nested deeper than `MAX_JSON_DEPTH` (400 `too-deep` through `describeBodyError`).
+ */
 export function jsonBody(limit: string | number = '1mb') {
-  return express.json({
+  const parse = express.json({
     limit,
     type: (req) => {
       const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       return ct === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(ct);
     },
   });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) return next(new BodyTooDeepError(MAX_JSON_DEPTH));
+      next();
+    });
+  };
 }
 
 export interface FetchResult<T = unknown> {

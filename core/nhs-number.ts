@@ -70,17 +70,6 @@ export function maskNhsNumber(value: string): string {
   return `${value.slice(0, 3)}${'*'.repeat(value.length - 4)}${value.slice(-1)}`;
 }
 
-const TEN_DIGIT_RUN = /(?<![0-9])[1-9][0-9]{9}(?![0-9])/g;
-/** Also catches the spaced display form `999 000 0018`. */
-const SPACED_FORM = /(?<![0-9])([1-9][0-9]{2})[ -]([0-9]{3})[ -]([0-9]{4})(?![0-9])/g;
-
-/** Replaces every NHS-number-shaped run of digits in free text with its mask. */
-export function maskNhsNumbersInText(text: string): string {
-  return text
-    .replace(SPACED_FORM, (_m, a: string, b: string, c: string) => maskNhsNumber(`${a}${b}${c}`))
-    .replace(TEN_DIGIT_RUN, (m) => maskNhsNumber(m));
-}
-
 /** A numeric range of NHS numbers reserved for test data, inclusive. */
 export interface NhsNumberRange {
   from: string;

@@ -157,6 +157,38 @@ export function toTokenError(e: unknown): TokenError {
   return new TokenError('malformed', `the token could not be verified: ${(e as Error)?.message ?? String(e)}`);
 }
 
+/**
+ * The one clock tolerance, in seconds, for every time claim the harness checks (`exp`, `nbf`, `iat`)
+ * in every token it verifies: client assertions, access tokens, NHS login ID tokens.
+ */
+export const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * `nbf` and `iat` from the future (beyond the tolerance): jose checks `nbf` but not a future `iat`,
+ * and a token "issued" later than now was not issued by anyone honest. Undefined when both are fine.
+ */
+export function futureTimeClaim(
+  claims: { nbf?: unknown; iat?: unknown },
+  nowS: number,
+  toleranceS = CLOCK_TOLERANCE_S,
+): { claim: 'nbf' | 'iat'; message: string } | undefined {
+  for (const claim of ['nbf', 'iat'] as const) {
+    const v = claims[claim];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return { claim, message: `"${claim}" must be a number of seconds since the epoch, was ${JSON.stringify(v)}` };
+    if (v > nowS + toleranceS)
+      return {
+        claim,
+        message:
+          claim === 'nbf'
+            ? `the token is not valid yet: nbf is ${Math.round(v - nowS)} s in the future (tolerance ${toleranceS} s)`
+            : `the token says it was issued ${Math.round(v - nowS)} s in the future (iat; tolerance ${toleranceS} s)`,
+      };
+  }
+  return undefined;
+}
+
 export interface VerifyOptions {
   issuer: string;
   audience?: string | string[];
@@ -176,10 +208,16 @@ export async function verifyJwt<T extends JWTPayload = JWTPayload>(
       algorithms: [SIGNING_ALG],
       issuer: opts.issuer,
       audience: opts.audience,
-      clockTolerance: opts.clockTolerance ?? 30,
+      clockTolerance: opts.clockTolerance ?? CLOCK_TOLERANCE_S,
       currentDate: (opts.clock ?? systemClock).now(),
       requiredClaims: opts.requiredClaims,
     });
+    const future = futureTimeClaim(
+      payload,
+      Math.floor((opts.clock ?? systemClock).now().getTime() / 1000),
+      opts.clockTolerance ?? CLOCK_TOLERANCE_S,
+    );
+    if (future) throw new TokenError('not-yet-valid', future.message);
     return payload as T;
   } catch (e) {
     throw toTokenError(e);

@@ -3,6 +3,7 @@
  * (client credentials, as the PCA gets one: WF-NFR-14) and an NHS login ID token per patient,
  * minted over HTTP by an NHS login mock (the platform's, or suites/nhs-login-session's).
  */
+import { adminHeaders } from '../core/admin-token';
 import { fetchWithTimeout } from '../core/http';
 import { maskNhsNumber } from '../core/nhs-number';
 import { ExitCode, HarnessError } from '../core/errors';
@@ -80,6 +81,8 @@ export async function mintIdTokens(
   subjects: IdTokenSubject[],
   concurrency = 8,
   timeoutMs = 10_000,
+  /** The platform's admin token, needed when it listens beyond loopback. */
+  adminToken?: string,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let next = 0;
@@ -91,7 +94,7 @@ export async function mintIdTokens(
         `${issuer}/_harness/id-token`,
         {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', ...adminHeaders(adminToken) },
           body: JSON.stringify({ nhsNumber: s.nhsNumber, birthDate: s.birthDate }),
           timeoutMs,
         },

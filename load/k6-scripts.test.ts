@@ -1,17 +1,27 @@
 /**
- * The k6 scripts without k6 (it cannot be installed here): their options against the profiles,
- * the summary they write, the esbuild bundle, and one bundled script driven through setup(), its
- * iterations and handleSummary() with k6's modules replaced by recording stand-ins.
+ * The k6 scripts without k6 (`npm test` runs where there is none; `npm run test:k6` runs them
+ * under a real one): their options against the profiles, the summary they write, the esbuild
+ * bundle, the k6-operator manifest, and the scripts driven through setup(), their iterations and
+ * handleSummary() with k6's modules replaced by recording stand-ins.
  * (Lives beside load/k6 because jest ignores that folder: it holds k6 code, not tests.)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import YAML from 'yaml';
 import { build, type Plugin } from 'esbuild';
 import { buildDefaultPack } from '../fixtures/default-pack';
-import { bundleK6Scripts, k6Scripts } from './bundle-k6';
-import { endpointTags, k6Options, overridesFromEnv, parseK6Duration, thresholdsFor } from './k6/lib/options';
+import { parse as parseJs } from 'acorn';
+import { bundleK6Scripts, K6_BUNDLE_BANNER, k6Scripts } from './bundle-k6';
+import {
+  endpointTags,
+  k6Options,
+  overridesFromEnv,
+  parseK6Duration,
+  thresholdsFor,
+  verdictOfMetric,
+} from './k6/lib/options';
 import {
   summaryPasses,
   summaryText,
@@ -19,8 +29,10 @@ import {
   thresholdResults,
   type K6SummaryData,
 } from './k6/lib/summary';
-import { applyOverrides, PROFILES, type LoadProfile } from './profile-data';
+import { applyOverrides, PROFILES, verdictTitle, type LoadProfile } from './profile-data';
 import { renderJUnit } from '../suites/report/junit';
+import { findK6 } from '../test-support/k6';
+import { K6_SCRIPT_EXPECTATIONS } from '../test-support/k6-expectations';
 
 const profile = (name: string): LoadProfile => PROFILES[name]!;
 
@@ -31,7 +43,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('k6 options from the profiles', () => {
-  it('supplier-standard: constant-arrival-rate at 25/s for 60 s, P95 <= 400 ms overall and per endpoint, errors < 1%', () => {
+  it('supplier-standard: constant-arrival-rate at 25/s for 60 s, P95 <= 400 ms, errors < 1%, at least one success', () => {
     const o = k6Options(profile('supplier-standard'), { verify: false });
     expect(o.scenarios).toEqual({
       'supplier-standard': {
@@ -39,28 +51,29 @@ describe('k6 options from the profiles', () => {
         rate: 25,
         timeUnit: '1s',
         duration: '60000ms',
-        preAllocatedVUs: 15,
+        preAllocatedVUs: 30,
         maxVUs: 200,
         tags: { profile: 'supplier-standard' },
       },
     });
+    // Only the scenario's requests: setup()'s token requests are not load. One endpoint, so no per-endpoint budget.
     expect(o.thresholds).toEqual({
-      http_req_duration: ['p(95)<=400'],
-      'http_req_duration{endpoint:Appointment}': ['p(95)<=400'],
-      http_req_failed: ['rate<0.01'],
+      'http_req_duration{scenario:supplier-standard}': ['p(95)<=400'],
+      'http_req_failed{scenario:supplier-standard}': ['rate<0.01'],
+      'http_reqs{scenario:supplier-standard,expected_response:true}': ['count>0'],
       dropped_iterations: ['count==0'],
     });
     expect(o.discardResponseBodies).toBe(true);
   });
 
   it('default applies the project budget of 1,000 ms; --p95 style overrides reach the thresholds', () => {
-    expect(thresholdsFor(profile('default'), false).http_req_duration).toEqual(['p(95)<=1000']);
+    expect(thresholdsFor(profile('default'), false)['http_req_duration{scenario:default}']).toEqual(['p(95)<=1000']);
     const p = applyOverrides(
       profile('supplier-standard'),
       overridesFromEnv({ P95_MS: '250', RATE: '10', DURATION: '1m30s' }),
     );
     const o = k6Options(p, { verify: true });
-    expect(o.thresholds!.http_req_duration).toEqual(['p(95)<=250']);
+    expect(o.thresholds!['http_req_duration{scenario:supplier-standard}']).toEqual(['p(95)<=250']);
     expect(o.thresholds!.checks).toEqual(['rate>0.99']);
     expect(o.scenarios!['supplier-standard']).toMatchObject({ rate: 10, duration: '90000ms' });
     expect(o.discardResponseBodies).toBe(false);
@@ -68,7 +81,47 @@ describe('k6 options from the profiles', () => {
 
   it('aggregator: /aggregator/events tagged "events", 1,000 ms', () => {
     expect(endpointTags(profile('aggregator'))).toEqual(['events']);
-    expect(thresholdsFor(profile('aggregator'), false)['http_req_duration{endpoint:events}']).toEqual(['p(95)<=1000']);
+    expect(thresholdsFor(profile('aggregator'), false)['http_req_duration{scenario:aggregator}']).toEqual([
+      'p(95)<=1000',
+    ]);
+  });
+
+  it('a P95 budget per endpoint where a profile spreads over several endpoints, as the built-in runner has', () => {
+    const spread = { ...profile('supplier-standard'), mix: { eligible: 1, resources: { Appointment: 2, Task: 1 } } };
+    const t = thresholdsFor(spread, false);
+    expect(t['http_req_duration{scenario:supplier-standard,endpoint:Appointment}']).toEqual(['p(95)<=400']);
+    expect(t['http_req_duration{scenario:supplier-standard,endpoint:Task}']).toEqual(['p(95)<=400']);
+  });
+
+  it('every profile has a threshold that a run with no successful request cannot pass', () => {
+    for (const p of Object.values(PROFILES)) {
+      const t = thresholdsFor(p, false);
+      const success =
+        p.target === 'records'
+          ? t.records_batches_acknowledged
+          : t[`http_reqs{scenario:${p.name},expected_response:true}`];
+      expect([p.name, success]).toEqual([p.name, ['count>0']]);
+    }
+  });
+
+  it("maps each threshold to the built-in runner's verdict, so both engines' JUnit cases have the same names", () => {
+    expect(verdictOfMetric('http_req_duration{scenario:supplier-standard}')).toBe('p95');
+    expect(verdictOfMetric('http_req_duration{scenario:x,endpoint:Task}')).toBe('p95:Task');
+    expect(verdictOfMetric('http_req_failed{scenario:x}')).toBe('errors');
+    expect(verdictOfMetric('http_reqs{scenario:x,expected_response:true}')).toBe('errors');
+    expect(verdictOfMetric('http_reqs{scenario:x}')).toBeUndefined();
+    expect(verdictOfMetric('records_batches_acknowledged')).toBe('errors');
+    expect(verdictOfMetric('checks')).toBe('errors');
+    expect(verdictOfMetric('dropped_iterations')).toBe('rate');
+    expect(verdictOfMetric('throttled_below_limit')).toBe('throttle-below');
+    expect(verdictOfMetric('throttled_above_limit')).toBe('throttle-above');
+    expect(verdictOfMetric('vus_max')).toBeUndefined();
+    // Every threshold of every profile belongs to a verdict the profile has.
+    for (const p of Object.values(PROFILES))
+      for (const metric of Object.keys(thresholdsFor(p, true))) {
+        const id = verdictOfMetric(metric);
+        expect([p.name, metric, id !== undefined && verdictTitle(p, id) !== undefined]).toEqual([p.name, metric, true]);
+      }
   });
 
   it('throttle: ramping-arrival-rate past 60 TPS, no errors but 429, and the throttle rates', () => {
@@ -81,12 +134,12 @@ describe('k6 options from the profiles', () => {
         { duration: '30000ms', target: 90 },
         { duration: '10000ms', target: 90 },
       ],
-      preAllocatedVUs: 95,
+      preAllocatedVUs: 185,
       maxVUs: 400,
       tags: { profile: 'throttle' },
     });
     expect(o.thresholds).toMatchObject({
-      http_req_failed: ['rate==0'],
+      'http_req_failed{scenario:throttle}': ['rate==0'],
       throttled_below_limit: ['rate==0'],
       throttled_above_limit: ['rate>0'],
     });
@@ -164,6 +217,21 @@ describe('handleSummary output', () => {
   });
 });
 
+describe('npm run test:k6 without k6', () => {
+  it('declares what test:k6 expects of every script in load/k6/, so a new script cannot be skipped silently', () => {
+    expect(k6Scripts().map((f) => path.basename(f, '.ts'))).toEqual(Object.keys(K6_SCRIPT_EXPECTATIONS).sort());
+  });
+
+  it('says where k6 comes from when there is none', () => {
+    expect(() => findK6({ K6_BIN: 'no/such/k6' })).toThrow(
+      /no k6 to run: K6_BIN is no\/such\/k6, and there is no file at .*no\/such\/k6\. Set K6_BIN to a k6 binary/,
+    );
+    expect(() => findK6({ PATH: dir })).toThrow(
+      'no k6 to run: K6_BIN is not set and there is no k6 on PATH. Set K6_BIN to a k6 binary',
+    );
+  });
+});
+
 describe('npm run load:bundle', () => {
   it('bundles every script with esbuild, k6 modules left as imports and nothing from Node', async () => {
     const out = path.join(dir, 'bundle');
@@ -172,16 +240,57 @@ describe('npm run load:bundle', () => {
     const names = k6Scripts().map((f) => path.basename(f, '.ts'));
     expect(names).toEqual([
       'aggregator-p95-at-25tps',
+      'aggregator-waiting-times',
       'records-bulk-upload',
       'supplier-p95-at-25tps',
       'throttle-429-above-60tps',
     ]);
     for (const n of names) {
       const js = readFileSync(path.join(out, `${n}.js`), 'utf8');
+      expect(js.startsWith(K6_BUNDLE_BANNER)).toBe(true);
+      // ES2015 is what every k6 parses: k6 0.48 dies on `??` with a SyntaxError.
+      expect(() => parseJs(js, { ecmaVersion: 2015, sourceType: 'module' })).not.toThrow();
+      expect(js).not.toMatch(/\?\?|\?\./);
       expect(js).toMatch(/^import http from "k6\/http";$/m);
       expect(js).toMatch(/export \{[^}]*\boptions\b[^}]*\}/s);
       expect(js).not.toMatch(/from "(node:)?(fs|path|crypto|http)"|require\(/);
     }
+  });
+});
+
+describe('the k6-operator TestRun (load/k6/operator/testrun.yaml)', () => {
+  interface TestRun {
+    apiVersion: string;
+    kind: string;
+    spec: {
+      parallelism: number;
+      script: { configMap: { name: string; file: string } };
+      runner: { image: string; env: Array<{ name: string; value: string }> };
+    };
+  }
+
+  it('parses as YAML, runs a script the bundle produces, and splits a whole rate over its pods', async () => {
+    const manifest = YAML.parse(
+      readFileSync(path.join(__dirname, 'k6', 'operator', 'testrun.yaml'), 'utf8'),
+    ) as TestRun;
+    expect(manifest.apiVersion).toBe('k6.io/v1alpha1');
+    expect(manifest.kind).toBe('TestRun');
+    const out = path.join(dir, 'operator-bundle');
+    const built = await bundleK6Scripts(out);
+    const produced = Object.keys(built.metafile!.outputs).map((f) => path.basename(f));
+    expect(produced).toContain(manifest.spec.script.configMap.file);
+
+    const { parallelism } = manifest.spec;
+    expect(Number.isInteger(parallelism) && parallelism > 1).toBe(true);
+    const env = Object.fromEntries(manifest.spec.runner.env.map((e) => [e.name, e.value]));
+    // The operator mounts the ConfigMap (script and pack) at /test.
+    expect(env.PACK).toMatch(/^\/test\/[^/]+\.json$/);
+    // The overrides are ones the script accepts; RATE is the total, each pod runs RATE / parallelism.
+    const overrides = overridesFromEnv(env);
+    expect(overrides.rate! % parallelism).toBe(0);
+    const perPod = applyOverrides(profile('supplier-standard'), { ...overrides, rate: overrides.rate! / parallelism });
+    expect(perPod.rate).toBe(25);
+    expect(manifest.spec.runner.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
   });
 });
 
@@ -220,7 +329,7 @@ function k6StandIns(): {
       };`,
     'k6/encoding': 'export default { b64encode: (s) => Buffer.from(s).toString("base64") };',
     'k6/execution':
-      'const s = globalThis.__k6; export default { scenario: { get iterationInTest() { return s.exec.iterationInTest; }, startTime: Date.now() } };',
+      'const s = globalThis.__k6; export default { scenario: { get iterationInTest() { return s.exec.iterationInTest; }, startTime: Date.now() }, test: { abort(m) { throw new Error("test aborted: " + m); } } };',
     'k6/data': 'export class SharedArray { constructor(name, fn) { return fn(); } }',
     'k6/metrics': `const s = globalThis.__k6;
       class M { constructor(n) { this.n = n; } add(v) { (s.metrics[this.n] ||= []).push(v); } }
@@ -363,6 +472,49 @@ describe('the k6 scripts, run on k6 stand-ins', () => {
     // The run has just started, at 30/s: well below the limit.
     expect(k6.metrics.throttled_below_limit).toEqual([false]);
     expect(k6.metrics.throttled_above_limit).toBeUndefined();
+  });
+
+  it('records: setup() stops the run before any request when RECORDS_CLIENT_ID is missing, saying what to set', async () => {
+    const k6 = k6StandIns();
+    const script = await loadScript(
+      'records-bulk-upload.ts',
+      { PACK: packFile, PLATFORM_URL: 'http://platform.test' },
+      k6.plugin,
+    );
+    expect(() => script.setup()).toThrow(
+      'test aborted: pca-harness: a records run needs the Record Service client: set RECORDS_CLIENT_ID',
+    );
+    expect(k6.calls).toEqual([]);
+  });
+
+  it('setup() refuses a URL that is not http(s), naming the variable', async () => {
+    const k6 = k6StandIns();
+    const script = await loadScript(
+      'supplier-p95-at-25tps.ts',
+      { PACK: packFile, SUPPLIER_URL: 'supplier:7171' },
+      k6.plugin,
+    );
+    expect(() => script.setup()).toThrow('SUPPLIER_URL must be an http(s) URL, got "supplier:7171"');
+    expect(k6.calls).toEqual([]);
+  });
+
+  it('handleSummary writes into the working directory when REPORT_DIR is not set (k6 creates no folders)', async () => {
+    const k6 = k6StandIns();
+    const script = await loadScript('aggregator-p95-at-25tps.ts', { PACK: packFile }, k6.plugin);
+    const files = script.handleSummary({
+      metrics: {
+        'http_req_duration{scenario:aggregator}': {
+          type: 'trend',
+          values: { 'p(95)': 12 },
+          thresholds: { 'p(95)<=1000': { ok: true } },
+        },
+        dropped_iterations: { type: 'counter', values: { count: 0 }, thresholds: { 'count==0': { ok: true } } },
+      },
+    });
+    expect(Object.keys(files).sort()).toEqual(['aggregator-junit.xml', 'aggregator-summary.json', 'stdout']);
+    // Named as the built-in runner names its verdicts.
+    expect(files['aggregator-junit.xml']).toContain('<testcase name="p95: P95 latency at most 1000 ms"');
+    expect(files['aggregator-junit.xml']).toContain('<testcase name="rate: Arrival rate held (at least 95% of plan)"');
   });
 
   it('records: posts the pack in batches with the API key, counts acknowledgements and reads the reconciliation count', async () => {

@@ -136,6 +136,20 @@ export const PROFILES: Readonly<Record<string, LoadProfile>> = {
     thresholds: { ...BASE_THRESHOLDS },
     maxInFlight: 200,
   },
+  'aggregator-waiting-times': {
+    name: 'aggregator-waiting-times',
+    title:
+      'Aggregator consumer API with waiting lists at 25 TPS within 600 ms P95 (wait times; appointments and referrals 1,000 ms)',
+    // The mock answers wait times, appointments and referrals in one /aggregator/events response, so
+    // the stricter budget (wait times, 600 ms) applies to every request; 1,000 ms is the `aggregator` profile.
+    requirements: ['consumer:WF-NFR-01'],
+    target: 'aggregator',
+    rate: 25,
+    durationMs: 60_000,
+    mix: { eligible: 1 },
+    thresholds: { ...BASE_THRESHOLDS, p95Ms: 600 },
+    maxInFlight: 200,
+  },
   throttle: {
     name: 'throttle',
     title: 'Ramp from 30 to 90 TPS: 429 above 60 TPS, and nothing but 200 or 429',
@@ -413,4 +427,42 @@ export function recordBatches(
   const batches: string[][] = [];
   for (let i = 0; i < numbers.length; i += batchSize) batches.push(numbers.slice(i, i + batchSize));
   return { numbers, batches };
+}
+
+/**
+ * The threshold verdicts both engines judge a profile by, named once: the built-in runner's verdict
+ * ids and titles (load/runner/thresholds.ts) and the JUnit test cases k6's handleSummary writes
+ * (load/k6/lib/summary.ts), so the two engines' JUnit files carry the same test-case names.
+ */
+export type VerdictId = 'p95' | `p95:${string}` | 'errors' | 'rate' | 'throttle-below' | 'throttle-above';
+
+/** 0.01 -> `1.00%`; shares below 0.1% keep a third decimal. */
+export const formatPercent = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;
+
+export const VERDICT_TITLES = {
+  p95: (p95Ms: number): string => `P95 latency at most ${p95Ms} ms`,
+  p95Endpoint: (tag: string, p95Ms: number): string => `P95 latency of ${tag} at most ${p95Ms} ms`,
+  errors: (maxErrorRate: number): string =>
+    maxErrorRate === 0 ? 'No errors' : `Errors below ${formatPercent(maxErrorRate)}`,
+  rate: (minRateRatio: number): string => `Arrival rate held (at least ${Math.round(minRateRatio * 100)}% of plan)`,
+  throttleBelow: (t: ThrottleExpectation): string =>
+    `No 429 while the rate is at most ${(t.limitTps * (1 - t.tolerance)).toFixed(0)} TPS`,
+  throttleAbove: (t: ThrottleExpectation): string =>
+    `429 once the rate passes ${(t.limitTps * (1 + t.tolerance)).toFixed(0)} TPS`,
+} as const;
+
+/** The title of a verdict of this profile, or undefined when the profile has no such verdict. */
+export function verdictTitle(p: Pick<LoadProfile, 'thresholds'>, id: VerdictId): string | undefined {
+  const t = p.thresholds;
+  if (id === 'p95') return VERDICT_TITLES.p95(t.p95Ms);
+  if (id.startsWith('p95:')) return VERDICT_TITLES.p95Endpoint(id.slice(4), t.p95Ms);
+  if (id === 'errors') return VERDICT_TITLES.errors(t.maxErrorRate);
+  if (id === 'rate') return VERDICT_TITLES.rate(t.minRateRatio);
+  if (!t.throttle) return undefined;
+  return id === 'throttle-below' ? VERDICT_TITLES.throttleBelow(t.throttle) : VERDICT_TITLES.throttleAbove(t.throttle);
+}
+
+/** A verdict's JUnit test-case name, the same from the built-in runner and from k6. */
+export function verdictCaseName(id: string, title: string): string {
+  return `${id}: ${title}`;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { logTicks, niceMax } from './charts';
 import { planFromProfile, resolveProfile } from './profiles';
+import { fanOutFrom } from './fan-out';
 import { formatLoadSummary, renderLoadHtml, renderLoadJUnit, renderLoadJson, writeLoadReport } from './report';
 import type { LoadReport } from './run-profile';
 import { runLoad, VirtualClock } from './runner';
@@ -105,5 +106,29 @@ describe('chart axes', () => {
   it('label a log axis with 1-2-5 values, adding the ends when there are too few', () => {
     expect(logTicks(0.05, 3)).toEqual([0.05, 0.1, 0.2, 0.5, 1, 2]);
     expect(logTicks(101, 440)).toEqual([100, 200, 440]);
+  });
+});
+
+describe('the aggregator fan-out in a load report', () => {
+  it('shows the aggregator P95 minus the slowest upstream P95 in the console, HTML and JUnit', async () => {
+    const base = await sampleReport();
+    const fanOut = fanOutFrom('http://127.0.0.1:7070/_harness/aggregator/fan-out', 120, {
+      requests: 10,
+      aggregator: { count: 10, min: 1, mean: 50, p50: 50, p90: 80, p95: 90, p99: 95, max: 99 },
+      upstreams: [
+        { name: 'portal-a', latency: { count: 10, min: 1, mean: 20, p50: 20, p90: 30, p95: 35, p99: 40, max: 41 } },
+        { name: 'portal-b', latency: { count: 10, min: 1, mean: 60, p50: 60, p90: 70, p95: 75, p99: 80, max: 81 } },
+      ],
+      slowestUpstream: { name: 'portal-b', p95Ms: 75 },
+      overheadP95Ms: 15,
+    });
+    expect(fanOut).toMatchObject({ aggregatorP95Ms: 120, platformP95Ms: 90, overheadP95Ms: 45 });
+    const r: LoadReport = { ...base, fanOut };
+    expect(formatLoadSummary(r)).toContain(
+      'fan-out    aggregator p95 120 ms - slowest upstream portal-b p95 75.0 ms = overhead 45.0 ms',
+    );
+    expect(renderLoadHtml(r)).toContain('Aggregator fan-out');
+    expect(renderLoadJUnit(r)).toContain('fanOutOverheadP95Ms');
+    expect(formatLoadSummary(base)).not.toContain('fan-out');
   });
 });

@@ -6,8 +6,9 @@
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../suites/report/junit';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../suites/report/html';
 import { writeReportFiles } from '../suites/report/files';
-import { formatDurationMs } from './profile-data';
+import { formatDurationMs, verdictCaseName } from './profile-data';
 import type { LatencySummary } from './runner/types';
+import type { FanOutReport } from './fan-out';
 import type { LoadReport } from './run-profile';
 import { distributionChart, latencyOverTimeChart, rateOverTimeChart } from './charts';
 
@@ -39,6 +40,18 @@ function statusLine(byStatus: Record<string, number>): string {
   );
 }
 
+function fanOutLine(f: FanOutReport): string {
+  if (!f.slowestUpstream) return `aggregator p95 ${f1(f.aggregatorP95Ms)} ms; no upstream was called`;
+  return `aggregator p95 ${f1(f.aggregatorP95Ms)} ms - slowest upstream ${f.slowestUpstream.name} p95 ${f1(f.slowestUpstream.p95Ms)} ms = overhead ${f1(f.overheadP95Ms ?? 0)} ms`;
+}
+
+function fanOutHtml(f: FanOutReport): string {
+  const rows = f.upstreams
+    .map((u) => `<tr><td>${escapeHtml(u.name)}</td><td>${escapeHtml(f1(u.p95Ms))}</td><td>${u.count}</td></tr>`)
+    .join('');
+  return `<section><h2>Aggregator fan-out</h2><p>${escapeHtml(fanOutLine(f))}.</p><p class="muted">The overhead is what the aggregation adds on top of the slowest upstream the patient waits for: the run's P95 against the aggregator minus that upstream's P95, as the mock platform measured it (${escapeHtml(f.source)}); the platform's own answer-time P95 was ${escapeHtml(f1(f.platformP95Ms))} ms.</p><table><tr><th>upstream</th><th>p95 ms</th><th>calls</th></tr>${rows}</table></section>`;
+}
+
 /** The console summary. */
 export function formatLoadSummary(r: LoadReport): string {
   const x = r.result;
@@ -65,6 +78,7 @@ export function formatLoadSummary(r: LoadReport): string {
         `  warnings   ${rec.warnings} answers carried a harness warning; the first: ${rec.firstWarning ?? ''}`,
       );
   }
+  if (r.fanOut) lines.push(`  fan-out    ${fanOutLine(r.fanOut)}`);
   for (const p of x.problemSamples.slice(0, 5)) lines.push(`  problem    ${p.count} x ${p.problem}`);
   for (const v of r.verdicts) lines.push(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.title}: ${v.observed}`);
   const failed = r.verdicts.filter((v) => !v.pass).length;
@@ -82,7 +96,7 @@ export function renderLoadJson(r: LoadReport): string {
 export function loadJUnitSuites(r: LoadReport): JUnitSuite[] {
   const seconds = r.result.durationMs / 1000;
   const cases: JUnitCase[] = r.verdicts.map((v) => ({
-    name: `${v.id}: ${v.title}`,
+    name: verdictCaseName(v.id, v.title),
     classname: `load.${r.profile.name}`,
     timeSeconds: seconds,
     systemOut: `expected ${v.expected}; observed ${v.observed}${v.requirement ? `; requirement ${v.requirement}` : ''}`,
@@ -106,6 +120,7 @@ export function loadJUnitSuites(r: LoadReport): JUnitSuite[] {
         api: r.api,
         achievedRate: r.result.achievedRate.toFixed(3),
         p95Ms: r.result.latency.p95.toFixed(3),
+        ...(r.fanOut?.overheadP95Ms !== undefined ? { fanOutOverheadP95Ms: r.fanOut.overheadP95Ms.toFixed(3) } : {}),
         requirements: r.profile.requirements.join('; '),
       },
     },
@@ -159,6 +174,7 @@ export function renderLoadHtml(r: LoadReport): string {
     `<section><h2>Latency over time</h2>${latencyOverTimeChart(x.timeline, r.profile.thresholds.p95Ms)}</section>`,
     `<section><h2>Rate over time</h2>${rateOverTimeChart(x.timeline)}</section>`,
     records,
+    r.fanOut ? fanOutHtml(r.fanOut) : '',
     problems,
   ].join('\n');
   return renderHtmlPage({

@@ -44,6 +44,9 @@ export async function runLoad(opts: RunLoadOptions): Promise<RunResult<LoadRepor
       ? { credentials: { tokenUrl: access.tokenUrl, clientId: access.clientId, clientSecret: access.clientSecret } }
       : {}),
     ...(platform ? { platformUrl: typeof platform === 'string' ? httpUrl('platform', platform) : platform.url } : {}),
+    ...(platform && typeof platform !== 'string' && platform.adminToken && !rest.adminToken
+      ? { adminToken: platform.adminToken }
+      : {}),
   });
   const files = reportDir ? await writeLoadReport(path.resolve(reportDir), report) : undefined;
   const junit = loadJUnitSuites(report);

@@ -3,6 +3,7 @@
  * profile, get tokens, pick the patients, drive the runner, and add what only a particular API
  * has (the Record Service reconciliation count).
  */
+import { adminHeaders } from '../core/admin-token';
 import { generateNhsNumbers } from '../core/nhs-number';
 import { TimeoutError, UnreachableError } from '../core/http';
 import { isUnder16 } from '../core/clock';
@@ -24,6 +25,7 @@ import {
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
 import type { Progress, RunnerClock, ThresholdVerdict } from './runner/types';
+import { fanOutReport, type FanOutReport, resetFanOut } from './fan-out';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
@@ -44,6 +46,8 @@ export interface LoadRunOptions {
   recordsClientId?: string;
   /** Platform base URL whose NHS login mock mints the ID tokens; without it one is started for the run. */
   platformUrl?: string;
+  /** The platform's admin token (ID-token minting, reconciliation), needed when it listens beyond loopback. */
+  adminToken?: string;
   /**
    * Without a platform: the issuer the target trusts (config supplier.nhsLoginIssuer). The mock is
    * started on that address when it is local and free, else on a free port (the notice says so).
@@ -96,6 +100,8 @@ export interface LoadReport {
   idTokens?: { issuer: string; source: 'platform' | 'in-process'; patients: number };
   result: RunOutput;
   records?: RecordsSummary;
+  /** Aggregator runs against the harness platform: the fan-out overhead (aggregator P95 minus the slowest upstream's). */
+  fanOut?: FanOutReport;
   /** Every threshold verdict: the runner's and the API-specific ones. */
   verdicts: ThresholdVerdict[];
   pass: boolean;
@@ -155,12 +161,14 @@ async function reconciliationCount(
   client: LoadHttpClient,
   target: string,
   clientId: string,
+  adminToken: string | undefined,
 ): Promise<number | undefined> {
   try {
     const reply = await client.send({
       method: 'GET',
       url: new URL(`${target}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`),
       timeoutMs: 5_000,
+      headers: adminHeaders(adminToken),
     });
     if (reply.status !== 200) return undefined;
     const count = (JSON.parse(reply.body) as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers;
@@ -232,6 +240,9 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       const tokens = await mintIdTokens(
         issuer,
         patients.map((p) => ({ nhsNumber: p.patient.nhsNumber, birthDate: p.patient.birthDate })),
+        undefined,
+        undefined,
+        opts.adminToken,
       );
       for (const p of patients) p.idToken = tokens.get(p.patient.nhsNumber);
       idTokens = {
@@ -252,6 +263,8 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       timeoutMs: opts.timeoutMs ?? REQUEST_TIMEOUT_MS,
       records,
     });
+    const fanOutFrom = profile.target === 'aggregator' ? (platformUrl ?? originOf(target)) : undefined;
+    const fanOutReset = fanOutFrom ? await resetFanOut(fanOutFrom) : false;
     const result = await runLoad(planFromProfile(profile), {
       request,
       onProgress: opts.onProgress,
@@ -262,7 +275,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
     const verdicts = [...result.verdicts];
     let recordsSummary: RecordsSummary | undefined;
     if (records) {
-      const platformCount = await reconciliationCount(client, target, records.clientId);
+      const platformCount = await reconciliationCount(client, target, records.clientId, opts.adminToken);
       recordsSummary = {
         clientId: records.clientId,
         batchSize: profile.batchSize ?? 200,
@@ -288,6 +301,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
         });
       }
     }
+    const fanOut = fanOutReset && fanOutFrom ? await fanOutReport(fanOutFrom, result.latency.p95) : undefined;
     return {
       tool: 'pca-harness load',
       profile,
@@ -297,6 +311,7 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
       ...(idTokens ? { idTokens } : {}),
       result,
       ...(recordsSummary ? { records: recordsSummary } : {}),
+      ...(fanOut ? { fanOut } : {}),
       verdicts,
       pass: verdicts.every((v) => v.pass),
     };

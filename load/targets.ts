@@ -5,9 +5,11 @@
  * `verify` so they are never timed as latency.
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_CONSUMER_BEARER } from '../core/consumer-api';
 import { CORRELATION_HEADER } from '../core/http';
 import { FHIR_JSON } from '../core/fhir';
-import { maskNhsNumbersInText, patientIdentifierParam } from '../core/nhs-number';
+import { patientIdentifierParam } from '../core/nhs-number';
+import { maskNhsNumbersInText } from '../core/redact';
 import type { PackPatient } from '../fixtures/pack';
 import { validatePayload } from '../contracts/validate';
 import { HARNESS_WARNING_HEADER } from '../mocks/oauth/app';
@@ -155,7 +157,8 @@ function aggregatorRequester(o: RequesterOptions): RequestFn {
       'NHSD-ID-Token': lp.idToken ?? '',
       [CORRELATION_HEADER]: correlation,
     };
-    if (o.bearer) headers.Authorization = `Bearer ${o.bearer}`;
+    // The consumer API sits behind the API platform: it always wants a bearer.
+    headers.Authorization = `Bearer ${o.bearer ?? DEFAULT_CONSUMER_BEARER}`;
     const expected = EXPECTED_STATUS[lp.kind];
     return send(
       o,

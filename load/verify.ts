@@ -4,7 +4,7 @@
  * A verifier is a plain function, so another comparison can be plugged in.
  */
 import type { ProducerResourceType } from '../core/fhir';
-import { maskNhsNumbersInText } from '../core/nhs-number';
+import { maskNhsNumbersInText } from '../core/redact';
 import type { PackPatient } from '../fixtures/pack';
 import { validateProducerBundle } from '../contracts/validate';
 import { comparePatientResponse, compileCompareOptions, type CompareOptions } from '../suites/eva/compare';

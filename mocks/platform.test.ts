@@ -131,6 +131,7 @@ describe('two reference suppliers through the platform', () => {
     const patient = pack.patients.find((p) => p.scenario === 'booked outpatient, face to face')!;
     const res = await request(platform.app)
       .get(events(patient.nhsNumber))
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(platform, patient))
       .set('X-Correlation-ID', 'e2e-1');
     expect(res.status).toBe(200);
@@ -152,6 +153,7 @@ describe('two reference suppliers through the platform', () => {
     const patient = pack.patients.find((p) => p.scenario === 'nothing to show')!;
     const res = await request(platform.app)
       .get(events(patient.nhsNumber))
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(platform, patient));
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
@@ -350,5 +352,24 @@ describe('state directory', () => {
     expect(second.passes.has('offline-checked')).toBe(true);
     expect(second.scheduler.results()).toEqual([expect.objectContaining({ clientId: 'c', outcome: 'error' })]);
     await second.stop();
+  });
+});
+
+describe('one platform per state directory', () => {
+  it('refuses a second platform on the same state dir, naming the lock, until the first stops', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-platform-lock-'));
+    try {
+      const first = createPlatform({ config: config(), pack, stateDir: dir });
+      expect(() => createPlatform({ config: config(), pack, stateDir: dir })).toThrow(
+        new RegExp(
+          `in use by pca-harness platform \\(pid ${process.pid}.*lock file ${path.join(dir, 'pca-harness.lock').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`,
+        ),
+      );
+      await first.stop();
+      const second = createPlatform({ config: config(), pack, stateDir: dir });
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

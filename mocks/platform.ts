@@ -15,24 +15,30 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { type AdminToken, isLoopbackHost, loadOrCreateAdminToken } from '../core/admin-token';
 import { type Clock, systemClock, yearsAgo } from '../core/clock';
 import { type HarnessConfig, redactedConfig } from '../core/config';
 import { correlationId, listen, type RunningServer } from '../core/http';
 import { KeyRing } from '../core/keys';
 import { type Logger, silentLogger } from '../core/logger';
+import { acquireStateLock, type StateLock } from '../core/state-lock';
 import { mintIdToken } from '../core/tokens';
 import { validateProducerBundle } from '../contracts/validate';
 import { type FixturePack, PackIndex } from '../fixtures/pack';
 import { loadPack } from '../fixtures/default-pack';
+import { adminGuard, type AdminGuardState, ownHosts } from './admin-guard';
 import { createAggregatorAdminRouter } from './aggregator/admin';
+import { businessRules } from './aggregator/business-rules';
 import { type AggregatorLimits, createAggregator, type WorkGauge } from './aggregator/consumer';
+import { createConsumerHarnessRouter, MaintenanceSwitch } from './aggregator/maintenance';
+import { packSources } from './aggregator/sources';
 import { CONTRACT_PASS_FILE, type ContractPassFile, ContractPasses } from './aggregator/contract-passes';
 import { pullTarget, type SupplierDirectory } from './aggregator/directory';
 import { PullStore } from './aggregator/pull-store';
 import { PullScheduler, type ScheduleResult } from './aggregator/scheduler';
 import { BearerTokenCache } from './aggregator/upstream';
 import { createNhsLoginRouter, NHS_LOGIN_KEY, NHS_LOGIN_MOUNT } from './nhs-login/app';
-import { createOAuthRouter, OAUTH_MOUNT } from './oauth/app';
+import { createOAuthRouter, JtiCache, OAUTH_MOUNT } from './oauth/app';
 import { createRecordServiceRouter } from './record-service/app';
 import { ClientRegistry } from './record-service/clients';
 import { openRegistrationStore, registrationStorePath, type RegistrationStore } from './record-service/store';
@@ -72,8 +78,24 @@ export interface PlatformUrls {
   diagnostics: string;
 }
 
+/** How the admin surface is protected, once the platform listens. */
+export interface PlatformAdmin {
+  /** The address it is bound to, as given (`0.0.0.0` for all interfaces). */
+  bindHost: string;
+  /** True when admin callers need the token (bound beyond loopback). */
+  tokenRequired: boolean;
+  /** The token, when one is in force (required, or configured). */
+  token?: string;
+  /** Where the token is kept, when generated into the state dir. */
+  tokenFile?: string;
+  /** True when this start generated the token: the one time it is shown. */
+  tokenCreated: boolean;
+}
+
 export interface Platform {
   app: Express;
+  /** The admin surface's protection; `tokenRequired` is decided by the bind address at start. */
+  admin(): PlatformAdmin;
   /** Listens (default: config host and port); resolves once listening. One server per platform. */
   start(port?: number, host?: string): Promise<RunningServer>;
   /** Stops the scheduler, closes the server and the databases. Safe to call twice. */
@@ -84,6 +106,8 @@ export interface Platform {
   passes: ContractPasses;
   /** Consumer work under way (requests + supplier calls). */
   gauge: WorkGauge;
+  /** WF-NFR-06: on, the consumer API answers 503 (also `PUT /_harness/maintenance`). */
+  maintenance: MaintenanceSwitch;
   pack: FixturePack;
   keyRing: KeyRing;
   /** The base URL others use: `config.platform.publicUrl`, else derived from where it listens. */
@@ -162,12 +186,27 @@ export function createPlatform(opts: PlatformOptions): Platform {
   const inMemory = stateDir === ':memory:';
   const pack = opts.pack ?? loadPack(config.pack || undefined, clock.now());
   const index = new PackIndex(pack);
-  const keyRing = new KeyRing(inMemory ? undefined : stateDir);
   const clients = new ClientRegistry(config.platform.clients);
-  const store = openRegistrationStore(inMemory ? ':memory:' : registrationStorePath(stateDir), {
-    onListenerError: (e) => logger.error({ err: e }, 'a registration listener failed'),
-  });
-  const aggregatorDb = openAggregatorDb(stateDir);
+  // One platform per state directory: taken before any database opens, released by stop().
+  const lock: StateLock | undefined = inMemory ? undefined : acquireStateLock(stateDir, 'pca-harness platform');
+  let keyRing: KeyRing;
+  let store: RegistrationStore;
+  let aggregatorDb: Database.Database;
+  try {
+    keyRing = new KeyRing(inMemory ? undefined : stateDir);
+    store = openRegistrationStore(inMemory ? ':memory:' : registrationStorePath(stateDir), {
+      onListenerError: (e) => logger.error({ err: e }, 'a registration listener failed'),
+    });
+    try {
+      aggregatorDb = openAggregatorDb(stateDir);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const passes = new ContractPasses(aggregatorDb);
   if (!inMemory) importContractPassFile(stateDir, passes, logger);
   const pulls = new PullStore(aggregatorDb);
@@ -248,8 +287,12 @@ export function createPlatform(opts: PlatformOptions): Platform {
     if (now !== '' && now !== before) scheduleRegistered(id);
   });
 
+  const maintenance = new MaintenanceSwitch(clock);
   const aggregator = createAggregator({
     directory,
+    sources: packSources((n) => index.get(n)),
+    rules: businessRules(config.platform.aggregator?.businessRules),
+    maintenance,
     registrations: { clientIdsFor: (n) => store.clientsFor(n).map((r) => r.clientId) },
     keyRing,
     issuer,
@@ -261,10 +304,29 @@ export function createPlatform(opts: PlatformOptions): Platform {
     logger,
   });
 
+  // The admin guard's view: loopback until start() binds elsewhere.
+  let bindHost = config.platform.host;
+  let adminToken: AdminToken | undefined = config.platform.adminToken
+    ? { token: config.platform.adminToken, created: false }
+    : undefined;
+  const guardState = (): AdminGuardState => {
+    const publicUrl = config.platform.publicUrl;
+    const origins = new Set<string>(publicUrl ? [new URL(publicUrl).origin.toLowerCase()] : []);
+    return {
+      required: !isLoopbackHost(bindHost),
+      token: adminToken?.token,
+      file: adminToken?.file,
+      hosts: ownHosts(bindHost, publicUrl, config.platform.allowedHosts),
+      origins,
+    };
+  };
+  let guardCache: AdminGuardState | undefined;
+
   const started = clock.now();
   const app = express();
   app.disable('x-powered-by');
   app.use(correlationId(logger));
+  app.use(adminGuard(() => (guardCache ??= guardState())));
   app.use(
     NHS_LOGIN_MOUNT,
     createNhsLoginRouter({
@@ -278,7 +340,11 @@ export function createPlatform(opts: PlatformOptions): Platform {
       logger,
     }),
   );
-  app.use(OAUTH_MOUNT, createOAuthRouter({ clients, keyRing, tokenUrl, clock, logger }));
+  // Used assertion jtis live in the state dir, so a replay is refused after a restart too.
+  app.use(
+    OAUTH_MOUNT,
+    createOAuthRouter({ clients, keyRing, tokenUrl, clock, logger, jtiCache: new JtiCache(aggregatorDb) }),
+  );
   app.use('/aggregator', aggregator.router);
 
   const harness = express.Router();
@@ -304,6 +370,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     };
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
+  harness.use(createConsumerHarnessRouter({ maintenance, fanOut: aggregator.fanOut }));
   harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
   app.use('/_harness', harness);
 
@@ -348,6 +415,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     clients,
     passes,
     gauge: aggregator.gauge,
+    maintenance,
     pack,
     keyRing,
     get url() {
@@ -355,8 +423,18 @@ export function createPlatform(opts: PlatformOptions): Platform {
     },
     urls: () => platformUrls(base()),
     scheduleRegistered,
+    admin: () => ({
+      bindHost,
+      tokenRequired: !isLoopbackHost(bindHost),
+      token: adminToken?.token,
+      tokenFile: adminToken?.file,
+      tokenCreated: adminToken?.created ?? false,
+    }),
     async start(port = config.platform.port, host = config.platform.host) {
       if (running) throw new Error(`the platform is already listening on ${running.url}`);
+      bindHost = host;
+      if (!isLoopbackHost(host)) adminToken ??= loadOrCreateAdminToken(stateDir);
+      guardCache = undefined;
       running = await listen(app, port, host);
       logger.info({ url: base(), port: running.port }, 'mock platform listening');
       return running;
@@ -369,6 +447,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
         if (running) await running.close();
         store.close();
         if (aggregatorDb.open) aggregatorDb.close();
+        lock?.release();
       })();
       return stopping;
     },

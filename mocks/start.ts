@@ -59,6 +59,11 @@ export interface PlatformHandle {
   stateDir: string;
   /** The platform itself, for what the handle does not cover (client registry, scheduler, store). */
   platform: Platform;
+  /**
+   * The admin token `/_harness` routes need when the platform is bound beyond loopback (undefined on
+   * loopback, where none is needed). runChecks, runReplay and runLoad send it when handed this handle.
+   */
+  adminToken?: string;
   /** The NHS login signing key (lets checks sign other-issuer tokens). */
   nhsLoginSigningKey(): Promise<SigningKey>;
   /** An NHS login ID token (P9, valid for an hour) for a patient, signed as the platform's NHS login signs. */
@@ -107,8 +112,10 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
   }
   const urls = platform.urls();
   const signingKey = () => platform.keyRing.get(NHS_LOGIN_KEY);
+  const adminToken = platform.admin().token;
   return {
     url: urls.base,
+    ...(adminToken ? { adminToken } : {}),
     urls,
     issuer: urls.issuer,
     config,
@@ -128,7 +135,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       });
       return token;
     },
-    recordDiagnostics: (query = {}) => fetchVerdicts(urls.base, query),
+    recordDiagnostics: (query = {}) => fetchVerdicts(urls.base, query, { adminToken }),
     async close() {
       await platform.stop();
       if (temporary) rmSync(stateDir, { recursive: true, force: true });

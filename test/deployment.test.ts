@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { validateAgainst, formatDiagnostic } from '../core/schema';
 import { optionsOf, runCli } from '../test-support/cli';
 
 const root = path.join(__dirname, '..');
@@ -21,6 +22,7 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   environment?: Record<string, string>;
+  user?: string;
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -29,6 +31,25 @@ interface Compose {
 
 const compose = YAML.parse(read('docker-compose.yml')) as Compose;
 const harnessServices = Object.entries(compose.services).filter(([, s]) => s.image === 'pca-harness:local');
+
+/**
+ * The Compose Specification's JSON schema (Apache-2.0, github.com/compose-spec/compose-spec), as the
+ * dclint package ships it; package exports do not list the file, so it is read beside package.json.
+ * It is draft-07, ajv's default; its `$schema` spells the draft's URI in a way ajv does not know, so it goes.
+ */
+const COMPOSE_SCHEMA = JSON.parse(
+  readFileSync(
+    path.join(path.dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json'),
+    'utf8',
+  ),
+) as Record<string, unknown>;
+delete COMPOSE_SCHEMA.$schema;
+
+/** The words of a command before its first flag: `fixtures default --out x` -> `fixtures default`. */
+function commandWords(args: string[]): string[] {
+  const i = args.findIndex((a) => a.startsWith('--'));
+  return i === -1 ? args : args.slice(0, i);
+}
 
 /** Splits `--flag value` pairs out of an argument list. */
 function flags(args: string[]): string[] {
@@ -41,22 +62,41 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['platform', 'supplier', 'k6', 'pact-broker']),
     );
     expect(compose.services.platform!.profiles).toBeUndefined();
-    expect(compose.services.supplier!.profiles).toEqual(['demo']);
+    expect(compose.services.supplier!.profiles).toEqual(['demo', 'load']);
     expect(compose.services.k6!.profiles).toEqual(['load']);
     expect(compose.services['pact-broker']!.profiles).toEqual(['broker']);
     expect(compose.services.k6!.image).toMatch(/^grafana\/k6/);
   });
 
-  it.each(harnessServices)('service %s runs a real CLI command with real flags', async (_name, svc) => {
-    const [command, ...args] = svc.command!;
-    const known = await optionsOf([command!]);
-    for (const f of flags(args)) expect(known).toContain(f);
+  it('is a valid Compose file by the Compose Specification schema', () => {
+    const verdict = validateAgainst(COMPOSE_SCHEMA, compose);
+    expect(verdict.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(verdict.valid).toBe(true);
   });
 
-  it('publishes the same port each harness service listens on, and health-checks it', () => {
-    for (const [, svc] of harnessServices) {
+  it('the schema check catches what docker compose would refuse', () => {
+    const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    broken.services.k6!.depends_on = { 'load-pack': { condition: 'service_finished' } };
+    broken.services.k6!.volumes = 'load-pack:/pack';
+    const messages = validateAgainst(COMPOSE_SCHEMA, broken).diagnostics.map(formatDiagnostic);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\/services\/k6\/depends_on\/load-pack\/condition: must be one of/),
+        expect.stringMatching(/^\/services\/k6\/volumes: must be of type array/),
+      ]),
+    );
+  });
+
+  it.each(harnessServices)('service %s runs a real CLI command with real flags', async (_name, svc) => {
+    const words = commandWords(svc.command!);
+    const known = await optionsOf(words);
+    for (const f of flags(svc.command!.slice(words.length))) expect(known).toContain(f);
+  });
+
+  it('publishes the same port each harness service listens on, on loopback only, and health-checks it', () => {
+    for (const [, svc] of harnessServices.filter(([, s]) => s.command!.includes('--port'))) {
       const port = svc.command![svc.command!.indexOf('--port') + 1];
-      expect(svc.ports).toContain(`${port}:${port}`);
+      expect(svc.ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(svc.healthcheck!.test.join(' ')).toContain(`:${port}/_harness/health`);
     }
   });
@@ -82,6 +122,46 @@ describe('docker-compose.yml', () => {
     expect(compose.services.k6!.volumes).toContain('.:/work:ro');
     expect(script.startsWith('/work/load/k6/')).toBe(true);
     expect(() => read(script.replace('/work/', ''))).not.toThrow();
+  });
+
+  it('gives k6 the pack the supplier serves: written by the one-shot load-pack service to a volume k6 reads', () => {
+    const k6 = compose.services.k6!;
+    const pack = compose.services['load-pack']!;
+    expect(pack.image).toBe('pca-harness:local');
+    // The supplier serves the embedded default pack of the day (no --pack); load-pack writes that same pack.
+    expect(compose.services.supplier!.command).not.toContain('--pack');
+    expect(commandWords(pack.command!)).toEqual(['fixtures', 'default']);
+    const out = pack.command![pack.command!.indexOf('--out') + 1]!;
+    const mountOf = (svc: ComposeService, file: string) =>
+      (svc.volumes ?? []).map((v) => v.split(':')).find(([, target]) => file.startsWith(`${target}/`));
+    const written = mountOf(pack, out);
+    const read = mountOf(k6, k6.environment!.PACK!);
+    expect(written?.[0]).toBe('load-pack');
+    expect(read?.[0]).toBe('load-pack');
+    expect(k6.environment!.PACK!.slice(read![1]!.length)).toBe(out.slice(written![1]!.length));
+    expect(k6.depends_on!['load-pack']).toEqual({ condition: 'service_completed_successfully' });
+    for (const dep of ['platform', 'supplier']) expect(k6.depends_on![dep]).toEqual({ condition: 'service_healthy' });
+    // `--profile load` alone brings up everything k6 needs.
+    for (const dep of Object.keys(k6.depends_on!)) {
+      const profiles = compose.services[dep]!.profiles;
+      expect([dep, profiles === undefined || profiles.includes('load')]).toEqual([dep, true]);
+    }
+  });
+
+  it('lets k6 write its reports: REPORT_DIR is a volume that load-pack gave to the user k6 runs as', () => {
+    const k6 = compose.services.k6!;
+    const reports = k6.environment!.REPORT_DIR!;
+    const volume = (k6.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === reports);
+    expect(volume?.[0]).toBe('load-reports');
+    expect(volume?.[2]).toBeUndefined(); // not read-only
+    expect(compose.services['load-pack']!.volumes).toContain(`load-reports:${reports}`);
+    // node:20 images' "node" user, whom the Dockerfile gives /pack and /reports.
+    expect(k6.user).toBe('1000:1000');
+    expect(read('Dockerfile')).toMatch(
+      /chown -R node:node [^\n]*\/reports[^\n]*\/pack|chown -R node:node [^\n]*\/pack[^\n]*\/reports/,
+    );
+    // A pinned k6 that runs TypeScript (>= 0.57).
+    expect(k6.image).toMatch(/^grafana\/k6:(\d+)\.(\d+)\.(\d+)$/);
   });
 
   it('gives the supplier the platform issuer it can reach inside the network', () => {

@@ -13,7 +13,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   addSupplierAccessOptions,
   httpUrl,
@@ -43,6 +45,7 @@ interface CheckOptions {
   list?: boolean;
   coverage?: boolean;
   config?: string;
+  adminToken?: string;
 }
 
 export function parseSuites(v: string): SuiteName[] {
@@ -134,6 +137,7 @@ const checkCommand: CommandModule = {
       .option('--coverage', 'with --list: print which requirements each check verifies and which no check covers');
     addReportDirOption(cmd);
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -171,9 +175,12 @@ Examples:
         notices.push(
           `access tokens from ${supplierUrl}/oauth2/token with the configured client credentials (give --token-url or --bearer for another supplier)`,
         );
-      const platform = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
+      const platformUrl = opts.platformUrl ? httpUrl('--platform-url', opts.platformUrl) : undefined;
+      const platform = platformUrl
+        ? { url: platformUrl, adminToken: adminTokenFor(io, config, opts.adminToken) }
+        : undefined;
       io.err(
-        `checking ${supplierUrl} with NHS login ${platform ? `${platform}/nhs-login` : config.supplier.nhsLoginIssuer}...`,
+        `checking ${supplierUrl} with NHS login ${platform ? `${platform.url}/nhs-login` : config.supplier.nhsLoginIssuer}...`,
       );
       const result = await runChecks({
         supplierUrl,

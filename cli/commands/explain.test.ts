@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
+import { DEFAULT_CONFIG } from '../../core/config';
+import { createPlatform } from '../../mocks/platform';
 import { generateNhsNumbers } from '../../core/nhs-number';
 import { runCli } from '../../test-support/cli';
 import { startTestPlatform, type TestPlatform } from '../../mocks/record-service/test-support/setup';
@@ -86,5 +91,36 @@ describe('pca-harness explain', () => {
     const r = await runCli(['explain', '--help'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('pca-harness explain --url http://127.0.0.1:7070 --client-id pep-01 --since 15m');
+  });
+});
+
+describe('pca-harness explain and reconcile against a platform bound beyond loopback', () => {
+  it('send the admin token from the state dir, or --admin-token, and say what is wrong without it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-explain-admin-'));
+    const platform = createPlatform({ config: DEFAULT_CONFIG, stateDir: path.join(dir, 'state') });
+    try {
+      const { port } = await platform.start(0, '0.0.0.0');
+      const url = `http://127.0.0.1:${port}`;
+      const stateEnv = { ...env, PCA_HARNESS_STATE_DIR: path.join(dir, 'state') };
+      const viaFile = await runCli(['explain', '--url', url], { env: stateEnv, cwd: dir });
+      expect(viaFile.stderr).toBe('');
+      expect(viaFile.code).toBe(0);
+      const rec = await runCli(['reconcile', '--url', url, '--client-id', 'x', '--expected', '0'], {
+        env: stateEnv,
+        cwd: dir,
+      });
+      expect(rec.code).toBe(0);
+      const viaFlag = await runCli(['explain', '--url', url, '--admin-token', platform.admin().token!], {
+        env,
+        cwd: tmpdir(),
+      });
+      expect(viaFlag.code).toBe(0);
+      const without = await runCli(['explain', '--url', url], { env, cwd: tmpdir() });
+      expect(without.code).toBe(2);
+      expect(without.stderr).toMatch(/answered 401: .*Authorization: Bearer <admin token>/);
+    } finally {
+      await platform.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   loadCliConfig,
   parseDuration,
   parseIntOption,
@@ -49,6 +51,7 @@ const explainCommand: CommandModule = {
       )
       .option('--json', 'print the verdicts as JSON (NHS numbers masked)');
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -72,13 +75,16 @@ Examples:
         limit: number;
         json?: boolean;
         config?: string;
+        adminToken?: string;
       }) => {
         if (opts.limit < 1 || opts.limit > 1000) throw new UsageError('--limit must be from 1 to 1000');
-        const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
+        const { config } = loadCliConfig(io, opts);
+        const url = opts.url ?? platformUrl(config);
+        const access = { adminToken: adminTokenFor(io, config, opts.adminToken) };
         if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
         const since = opts.since ? parseSince(opts.since, new Date()) : undefined;
         const result = await explainRecords({
-          platform: url,
+          platform: { url, ...(access.adminToken ? { adminToken: access.adminToken } : {}) },
           ...(opts.clientId ? { clientId: opts.clientId } : {}),
           ...(since ? { since } : {}),
           limit: opts.limit,

@@ -114,8 +114,8 @@ describe('pca-harness fixtures summary', () => {
     const today = await cli(['fixtures', 'summary', file, '--on', '2025-06-01']);
     const week = await cli(['fixtures', 'summary', file, '--on', '2025-06-08']);
     expect([today.code, week.code]).toEqual([0, 0]);
-    expect(today.stdout).toContain('eligible today: 20   under 16: 2');
-    expect(week.stdout).toContain('eligible today: 21   under 16: 1');
+    expect(today.stdout).toContain('eligible today: 24   under 16: 2');
+    expect(week.stdout).toContain('eligible today: 25   under 16: 1');
   });
 
   it('summarises the embedded default pack when no file is named, as JSON on request', async () => {
@@ -128,7 +128,7 @@ describe('pca-harness fixtures summary', () => {
       rows: Array<{ nhsNumber: string }>;
     };
     expect(s).toEqual(
-      expect.objectContaining({ patients: buildDefaultPack(ON).patients.length, eligible: 20, problems: [] }),
+      expect.objectContaining({ patients: buildDefaultPack(ON).patients.length, eligible: 24, problems: [] }),
     );
     expect(s.rows.every((row) => /^999\*{6}\d$/.test(row.nhsNumber))).toBe(true);
   });

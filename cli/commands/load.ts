@@ -15,7 +15,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   loadCliConfig,
   loadCliPack,
@@ -42,6 +44,7 @@ interface LoadOptions {
   maxInFlight?: number;
   batchSize?: number;
   config?: string;
+  adminToken?: string;
 }
 
 function progressLine(p: Progress): string {
@@ -115,6 +118,7 @@ const loadCommand: CommandModule = {
       );
     addReportDirOption(cmd);
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -173,6 +177,7 @@ Examples:
           ...(access ? { access } : {}),
           recordsClientId: api === 'records' ? opts.clientId : undefined,
           ...(opts.platformUrl ? { platform: opts.platformUrl } : {}),
+          adminToken: adminTokenFor(io, config, opts.adminToken),
           nhsLoginIssuer: config.supplier.nhsLoginIssuer,
           stateDir: path.resolve(io.cwd, config.stateDir),
           pack,

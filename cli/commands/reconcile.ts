@@ -12,7 +12,16 @@ import {
   renderReconciliation,
   PlatformResponseError,
 } from '../../mocks/record-service/remote';
-import { type CommandModule, ExitCode, UsageError, addConfigOption, loadCliConfig, parseIntOption } from '../common';
+import {
+  type CommandModule,
+  ExitCode,
+  UsageError,
+  addAdminTokenOption,
+  addConfigOption,
+  adminTokenFor,
+  loadCliConfig,
+  parseIntOption,
+} from '../common';
 
 /** A file of NHS numbers: a JSON array, or one per line (blank lines and `#` comments ignored). */
 export function readNumbersFile(file: string): string[] {
@@ -67,6 +76,7 @@ const reconcileCommand: CommandModule = {
       )
       .option('--json', 'print the result as JSON (NHS numbers masked)');
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -92,6 +102,7 @@ Examples:
         writeMissing?: string;
         json?: boolean;
         config?: string;
+        adminToken?: string;
       }) => {
         if (opts.expected === undefined && !opts.numbers)
           throw new UsageError('give --expected <n> or --numbers <file>');
@@ -103,13 +114,17 @@ Examples:
           if (!/^\d{4}-\d{2}-\d{2}/.test(opts.until) || Number.isNaN(until.getTime()))
             throw new UsageError(`--until "${opts.until}" is not an ISO date-time (e.g. 2025-01-31T18:00:00Z)`);
         }
-        const url = opts.url ?? platformUrl(loadCliConfig(io, opts).config);
+        const { config } = loadCliConfig(io, opts);
+        const url = opts.url ?? platformUrl(config);
+        const access = { adminToken: adminTokenFor(io, config, opts.adminToken) };
         if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url must be an http(s) URL, got "${url}"`);
         const sent = opts.numbers ? readNumbersFile(path.resolve(io.cwd, opts.numbers)) : undefined;
         const expected = opts.expected ?? new Set(sent).size;
         try {
-          const rec = await fetchReconciliation(url, opts.clientId, until);
-          const registered = sent ? await fetchRegisteredNumbers(url, opts.clientId, new Date(rec.until)) : undefined;
+          const rec = await fetchReconciliation(url, opts.clientId, until, access);
+          const registered = sent
+            ? await fetchRegisteredNumbers(url, opts.clientId, new Date(rec.until), undefined, access)
+            : undefined;
           const result = compareReconciliation(rec, { expected, sent }, registered);
           if (opts.writeMissing && result.missing) {
             writeFileSync(path.resolve(io.cwd, opts.writeMissing), result.missing.map((n) => `${n}\n`).join(''));

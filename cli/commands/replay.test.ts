@@ -143,8 +143,10 @@ describe('pca-harness replay', () => {
     };
     expect(run.totals.match).toBe(eligible.length * 3);
     expect(run.appView.map((a) => a.status)).toContain(403);
+    // One case per pull, plus one per patient whose consumer view (the NHS App's answer) is compared.
+    const consumerViews = eligible.filter((p) => p.consumer?.expectedView).length;
     expect(readFileSync(path.join(dir, 'out', 'junit.xml'), 'utf8').match(/<testcase /g)).toHaveLength(
-      eligible.length * 3,
+      eligible.length * 3 + consumerViews,
     );
     expect(readFileSync(path.join(dir, 'out', 'eva.html'), 'utf8')).toContain('What the NHS App would see');
   });

@@ -24,7 +24,9 @@ import {
   type CommandModule,
   ExitCode,
   UsageError,
+  addAdminTokenOption,
   addConfigOption,
+  adminTokenFor,
   addReportDirOption,
   addSupplierAccessOptions,
   httpUrl,
@@ -51,6 +53,7 @@ interface ReplayCliOptions {
   timeout: string;
   ignore?: string[];
   config?: string;
+  adminToken?: string;
 }
 
 /** `appointments=acme-appts,documents=acme-docs` -> clientIds per resource type. */
@@ -196,6 +199,7 @@ const replayCommand: CommandModule = {
       );
     addReportDirOption(cmd, path.join('pca-harness-report', 'replay'));
     addConfigOption(cmd);
+    addAdminTokenOption(cmd);
     cmd.addHelpText(
       'after',
       `
@@ -244,7 +248,11 @@ Examples:
         name: 'pca-harness-replay',
       });
       const platform: ReplayPlatform = opts.platformUrl
-        ? { kind: 'remote', url: httpUrl('--platform-url', opts.platformUrl) }
+        ? {
+            kind: 'remote',
+            url: httpUrl('--platform-url', opts.platformUrl),
+            adminToken: adminTokenFor(io, config, opts.adminToken),
+          }
         : { kind: 'start', config, stateDir, logger };
 
       const progress = progressReporter(io);

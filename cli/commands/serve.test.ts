@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listen } from '../../core/http';
@@ -142,6 +142,54 @@ describe('pca-harness serve', () => {
     expect(existsSync(path.join(dir, 'state', 'keys', 'nhs-login.jwk.json'))).toBe(true);
     expect(existsSync(path.join(dir, 'state', 'record-service.sqlite'))).toBe(true);
     expect(existsSync(path.join(dir, 'state', 'aggregator.sqlite'))).toBe(true);
+  });
+
+  it('exits 2 naming the lock file when another serve owns the state dir', async () => {
+    const io = bufferIo();
+    const stop = new AbortController();
+    const serving = runServe(io, { port: 0, stateDir: 'state' }, stop.signal);
+    try {
+      await until(() => io.stdout().includes('Press Ctrl+C'), 'the banner');
+      const second = await runCli(['serve', '--port', '0', '--state-dir', 'state'], { cwd: dir });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(path.join(dir, 'state', 'pca-harness.lock'));
+      expect(second.stderr).toContain(`pid ${process.pid}`);
+    } finally {
+      stop.abort();
+      await serving;
+    }
+    expect(existsSync(path.join(dir, 'state', 'pca-harness.lock'))).toBe(false);
+  });
+
+  it('bound beyond loopback: shows the real bind address, warns, and prints the new admin token once', async () => {
+    const banners: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      const io = bufferIo();
+      const stop = new AbortController();
+      const serving = runServe(io, { port: 0, host: '0.0.0.0', stateDir: 'state' }, stop.signal);
+      await until(() => io.stdout().includes('Press Ctrl+C'), 'the banner');
+      banners.push(io.stdout());
+      expect(io.stdout()).toMatch(/bound to 0\.0\.0\.0:\d+ \(all interfaces\)/);
+      expect(io.stderr()).toMatch(/warning: listening on 0\.0\.0\.0:\d+ \(all interfaces\), beyond loopback/);
+      expect(io.stdout()).toContain(path.join(dir, 'state', 'admin-token'));
+      stop.abort();
+      await serving;
+    }
+    const token = readFileSync(path.join(dir, 'state', 'admin-token'), 'utf8').trim();
+    expect(banners[0]).toContain(`Admin token (shown once): ${token}`);
+    expect(banners[1]).not.toContain(token);
+  });
+
+  it('on loopback neither warns nor needs a token', async () => {
+    const io = bufferIo();
+    const stop = new AbortController();
+    const serving = runServe(io, { port: 0, stateDir: 'state' }, stop.signal);
+    await until(() => io.stdout().includes('Press Ctrl+C'), 'the banner');
+    stop.abort();
+    await serving;
+    expect(io.stderr()).not.toContain('warning');
+    expect(io.stdout()).not.toContain('bound to');
+    expect(existsSync(path.join(dir, 'state', 'admin-token'))).toBe(false);
   });
 
   describe('as a process', () => {

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { DeepPartial, HarnessConfig, Mode, Profile } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import type { RunningServer } from '../../core/http';
 import { loadPack } from '../../fixtures/default-pack';
 import { pullTarget } from '../../mocks/aggregator/directory';
-import { createPlatform, type Platform } from '../../mocks/platform';
+import type { Platform } from '../../mocks/platform';
+import { type PlatformHandle, startPlatform } from '../../mocks/start';
 import {
   type CliIo,
   type CommandModule,
@@ -35,8 +35,9 @@ export interface ServeOptions {
 }
 
 export interface ServeHandle {
-  platform: Platform;
-  server: RunningServer;
+  handle: PlatformHandle;
+  /** The port it listens on (the one picked when asked for 0). */
+  port: number;
   banner: string;
 }
 
@@ -56,10 +57,21 @@ export function serveOverrides(io: CliIo, o: ServeOptions): DeepPartial<HarnessC
   };
 }
 
-function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): string {
+/** Where it really listens: `0.0.0.0:7070 (all interfaces)` when bound beyond one address. */
+function bindDescription(p: Platform, port: number): string {
+  const host = p.admin().bindHost;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  if (host === '0.0.0.0' || host === '::' || host === '') return `${shown || '*'}:${port} (all interfaces)`;
+  return `${shown}:${port}`;
+}
+
+function renderBanner(p: Platform, port: number, config: HarnessConfig, stateDir: string): string {
   const u = p.urls();
+  const admin = p.admin();
+  const bound = bindDescription(p, port);
   const lines = [
-    `pca-harness ${version()} mock PCA platform listening on ${u.base}`,
+    `pca-harness ${version()} mock PCA platform listening on ${u.base}` +
+      (admin.tokenRequired || !u.base.includes(`//${bound}`) ? `  (bound to ${bound})` : ''),
     `  mode ${config.platform.mode}, profile ${config.platform.profile}, pull rate ${config.platform.pullRate}/s, pack "${p.pack.name}" (${p.pack.patients.length} patients), state ${stateDir}`,
     '',
     `  NHS login issuer    ${u.issuer}`,
@@ -90,7 +102,16 @@ function renderBanner(p: Platform, config: HarnessConfig, stateDir: string): str
       lines.push(`    ${c.clientId}  ${c.resourceType}  ${where}  pulls ${t.ok ? 'enabled' : `off: ${t.reason}`}`);
     }
   }
-  lines.push('', 'Press Ctrl+C to stop.');
+  lines.push('');
+  if (admin.tokenRequired) {
+    lines.push(
+      `  Admin routes (/_harness/*) need Authorization: Bearer <admin token>; it is in ${admin.tokenFile ?? 'platform.adminToken'}.`,
+    );
+    // Shown once, when generated; later starts name the file only.
+    if (admin.tokenCreated) lines.push(`  Admin token (shown once): ${admin.token}`);
+    lines.push('');
+  }
+  lines.push('Press Ctrl+C to stop.');
   return `${lines.join('\n')}\n`;
 }
 
@@ -103,36 +124,35 @@ export async function startServe(io: CliIo, o: ServeOptions): Promise<ServeHandl
     : undefined;
   const pack = loadPack(packFile, new Date());
   const logger = createLogger({ level: config.logLevel, name: 'pca-harness-platform' });
-  const platform = createPlatform({ config, pack, stateDir, logger });
-  let server: RunningServer;
-  try {
-    server = await platform.start();
-  } catch (e) {
-    await platform.stop();
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') throw new PortInUseError(config.platform.host, config.platform.port);
-    throw e;
-  }
-  return { platform, server, banner: renderBanner(platform, config, stateDir) };
-}
-
-export class PortInUseError extends Error {
-  constructor(host: string, port: number) {
-    super(`${host}:${port} is already in use; stop whatever listens there or choose another port with --port`);
-    this.name = 'PortInUseError';
-  }
+  const handle = await startPlatform({
+    config,
+    pack,
+    stateDir,
+    port: config.platform.port,
+    host: config.platform.host,
+    logger,
+  });
+  const port = Number(new URL(handle.url).port);
+  return { handle, port, banner: renderBanner(handle.platform, port, config, stateDir) };
 }
 
 /** Serves until `stop` fires, then shuts down gracefully (pulls in flight finish, databases close). */
 export async function runServe(io: CliIo, o: ServeOptions, stop: AbortSignal): Promise<void> {
   const handle = await startServe(io, o);
   io.out(handle.banner);
+  const admin = handle.handle.platform.admin();
+  if (admin.tokenRequired)
+    io.err(
+      `warning: listening on ${bindDescription(handle.handle.platform, handle.port)}, beyond loopback: anyone who can reach it can ` +
+        'register NHS numbers and call the consumer API; the admin routes need the admin token. ' +
+        'Publish the port only where you mean to (see docs/platform.md, "Security").',
+    );
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
     stop.addEventListener('abort', () => resolve(), { once: true });
   });
   io.err('stopping: letting pulls in flight finish, closing the databases...');
-  await handle.platform.stop();
+  await handle.handle.close();
   io.err('stopped');
 }
 
@@ -206,13 +226,6 @@ Examples:
       try {
         await runServe(io, o, stop.signal);
         setExit(ExitCode.ok);
-      } catch (e) {
-        if (e instanceof PortInUseError) {
-          io.err(`error: ${e.message}`);
-          setExit(ExitCode.usage);
-          return;
-        }
-        throw e;
       } finally {
         stop.release();
       }

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { isoDate } from '../../core/clock';
 import type { Profile } from '../../core/config';
-import { listen, type RunningServer } from '../../core/http';
 import { signingKeyFromJwk, type SigningKey } from '../../core/keys';
 import { createLogger } from '../../core/logger';
 import { loadPack } from '../../fixtures/default-pack';
 import { writeReportFiles } from '../../suites/report/files';
-import { createSupplierApp, DEFAULT_DEADLINE_MS, DEFAULT_RATE_LIMIT_TPS } from '../../mocks/supplier/app';
+import { DEFAULT_DEADLINE_MS, DEFAULT_RATE_LIMIT_TPS } from '../../mocks/supplier/app';
+import { startReferenceSupplier, type SupplierHandle } from '../../mocks/start';
 import { FAULT_NAMES, type FaultName, faultSpec, isFaultName, renderFaultList } from '../../mocks/supplier/faults';
 import { type UploadAuth, type UploadProgress, type UploadReport, uploadPack } from '../../mocks/supplier/upload';
 import {
@@ -26,7 +26,6 @@ import {
   parseIntOption,
   untilSignal,
 } from '../common';
-import { PortInUseError } from './serve';
 
 export const UPLOAD_JOURNAL_FILE = 'supplier-upload-journal.sqlite';
 export const UPLOAD_API_KEY_ENV = 'PCA_HARNESS_UPLOAD_API_KEY';
@@ -98,11 +97,11 @@ function nonNegative(flag: string, v: number | undefined): void {
 }
 
 export interface RunningSupplier {
-  server: RunningServer;
+  supplier: SupplierHandle;
   banner: string;
 }
 
-/** Starts the reference supplier as configured; the caller stops it with `server.close()`. */
+/** Starts the reference supplier as configured; the caller stops it with `supplier.close()`. */
 export async function startSupplier(io: CliIo, o: SupplierOptions): Promise<RunningSupplier> {
   const chosen = fault(o.fault, 'api');
   nonNegative('--latency', o.latency);
@@ -121,33 +120,23 @@ export async function startSupplier(io: CliIo, o: SupplierOptions): Promise<Runn
   const pack = loadPack(packFile(io, o.pack ?? config.pack), on);
   const s = config.supplier;
   const logger = createLogger({ level: config.logLevel, name: 'pca-harness-supplier' });
-  const paths = { appointments: s.paths.appointments, documents: s.paths.documents, tasks: s.paths.tasks };
-  let app;
-  try {
-    app = createSupplierApp({
-      pack,
-      fault: chosen,
-      logger,
-      nhsLoginIssuer: s.nhsLoginIssuer,
-      clientId: s.clientId,
-      clientSecret: s.clientSecret,
-      paths,
-      rateLimitTps: o.rateLimit,
-      deadlineMs: o.deadline,
-      latencyMs: o.latency,
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  let server: RunningServer;
-  try {
-    server = await listen(app, s.port, s.host);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(s.host, s.port);
-    throw e;
-  }
-  const base = s.publicUrl ? s.publicUrl.replace(/\/$/, '') : server.url;
-  const banner = `reference supplier listening on ${server.url}
+  const supplier = await startReferenceSupplier({
+    pack,
+    ...(chosen ? { fault: chosen } : {}),
+    logger,
+    nhsLoginIssuer: s.nhsLoginIssuer,
+    clientId: s.clientId,
+    clientSecret: s.clientSecret,
+    paths: s.paths,
+    port: s.port,
+    host: s.host,
+    ...(o.rateLimit !== undefined ? { rateLimitTps: o.rateLimit } : {}),
+    ...(o.deadline !== undefined ? { deadlineMs: o.deadline } : {}),
+    ...(o.latency !== undefined ? { latencyMs: o.latency } : {}),
+  });
+  const { paths } = supplier;
+  const base = s.publicUrl ? s.publicUrl.replace(/\/$/, '') : supplier.url;
+  const banner = `reference supplier listening on ${supplier.url}
   GET  ${base}${paths.appointments}?patient:identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>
   GET  ${base}${paths.documents}?patient:identifier=...
   GET  ${base}${paths.tasks}?patient:identifier=...
@@ -158,18 +147,18 @@ export async function startSupplier(io: CliIo, o: SupplierOptions): Promise<Runn
   fault: ${chosen ? `${chosen} (violates ${faultSpec(chosen).requirement})` : 'none (conforming)'}
 Press Ctrl+C to stop.
 `;
-  return { server, banner };
+  return { supplier, banner };
 }
 
 /** Serves until `stop` fires. */
 export async function runSupplier(io: CliIo, o: SupplierOptions, stop: AbortSignal): Promise<void> {
-  const { server, banner } = await startSupplier(io, o);
+  const { supplier, banner } = await startSupplier(io, o);
   io.out(banner);
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
     stop.addEventListener('abort', () => resolve(), { once: true });
   });
-  await server.close();
+  await supplier.close();
   io.err('stopped');
 }
 
@@ -382,13 +371,6 @@ Examples:
       try {
         await runSupplier(io, o, stop.signal);
         setExit(ExitCode.ok);
-      } catch (e) {
-        if (e instanceof PortInUseError) {
-          io.err(`error: ${e.message}`);
-          setExit(ExitCode.usage);
-          return;
-        }
-        throw e;
       } finally {
         stop.release();
       }

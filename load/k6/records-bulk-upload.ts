@@ -13,6 +13,7 @@ import {
   profileFor,
   recordsIteration,
   recordsTeardown,
+  setupRecords,
   summaryFiles,
   type SetupData,
 } from './lib/runtime.ts';
@@ -24,7 +25,7 @@ const batches = loadBatches(profile);
 export const options = optionsFor(profile);
 
 export function setup(): SetupData {
-  return { bearer: __ENV.RECORDS_API_KEY ?? '', patients: [] };
+  return setupRecords(profile);
 }
 
 export default function (data: SetupData): void {

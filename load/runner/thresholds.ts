@@ -3,11 +3,10 @@
  * run could not hold, wrong content under load and a throttle that does not throttle all fail
  * the run the same way.
  */
-import type { ThrottleExpectation } from '../profile-data';
+import { formatPercent as pct, VERDICT_TITLES, type ThrottleExpectation } from '../profile-data';
 import type { LoadResult, PlanThresholds, ThrottleCounts, ThresholdVerdict } from './types';
 
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
-const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2)}%`;
 
 export function evaluateThresholds(
   r: LoadResult & { throttle?: ThrottleCounts },
@@ -20,7 +19,7 @@ export function evaluateThresholds(
     const n = r.latency.count;
     out.push({
       id: 'p95',
-      title: `P95 latency at most ${t.p95Ms} ms`,
+      title: VERDICT_TITLES.p95(t.p95Ms),
       requirement: req,
       expected: `p95 <= ${t.p95Ms} ms`,
       observed:
@@ -33,7 +32,7 @@ export function evaluateThresholds(
       for (const e of r.endpoints) {
         out.push({
           id: `p95:${e.tag}`,
-          title: `P95 latency of ${e.tag} at most ${t.p95Ms} ms`,
+          title: VERDICT_TITLES.p95Endpoint(e.tag, t.p95Ms),
           requirement: req,
           expected: `p95 <= ${t.p95Ms} ms`,
           observed: `p95 = ${ms(e.latency.p95)} over ${e.count} requests`,
@@ -48,7 +47,7 @@ export function evaluateThresholds(
     const none = t.maxErrorRate === 0;
     out.push({
       id: 'errors',
-      title: none ? 'No errors' : `Errors below ${pct(t.maxErrorRate)}`,
+      title: VERDICT_TITLES.errors(t.maxErrorRate),
       requirement: req,
       expected: none ? 'errors = 0' : `error rate < ${pct(t.maxErrorRate)}`,
       observed: `${r.errors.total} of ${n} (${pct(r.errors.rate)})${r.errors.verification ? `, ${r.errors.verification} with wrong content` : ''}`,
@@ -60,7 +59,7 @@ export function evaluateThresholds(
     const want = r.plan.meanPlannedRate * t.minRateRatio;
     out.push({
       id: 'rate',
-      title: `Arrival rate held (at least ${Math.round(t.minRateRatio * 100)}% of plan)`,
+      title: VERDICT_TITLES.rate(t.minRateRatio),
       expected: `>= ${want.toFixed(2)} req/s (plan ${r.plan.meanPlannedRate.toFixed(2)} req/s)`,
       observed: `${r.achievedRate.toFixed(2)} req/s${r.dropped ? `, ${r.dropped} arrivals dropped at the in-flight limit of ${r.plan.maxInFlight}` : ''}`,
       pass: r.achievedRate >= want && r.dropped === 0,
@@ -72,7 +71,6 @@ export function evaluateThresholds(
 }
 
 function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectation): ThresholdVerdict[] {
-  const low = t.limitTps * (1 - t.tolerance);
   const high = t.limitTps * (1 + t.tolerance);
   // Whole seconds offered above the band: the target must not accept much more than its limit.
   const overSeconds = r.timeline.filter((p) => p.offered >= high);
@@ -80,7 +78,7 @@ function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectati
   return [
     {
       id: 'throttle-below',
-      title: `No 429 while the rate is at most ${low.toFixed(0)} TPS`,
+      title: VERDICT_TITLES.throttleBelow(t),
       requirement: 'WF-NFR-03',
       expected: '429 count = 0 below the limit',
       observed:
@@ -91,7 +89,7 @@ function throttleVerdicts(r: LoadResult, c: ThrottleCounts, t: ThrottleExpectati
     },
     {
       id: 'throttle-above',
-      title: `429 once the rate passes ${high.toFixed(0)} TPS`,
+      title: VERDICT_TITLES.throttleAbove(t),
       requirement: 'WF-NFR-03',
       expected: `some 429 above the limit, and at most ${high.toFixed(0)} accepted in any second offered more`,
       observed:

@@ -2,7 +2,10 @@
  * The runner core's vocabulary. The core knows nothing about HTTP, profiles or the CLI: it starts
  * `request(i)` on schedule and measures what comes back.
  */
+import type { DistributionBin, LatencySummary } from '../../core/latency';
 import type { RateStage, ThrottleExpectation } from '../profile-data';
+
+export type { DistributionBin, LatencySummary };
 
 export interface LoadPlan {
   name: string;
@@ -77,17 +80,6 @@ export interface RunDeps {
   signal?: AbortSignal;
 }
 
-export interface LatencySummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-
 export interface EndpointStats {
   tag: string;
   count: number;
@@ -110,13 +102,6 @@ export interface TimelinePoint {
   p50: number;
   p95: number;
   max: number;
-}
-
-export interface DistributionBin {
-  /** Lower and upper latency bounds, ms. */
-  fromMs: number;
-  toMs: number;
-  count: number;
 }
 
 export interface ThresholdVerdict {

@@ -20,17 +20,20 @@ import type {
 import { PCA_URLS } from '../../core/fhir';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
+import { URLS } from '../../contracts/schemas/common';
+import type { ErsReferral, WaitingListEntry } from '../../fixtures/pack';
+import { ERS_CLIENT_ID, WAITING_LIST_CLIENT_ID } from './sources';
 
 /** The version of the consumer API whose shapes this mock produces (Bundle.meta.versionId). */
 export const CONSUMER_API_VERSION = '3.3.4';
 
 export interface ActivityDetail {
   id?: string;
-  kind: 'Appointment' | 'DocumentReference' | 'QuestionnaireResponse';
+  kind: 'Appointment' | 'DocumentReference' | 'QuestionnaireResponse' | 'ServiceRequest';
   status: string;
   extension: Extension[];
   description: string;
-  scheduledPeriod?: { start: string; end?: string };
+  scheduledPeriod?: { start: string; end?: string; extension?: Extension[] };
   location?: { type: 'Location'; display: string };
   performer?: Array<{ type: 'Organization'; identifier: { system: string; value: string }; display: string }>;
 }
@@ -204,28 +207,129 @@ export function toActivity(resource: ProducerResource, clientId: string): CarePl
   }
 }
 
-/** Activities from one supplier's validated searchset (only `match` entries of producer types). */
-export function activitiesFrom(bundle: Bundle, clientId: string): CarePlanActivity[] {
-  const out: CarePlanActivity[] = [];
+/** One supplier record turned into its activity, with the record kept for the business rules. */
+export interface SupplierItem {
+  clientId: string;
+  resource: ProducerResource;
+  activity: CarePlanActivity;
+}
+
+/** Items from one supplier's validated searchset (only `match` entries of producer types). */
+export function supplierItems(bundle: Bundle, clientId: string): SupplierItem[] {
+  const out: SupplierItem[] = [];
   for (const e of bundle.entry ?? []) {
     if (e.search?.mode && e.search.mode !== 'match') continue;
-    const a = toActivity(e.resource as ProducerResource, clientId);
-    if (a) out.push(a);
+    const resource = e.resource as ProducerResource;
+    const activity = toActivity(resource, clientId);
+    if (activity) out.push({ clientId, resource, activity });
   }
   return out;
 }
 
-export type UpstreamIssueCode = 'timeout' | 'structure' | 'transient' | 'exception';
+/** Activities from one supplier's validated searchset (only `match` entries of producer types). */
+export function activitiesFrom(bundle: Bundle, clientId: string): CarePlanActivity[] {
+  return supplierItems(bundle, clientId).map((i) => i.activity);
+}
+
+function organisation(ods: string, display: string): NonNullable<ActivityDetail['performer']> {
+  return [{ type: 'Organization', identifier: { system: PCA_URLS.odsCode, value: ods }, display }];
+}
+
+/** The e-RS referral as the consumer spec's ServiceRequest activity (examples referralActive*). */
+export function referralActivity(r: ErsReferral): CarePlanActivity {
+  const detail = {
+    id: r.ubrn,
+    kind: 'ServiceRequest',
+    status: 'in-progress',
+    extension: [
+      ext(PCA_URLS.portalLink, { valueUrl: `https://refer.nhs.uk/nhslogin?ubrn=${r.ubrn}` }),
+      ext(AGGREGATOR_URLS.clientId, { valueCode: ERS_CLIENT_ID }),
+      ext(AGGREGATOR_URLS.ersReferralState, {
+        valueCoding: { system: AGGREGATOR_URLS.ersReferralStateSystem, code: r.state },
+      }),
+      ext(AGGREGATOR_URLS.specialty, { valueCoding: { system: PCA_URLS.specialty, display: r.specialty } }),
+    ],
+    description: r.description,
+    scheduledPeriod: {
+      start: r.created,
+      ...(r.reviewDue ? { extension: [ext(AGGREGATOR_URLS.reviewDueDate, { valueDate: r.reviewDue })] } : {}),
+    },
+    performer: organisation(r.ods, r.orgName),
+  } satisfies ActivityDetail;
+  return { detail: detail as unknown as Record<string, unknown> };
+}
+
+/** The waiting-list source's PIFU questionnaire for an entry (examples pifu*: client nhs-waiting-list-01). */
+export function waitingListPifuActivity(w: WaitingListEntry): CarePlanActivity | undefined {
+  if (!w.pifu) return undefined;
+  const detail = {
+    ...(w.pifu.id ? { id: w.pifu.id } : {}),
+    kind: 'QuestionnaireResponse',
+    status: w.pifu.status,
+    extension: [
+      ext(PCA_URLS.portalLink, {
+        valueUrl: `https://api.service.nhs.uk/national-waiting-list/pifu-request/triage-questionnaire?p=${w.pathwayId}`,
+      }),
+      ext(AGGREGATOR_URLS.clientId, { valueCode: WAITING_LIST_CLIENT_ID }),
+      ext(AGGREGATOR_URLS.questionnaireType, {
+        valueCoding: { system: AGGREGATOR_URLS.questionnaireTypeSystem, code: 'pifu-triage' },
+      }),
+    ],
+    description: w.pifu.description,
+    scheduledPeriod: { start: w.pifu.start, ...(w.pifu.end ? { end: w.pifu.end } : {}) },
+    performer: organisation(w.ods, w.orgName),
+  } satisfies ActivityDetail;
+  return { detail: detail as unknown as Record<string, unknown> };
+}
+
+/**
+ * One waiting-list entry as its own CarePlan (example pathwayActiveEstimatedWait): the pathway id,
+ * the clock start, and the planned and 80th-percentile waits as period extensions. `activity` is the
+ * PIFU questionnaire the business rules kept for the pathway, if any.
+ */
+export function waitingListCarePlan(
+  w: WaitingListEntry,
+  nhsNumber: string,
+  activity: CarePlanActivity | undefined,
+): CarePlan {
+  const waits: Extension[] = [];
+  if (w.plannedWaitWeeks !== undefined)
+    waits.push(ext(AGGREGATOR_URLS.plannedWaitTime, { valueDuration: { value: w.plannedWaitWeeks, unit: 'weeks' } }));
+  if (w.percentile80WaitWeeks !== undefined)
+    waits.push(
+      ext(AGGREGATOR_URLS.percentile80WaitTime, { valueDuration: { value: w.percentile80WaitWeeks, unit: 'weeks' } }),
+    );
+  return {
+    resourceType: 'CarePlan',
+    meta: { profile: [AGGREGATOR_URLS.carePlanProfile] },
+    identifier: [{ system: URLS.carePathwayId, value: w.pathwayId }],
+    status: 'active',
+    intent: 'order',
+    title: w.title,
+    subject: { identifier: { system: NHS_NUMBER_SYSTEM, value: nhsNumber } } as Reference,
+    period: { start: w.start, ...(waits.length ? { extension: waits } : {}) },
+    author: {
+      type: 'Organization',
+      identifier: { system: PCA_URLS.odsCode, value: w.ods },
+      display: w.orgName,
+    } as Reference,
+    ...(activity ? { activity: [activity] } : {}),
+  };
+}
+
+export type UpstreamIssueCode = 'timeout' | 'structure' | 'transient' | 'exception' | 'business-rule';
 
 export interface UpstreamIssue {
   clientId: string;
   code: UpstreamIssueCode;
   diagnostics: string;
+  /** `information` for a business rule (data suppressed on purpose); `error` otherwise. */
+  severity?: 'error' | 'information';
 }
 
 export function upstreamIssue(i: UpstreamIssue): OperationOutcomeIssue {
   return {
-    severity: 'error',
+    severity: i.severity ?? 'error',
     code: i.code,
     extension: [{ url: PCA_URLS.errorSource, valueCode: i.clientId }],
     diagnostics: i.diagnostics,
@@ -238,6 +342,8 @@ export interface ConsumerBundleInput {
   nhsNumber: string;
   activities: CarePlanActivity[];
   issues: UpstreamIssue[];
+  /** One CarePlan per waiting-list entry, after the main CarePlan (fullUrl `CarePlan/<pathway id>`). */
+  waitingLists?: CarePlan[];
   /** Base for fullUrl, e.g. `http://127.0.0.1:7070`. */
   baseUrl: string;
 }
@@ -247,7 +353,8 @@ export interface ConsumerBundleInput {
  * WF-NFR-07 answers 200 with an empty body).
  */
 export function consumerBundle(input: ConsumerBundleInput): Bundle<CarePlan | OperationOutcome> | undefined {
-  if (input.activities.length === 0 && input.issues.length === 0) return undefined;
+  const waitingLists = input.waitingLists ?? [];
+  if (input.activities.length === 0 && input.issues.length === 0 && waitingLists.length === 0) return undefined;
   const base = input.baseUrl.replace(/\/$/, '');
   const entry: NonNullable<Bundle<CarePlan | OperationOutcome>['entry']> = [];
   if (input.activities.length > 0) {
@@ -260,6 +367,10 @@ export function consumerBundle(input: ConsumerBundleInput): Bundle<CarePlan | Op
       activity: input.activities,
     };
     entry.push({ fullUrl: `${base}/CarePlan/${input.correlationId}`, search: { mode: 'match' }, resource: carePlan });
+  }
+  for (const plan of waitingLists) {
+    const id = plan.identifier?.[0]?.value ?? input.correlationId;
+    entry.push({ fullUrl: `${base}/CarePlan/${id}`, search: { mode: 'match' }, resource: plan });
   }
   if (input.issues.length > 0) {
     const outcome: OperationOutcome = {

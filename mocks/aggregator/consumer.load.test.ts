@@ -84,7 +84,7 @@ it(`holds ${CONSUMER_RATE_LIMIT} TPS under ${OFFERED_PER_SECOND} offered: only 2
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     maxPending = Math.max(maxPending, gauge.pending);
     inFlight.push(
-      fetch(url, { headers: { 'NHSD-ID-Token': token } }).then(
+      fetch(url, { headers: { Authorization: 'Bearer load-test', 'NHSD-ID-Token': token } }).then(
         async (res) => {
           await res.arrayBuffer();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);

@@ -169,26 +169,33 @@ describe('request checks', () => {
   it('400 without patient:identifier, and with a wrong check digit', async () => {
     const { app } = setup();
     const token = await idToken();
-    const missing = await request(app).get('/aggregator/events').set('NHSD-ID-Token', token);
+    const missing = await request(app)
+      .get('/aggregator/events')
+      .set('Authorization', 'Bearer nhs-app')
+      .set('NHSD-ID-Token', token);
     expect(missing.status).toBe(400);
     expect(missing.body.issue[0]).toMatchObject({ code: 'exception', diagnostics: '"patient:identifier" is required' });
-    const bad = await request(app).get(events('9990000010')).set('NHSD-ID-Token', token);
+    const bad = await request(app)
+      .get(events('9990000010'))
+      .set('Authorization', 'Bearer nhs-app')
+      .set('NHSD-ID-Token', token);
     expect(bad.status).toBe(400);
     expect(bad.body.issue[0].diagnostics).toMatch(/check digit/);
   });
 
   it('401 without a token, with a token from another key, an expired token, or another issuer', async () => {
     const { app } = setup();
-    const none = await request(app).get(events());
+    const none = await request(app).get(events()).set('Authorization', 'Bearer nhs-app');
     expect(none.status).toBe(401);
     expect(none.body.issue[0]).toMatchObject({ code: 'processing' });
+    expect(none.body.issue[0].diagnostics).toMatch(/NHSD-ID-Token header is required/);
     for (const token of [
       await idToken(NHS, patient.birthDate, { keys: new KeyRing() }),
       await idToken(NHS, patient.birthDate, { expiresIn: -600 }),
       await idToken(NHS, patient.birthDate, { issuer: 'https://auth.login.nhs.uk' }),
       'not-a-jwt',
     ]) {
-      const res = await request(app).get(events()).set('NHSD-ID-Token', token);
+      const res = await request(app).get(events()).set('Authorization', 'Bearer nhs-app').set('NHSD-ID-Token', token);
       expect(res.status).toBe(401);
       expect(res.body.issue[0].diagnostics).toMatch(/NHSD-ID-Token is not a valid NHS login ID token/);
     }
@@ -199,6 +206,7 @@ describe('request checks', () => {
     const { app } = setup();
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken('9990000018'));
     expect(res.status).toBe(401);
     expect(res.body.issue[0].diagnostics).toMatch(/fails to match the required NHS login token subject/);
@@ -208,12 +216,14 @@ describe('request checks', () => {
     const { app } = setup();
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16, 1)));
     expect(res.status).toBe(403);
     expect(res.body.issue[0]).toMatchObject({ severity: 'error', code: 'forbidden', diagnostics: 'UNDER_16_DENIED' });
     expect(appts.seen).toHaveLength(0);
     const sixteen = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken(NHS, yearsAgo(TODAY, 16)));
     expect(sixteen.status).toBe(200);
   });
@@ -223,7 +233,11 @@ describe('aggregation', () => {
   it('fans out to both suppliers, propagating correlation id and ID token, and answers one CarePlan', async () => {
     const { app, gauge } = setup();
     const token = await idToken();
-    const res = await request(app).get(events()).set('NHSD-ID-Token', token).set('X-Correlation-ID', 'corr-123');
+    const res = await request(app)
+      .get(events())
+      .set('Authorization', 'Bearer nhs-app')
+      .set('NHSD-ID-Token', token)
+      .set('X-Correlation-ID', 'corr-123');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/application\/fhir\+json/);
     expect(res.headers['x-correlation-id']).toBe('corr-123');
@@ -260,6 +274,7 @@ describe('aggregation', () => {
     const { app } = setup();
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
@@ -269,6 +284,7 @@ describe('aggregation', () => {
     const { app } = setup({ registered: {} });
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
@@ -281,6 +297,7 @@ describe('partial responses (207)', () => {
     const { app, gauge } = setup(setupOpts);
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken());
     const body = JSON.parse(res.text || 'null') as Bundle;
     expectValidBundle(body);
@@ -371,6 +388,7 @@ describe('limits', () => {
     const { app, gauge } = setup({ limits: { requestTimeoutMs: 50, upstreamTimeoutMs: 2_000 } });
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken())
       .set('X-Correlation-ID', 'late-1');
     expect(res.status).toBe(504);
@@ -388,7 +406,7 @@ describe('limits', () => {
     const statuses: number[] = [];
     let limited: request.Response | undefined;
     for (let i = 0; i < 5; i++) {
-      const res = await request(app).get(events()).set('NHSD-ID-Token', token);
+      const res = await request(app).get(events()).set('Authorization', 'Bearer nhs-app').set('NHSD-ID-Token', token);
       statuses.push(res.status);
       if (res.status === 429) limited = res;
     }
@@ -406,6 +424,7 @@ describe('limits', () => {
     });
     const res = await request(app)
       .get(events())
+      .set('Authorization', 'Bearer nhs-app')
       .set('NHSD-ID-Token', await idToken());
     expect(res.status).toBe(500);
     expect(res.body.issue[0]).toMatchObject({ code: 'exception', diagnostics: 'An internal server error occurred' });

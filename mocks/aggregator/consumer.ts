@@ -1,10 +1,10 @@
 /**
  * The consumer API the NHS App calls: `GET /aggregator/events?patient:identifier=...|N` with the
  * patient's NHS login ID token. It checks the token and the patient (401, 403 UNDER_16_DENIED), limits
- * throughput (429 above 60 TPS, WF-NFR-03), fans out in parallel to every supplier holding a
- * registration for the patient (propagating the correlation id and the ID token, WF-NFR-09/14), and
- * answers one CarePlan bundle: 200 with data, 200 with an empty body when there is none (WF-NFR-07),
- * 207 with an OperationOutcome naming each failed upstream (WF-NFR-08), 504 past 10 s (WF-NFR-02).
+ * throughput (429 above 60 TPS, consumer:WF-NFR-03), fans out in parallel to every supplier holding a
+ * registration for the patient (propagating the correlation id and the ID token, consumer:WF-NFR-09/14), and
+ * answers one CarePlan bundle: 200 with data, 200 with an empty body when there is none (consumer:WF-NFR-07),
+ * 207 with an OperationOutcome naming each failed upstream (consumer:WF-NFR-08), 504 past 10 s (consumer:WF-NFR-02).
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { JWTVerifyGetKey } from 'jose';
@@ -18,7 +18,34 @@ import { formatDiagnostic, type SchemaDiagnostic } from '../../core/schema';
 import { ID_TOKEN_REQUIRED_CLAIMS, type IdTokenClaims, localKeySet, TokenError, verifyJwt } from '../../core/tokens';
 import { NHS_LOGIN_KEY } from '../nhs-login/app';
 import { AGGREGATOR_URLS } from '../../contracts/schemas/aggregator';
-import { activitiesFrom, consumerBundle, type UpstreamIssue } from './care-plan';
+import type { ErsReferral, WaitingListEntry } from '../../fixtures/pack';
+import { applyBusinessRules, type BusinessRules, DEFAULT_BUSINESS_RULES } from './business-rules';
+import {
+  consumerBundle,
+  referralActivity,
+  type SupplierItem,
+  supplierItems,
+  type UpstreamIssue,
+  waitingListCarePlan,
+} from './care-plan';
+import { FanOutStats } from './fan-out';
+import type { MaintenanceSwitch } from './maintenance';
+import {
+  type ConsumerSources,
+  ERS_CLIENT_ID,
+  type SourceOutcome,
+  sourceIssue,
+  WAITING_LIST_CLIENT_ID,
+} from './sources';
+import {
+  accessDenied,
+  exampleAnswer,
+  gatewayTimeoutOutcome,
+  maintenanceOutcome,
+  parsePrefer,
+  type ScenarioDef,
+  type SteeredAnswer,
+} from './steering';
 import { pullTarget, type RegistrationLookup, type SupplierDirectory } from './directory';
 import { SlidingWindowLimiter } from './rate';
 import {
@@ -29,9 +56,9 @@ import {
   type UpstreamOutcome,
 } from './upstream';
 
-/** WF-NFR-03 (consumer): 429 above 60 TPS. */
+/** consumer:WF-NFR-03: 429 above 60 TPS. */
 export const CONSUMER_RATE_LIMIT = 60;
-/** WF-NFR-02 (consumer): 504 after 10,000 ms. */
+/** consumer:WF-NFR-02: 504 after 10,000 ms. */
 export const CONSUMER_TIMEOUT_MS = 10_000;
 
 export interface AggregatorLimits {
@@ -41,6 +68,8 @@ export interface AggregatorLimits {
   requestTimeoutMs?: number;
   /** Per-supplier deadline (the producer standard's 9 s). */
   upstreamTimeoutMs?: number;
+  /** Bearer tokens accepted; empty or absent: any non-empty token. */
+  consumerTokens?: string[];
 }
 
 export interface AggregatorDeps {
@@ -54,6 +83,16 @@ export interface AggregatorDeps {
   tokens: BearerTokenCache;
   validate: ProducerBundleValidator;
   limits?: AggregatorLimits;
+  /** The simulated waiting-list and e-RS sources; absent: the suppliers are the only upstreams. */
+  sources?: ConsumerSources;
+  /** Business-rule lists; default DEFAULT_BUSINESS_RULES. */
+  rules?: BusinessRules;
+  /** consumer:WF-NFR-06: while on, every consumer request answers 503. */
+  maintenance?: MaintenanceSwitch;
+  /** Where fan-out timings are recorded; default a new one (Aggregator.fanOut). */
+  fanOut?: FanOutStats;
+  /** Monotonic milliseconds for the fan-out figures; default `performance.now`. */
+  now?: () => number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -74,6 +113,7 @@ export class WorkGauge {
 export interface Aggregator {
   router: Router;
   gauge: WorkGauge;
+  fanOut: FanOutStats;
 }
 
 function outcome(res: Response, status: number, code: string, diagnostics: string): void {
@@ -143,11 +183,45 @@ function issueFor(clientId: string, r: UpstreamOutcome): UpstreamIssue | undefin
 
 const DEADLINE = Symbol('deadline');
 
+/** The API platform's check: `Authorization: Bearer <token>`, any non-empty token unless a list is configured. */
+function bearerProblem(header: string | undefined, accepted: readonly string[] | undefined): string | undefined {
+  if (!header) return 'the Authorization header is required: "Bearer <access token from the API platform>"';
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+  if (!m) return 'the Authorization header must be "Bearer <access token>"';
+  if (accepted && accepted.length > 0 && !accepted.includes(m[1]!))
+    return 'the bearer token is not one this platform accepts (platform.aggregator.consumerTokens)';
+  return undefined;
+}
+
+function sendSteered(res: Response, a: SteeredAnswer): void {
+  if (res.headersSent) return;
+  if (a.headers) res.set(a.headers);
+  res.status(a.status);
+  if (a.body === undefined) {
+    res.end();
+    return;
+  }
+  if (a.contentType) res.type(a.contentType).send(JSON.stringify(a.body));
+  else res.json(a.body);
+}
+
 export function createAggregator(deps: AggregatorDeps): Aggregator {
   const clock = deps.clock ?? systemClock;
   const log = (deps.logger ?? silentLogger()).child({ component: 'aggregator' });
   const limiter = new SlidingWindowLimiter(deps.limits?.rateLimit ?? CONSUMER_RATE_LIMIT, 1000);
   const requestTimeoutMs = deps.limits?.requestTimeoutMs ?? CONSUMER_TIMEOUT_MS;
+  const rules = deps.rules ?? DEFAULT_BUSINESS_RULES;
+  const fanOut = deps.fanOut ?? new FanOutStats();
+  const now = deps.now ?? (() => performance.now());
+  /** Times an in-process source call for the fan-out figures. */
+  const timed = async <T>(name: string, call: Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await call;
+    } finally {
+      fanOut.recordUpstream(name, now() - t0);
+    }
+  };
   const upstreamTimeoutMs = deps.limits?.upstreamTimeoutMs ?? PRODUCER_TIMEOUT_MS;
   const gauge = new WorkGauge();
   let keySet: Promise<JWTVerifyGetKey> | undefined;
@@ -159,6 +233,21 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   router.use((req, res, next) => (res.locals.correlationId ? next() : withCorrelation(req, res, next)));
 
   router.get('/events', async (req: Request, res: Response) => {
+    // The API platform answers before the aggregator sees the request: bearer first (consumer 4XX table).
+    const denied = bearerProblem(req.get('Authorization'), deps.limits?.consumerTokens);
+    if (denied) {
+      res.set('WWW-Authenticate', 'Bearer');
+      res
+        .status(401)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(accessDenied(denied)));
+      return;
+    }
+    const prefer = parsePrefer(req.headers.prefer);
+    if (!prefer.ok) {
+      outcome(res, 422, 'not-supported', prefer.message);
+      return;
+    }
     if (!limiter.tryAcquire()) {
       // APIM answers rate limiting with plain JSON, not FHIR (consumer spec, example rateLimit).
       res
@@ -176,11 +265,33 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
         });
       return;
     }
+    if (deps.maintenance?.on) {
+      res.set('Retry-After', '3600');
+      res
+        .status(503)
+        .type(FHIR_JSON)
+        .send(JSON.stringify(maintenanceOutcome(deps.maintenance.message)));
+      return;
+    }
+    const steering = prefer.steering;
+    if (steering.kind === 'example') {
+      const id = parsePatientIdentifier(req.query['patient:identifier']);
+      sendSteered(
+        res,
+        exampleAnswer(steering.name, {
+          correlationId: res.locals.correlationId,
+          nhsNumber: id.ok ? id.nhsNumber : '9000000009',
+          baseUrl: deps.baseUrl(),
+          now: clock.now(),
+        }),
+      );
+      return;
+    }
     gauge.requests += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {
       // `work` never rejects, so a failure after the deadline answered cannot go unhandled.
-      const work = answer(req, res).then(
+      const work = answer(req, res, steering.kind === 'scenario' ? steering.failures : {}).then(
         () => undefined,
         (e: unknown) => ({ failed: e }),
       );
@@ -191,7 +302,10 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
       if (first === DEADLINE) {
         if (!res.headersSent) {
           res.locals.log.warn({ requestTimeoutMs }, 'consumer request passed its deadline: 504');
-          outcome(res, 504, 'timeout', `The request did not complete within ${requestTimeoutMs} ms`);
+          res
+            .status(504)
+            .type(FHIR_JSON)
+            .send(JSON.stringify(gatewayTimeoutOutcome(requestTimeoutMs)));
         }
         const late = await work;
         if (late) res.locals.log.error({ err: late.failed }, 'consumer request failed after its deadline');
@@ -206,7 +320,7 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
   });
 
   /** Everything after rate limiting; writes the response unless the deadline already did. */
-  async function answer(req: Request, res: Response): Promise<void> {
+  async function answer(req: Request, res: Response, failures: ScenarioDef['failures']): Promise<void> {
     const id = parsePatientIdentifier(req.query['patient:identifier']);
     if (!id.ok) {
       const diag = id.reason === 'missing' ? '"patient:identifier" is required' : id.message;
@@ -249,12 +363,19 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     if (under16) return outcome(res, 403, 'forbidden', 'UNDER_16_DENIED');
 
     const corr = res.locals.correlationId;
+    const fanOutStarted = now();
     const targets = deps.registrations.clientIdsFor(nhsNumber).map((c) => pullTarget(deps.directory, c));
     const callable = targets.filter((t) => t.ok);
     for (const t of targets)
       if (!t.ok) res.locals.log.debug({ clientId: t.clientId, reason: t.reason }, 'registered supplier not called');
 
-    const results = await Promise.all(
+    const waitingListCall: Promise<SourceOutcome<WaitingListEntry>> = deps.sources
+      ? timed(WAITING_LIST_CLIENT_ID, deps.sources.waitingList(nhsNumber, failures['waiting-list']))
+      : Promise.resolve({ kind: 'ok', items: [] });
+    const referralsCall: Promise<SourceOutcome<ErsReferral>> = deps.sources
+      ? timed(ERS_CLIENT_ID, deps.sources.referrals(nhsNumber, failures.referrals))
+      : Promise.resolve({ kind: 'ok', items: [] });
+    const supplierCalls = Promise.all(
       callable.map(async (t) => {
         gauge.upstreamCalls += 1;
         try {
@@ -270,15 +391,21 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
             deps.tokens,
             deps.validate,
           );
+          fanOut.recordUpstream(t.clientId, r.latencyMs);
           return { clientId: t.clientId, result: r };
         } finally {
           gauge.upstreamCalls -= 1;
         }
       }),
     );
+    const [results, waitingList, referrals] = await Promise.all([supplierCalls, waitingListCall, referralsCall]);
 
     const issues: UpstreamIssue[] = [];
-    const activities: CarePlanActivity[] = [];
+    const items: SupplierItem[] = [];
+    const referralActivities: CarePlanActivity[] = [];
+    if (referrals.kind === 'ok') referralActivities.push(...referrals.items.map(referralActivity));
+    else issues.push(sourceIssue('referrals', referrals));
+    if (waitingList.kind !== 'ok') issues.push(sourceIssue('waiting-list', waitingList));
     for (const { clientId, result } of results) {
       let r: UpstreamOutcome = result;
       if (r.kind === 'ok') {
@@ -300,16 +427,31 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
         );
       else res.locals.log.debug(line, 'upstream answered');
       if (issue) issues.push(issue);
-      else if (r.kind === 'ok') activities.push(...activitiesFrom(r.bundle, clientId));
+      else if (r.kind === 'ok') items.push(...supplierItems(r.bundle, clientId));
     }
     if (res.headersSent) return;
-    const bundle = consumerBundle({ correlationId: corr, nhsNumber, activities, issues, baseUrl: deps.baseUrl() });
+    const ruled = applyBusinessRules(
+      { now: clock.now(), supplierItems: items, waitingList: waitingList.kind === 'ok' ? waitingList.items : [] },
+      rules,
+    );
+    for (const i of ruled.issues)
+      res.locals.log.info({ clientId: i.clientId, rule: i.diagnostics.slice(0, 7) }, 'business rule applied');
+    const bundle = consumerBundle({
+      correlationId: corr,
+      nhsNumber,
+      activities: [...referralActivities, ...ruled.activities],
+      issues: [...issues, ...ruled.issues],
+      waitingLists: ruled.waitingLists.map((w) => waitingListCarePlan(w.entry, nhsNumber, w.activity)),
+      baseUrl: deps.baseUrl(),
+    });
     res.setHeader(CORRELATION_HEADER, corr);
+    fanOut.recordRequest(now() - fanOutStarted);
     if (!bundle) {
       res.status(200).end();
       return;
     }
     res
+      // A business rule is information, not a failure: only upstream errors make it partial (consumer:WF-NFR-08).
       .status(issues.length > 0 ? 207 : 200)
       .type(FHIR_JSON)
       .send(JSON.stringify(bundle));
@@ -320,5 +462,5 @@ export function createAggregator(deps: AggregatorDeps): Aggregator {
     outcome(res, 405, 'not-supported', 'only GET is supported on /aggregator/events');
   });
 
-  return { router, gauge };
+  return { router, gauge, fanOut };
 }

@@ -74,6 +74,8 @@ describe('NHS login mock', () => {
     [{ nhsNumber: '12' }, 400, /10 digits/],
     [{ nhsNumber: '9990000026' }, 404, /not in the loaded fixture pack.*birthDate/],
     [{ nhsNumber: '9990000018', birthDate: '05/05/1975' }, 400, /YYYY-MM-DD/],
+    [{ nhsNumber: '9990000018', birthDate: '2001-02-30' }, 400, /a date that exists/],
+    [{ nhsNumber: '9990000018', birthDate: '2001-13-01' }, 400, /a date that exists/],
     [{ nhsNumber: '9990000018', proofingLevel: 'P7' }, 400, /P0, P5, P9/],
     [{ nhsNumber: '9990000018', expiresIn: 'soon' }, 400, /whole number/],
   ])('explains a bad mint request %p', async (body, status, message) => {

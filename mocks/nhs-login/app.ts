@@ -4,7 +4,7 @@
  * the tokens against the published JWKS.
  */
 import express, { type Router } from 'express';
-import { isUnder16, type Clock, systemClock } from '../../core/clock';
+import { isCalendarDate, isUnder16, type Clock, systemClock } from '../../core/clock';
 import { checkNhsNumber, maskNhsNumber } from '../../core/nhs-number';
 import type { KeyRing } from '../../core/keys';
 import { mintIdToken, type ProofingLevel } from '../../core/tokens';
@@ -31,7 +31,6 @@ export interface NhsLoginDeps {
 }
 
 const PROOFING_LEVELS: readonly ProofingLevel[] = ['P0', 'P5', 'P9'];
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 interface MintRequest {
   nhsNumber?: unknown;
@@ -110,11 +109,13 @@ export function createNhsLoginRouter(deps: NhsLoginDeps): Router {
       const nhs = checkNhsNumber(body.nhsNumber);
       if (!nhs.valid) return oidcError(res, 400, 'invalid_request', `nhsNumber: ${nhs.message}`);
       const nhsNumber = body.nhsNumber as string;
-      if (
-        body.birthDate !== undefined &&
-        (typeof body.birthDate !== 'string' || !DATE.test(body.birthDate) || Number.isNaN(Date.parse(body.birthDate)))
-      ) {
-        return oidcError(res, 400, 'invalid_request', 'birthDate must be a date YYYY-MM-DD');
+      if (body.birthDate !== undefined && !isCalendarDate(body.birthDate)) {
+        return oidcError(
+          res,
+          400,
+          'invalid_request',
+          `birthDate must be a date that exists, YYYY-MM-DD (got ${JSON.stringify(body.birthDate).slice(0, 40)})`,
+        );
       }
       if (body.proofingLevel !== undefined && !PROOFING_LEVELS.includes(body.proofingLevel as ProofingLevel)) {
         return oidcError(res, 400, 'invalid_request', `proofingLevel must be one of ${PROOFING_LEVELS.join(', ')}`);

@@ -4,6 +4,8 @@
  * 5 minutes ahead) verified against the client's registered public keys (ClientConfig.jwks).
  * Errors are the platform's bodies, and say which header or claim was wrong.
  */
+import type Database from 'better-sqlite3';
+import { CLOCK_TOLERANCE_S, futureTimeClaim } from '../../core/tokens';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import {
@@ -27,24 +29,58 @@ import { OAuthFailure, fail, oauthError, type OAuthErrorEntry } from './errors';
 
 export const OAUTH_MOUNT = '/oauth2';
 export const HARNESS_WARNING_HEADER = 'X-PCA-Harness-Warning';
-/** The platform tolerates a few seconds of clock skew on `exp`. */
-const EXP_SKEW_S = 10;
+/** The platform tolerates the harness's one clock skew on every time claim. */
+const EXP_SKEW_S = CLOCK_TOLERANCE_S;
 
-/** Remembers assertion `jti`s until they expire, so an assertion cannot be replayed. */
+/**
+ * Remembers assertion `jti`s until they expire, so an assertion cannot be replayed. Given a database
+ * (the platform's, in the state dir) they survive a restart: an assertion refused as `jti-reused`
+ * stays refused after one. Without, they live in memory (tests, standalone routers).
+ */
 export class JtiCache {
   private readonly seen = new Map<string, number>();
+  private readonly db?: {
+    get: Database.Statement<[string, string], { exp: number }>;
+    put: Database.Statement<[string, string, number]>;
+    prune: Database.Statement<[number]>;
+  };
+  private lastPrune = 0;
 
-  /** True when (clientId, jti) was used before; otherwise remembers it until `exp`. */
+  constructor(db?: Database.Database) {
+    if (!db) return;
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS used_assertion_jtis (client_id TEXT NOT NULL, jti TEXT NOT NULL, exp INTEGER NOT NULL, PRIMARY KEY (client_id, jti)) WITHOUT ROWID',
+    );
+    this.db = {
+      get: db.prepare('SELECT exp FROM used_assertion_jtis WHERE client_id = ? AND jti = ?'),
+      put: db.prepare('INSERT OR REPLACE INTO used_assertion_jtis (client_id, jti, exp) VALUES (?, ?, ?)'),
+      prune: db.prepare('DELETE FROM used_assertion_jtis WHERE exp < ?'),
+    };
+  }
+
+  /** True when (clientId, jti) was used before and has not expired; otherwise remembers it until `exp`. */
   checkAndRemember(clientId: string, jti: string, exp: number, now: number): boolean {
-    if (this.seen.size > 1000) for (const [k, e] of this.seen) if (e < now - EXP_SKEW_S) this.seen.delete(k);
+    const horizon = now - EXP_SKEW_S;
+    if (this.db) {
+      if (now - this.lastPrune >= 60) {
+        this.db.prune.run(horizon);
+        this.lastPrune = now;
+      }
+      const known = this.db.get.get(clientId, jti);
+      if (known !== undefined && known.exp >= horizon) return true;
+      this.db.put.run(clientId, jti, exp);
+      return false;
+    }
+    if (this.seen.size > 1000) for (const [k, e] of this.seen) if (e < horizon) this.seen.delete(k);
     const key = `${clientId}\n${jti}`;
     const known = this.seen.get(key);
-    if (known !== undefined && known >= now - EXP_SKEW_S) return true;
+    if (known !== undefined && known >= horizon) return true;
     this.seen.set(key, exp);
     return false;
   }
 
   has(clientId: string, jti: string): boolean {
+    if (this.db) return this.db.get.get(clientId, jti) !== undefined;
     return this.seen.has(`${clientId}\n${jti}`);
   }
 }
@@ -145,6 +181,8 @@ async function authenticate(
   if (typeof exp !== 'number' || !Number.isInteger(exp)) fail('exp-not-integer', `exp was ${JSON.stringify(exp)}`);
   if (exp <= deps.now) fail('exp-expired', `exp ${exp} is ${deps.now - exp} s in the past`);
   if (exp > deps.now + MAX_ASSERTION_LIFETIME_S + EXP_SKEW_S) fail('exp-too-far', `exp is ${exp - deps.now} s ahead`);
+  const future = futureTimeClaim(claims, deps.now);
+  if (future) fail(future.claim === 'nbf' ? 'nbf-in-future' : 'iat-in-future', future.message);
 
   const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud === undefined ? [] : [claims.aud];
   if (aud.length !== 1 || aud[0] !== deps.tokenUrl)

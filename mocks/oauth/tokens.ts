@@ -6,6 +6,7 @@
  * environment's token URL (so a token from another environment is recognisably foreign),
  * `client_id` and `sub` the client it was issued to.
  */
+import { CLOCK_TOLERANCE_S, futureTimeClaim } from '../../core/tokens';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import { type Clock, epochSeconds, systemClock } from '../../core/clock';
@@ -115,9 +116,18 @@ export async function verifyAccessToken(
     ({ payload } = await jwtVerify(token, key.publicKey, {
       algorithms: ['RS512'],
       currentDate: (opts.clock ?? systemClock).now(),
-      clockTolerance: 0,
+      clockTolerance: CLOCK_TOLERANCE_S,
     }));
   } catch (e) {
+    if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'nbf') {
+      const future = futureTimeClaim(e.payload, Math.floor((opts.clock ?? systemClock).now().getTime() / 1000));
+      return {
+        ok: false,
+        problem: 'expired',
+        message: future?.message ?? 'the access token is not valid yet (nbf)',
+        clientId: claimedClient(token),
+      };
+    }
     if (e instanceof joseErrors.JWTExpired) {
       const exp = (e.payload as JWTPayload).exp;
       return {
@@ -134,6 +144,18 @@ export async function verifyAccessToken(
       clientId: claimedClient(token),
     };
   }
+  const nowS = Math.floor((opts.clock ?? systemClock).now().getTime() / 1000);
+  // The platform issued this token by its own clock, so its expiry is exact; the tolerance is for
+  // nbf/iat, which a token minted elsewhere (or deliberately wrong) may carry.
+  if (typeof payload.exp === 'number' && payload.exp <= nowS)
+    return {
+      ok: false,
+      problem: 'expired',
+      message: `the access token expired at ${new Date(payload.exp * 1000).toISOString()}`,
+      clientId: claimedClient(token),
+    };
+  const future = futureTimeClaim(payload, nowS);
+  if (future) return { ok: false, problem: 'expired', message: future.message, clientId: claimedClient(token) };
   const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
   if (!clientId) return { ok: false, problem: 'not-issued-here', message: 'the token has no client_id claim' };
   const aud = Array.isArray(payload.aud) ? payload.aud : payload.aud ? [payload.aud] : [];

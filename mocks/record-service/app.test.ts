@@ -325,6 +325,11 @@ describe('every diagnostic reason', () => {
       status: 415,
       detail: /Content-Type is "text\/plain"/,
     },
+    'unsupported-charset': {
+      call: async () => ({ contentType: 'application/json; charset=latin1' }),
+      status: 415,
+      detail: /charset "latin1"; the body must be UTF-8/,
+    },
     'body-too-large': {
       call: async () => ({ raw: JSON.stringify({ clientId: 'pep-01', nhsNumbers: TEN, pad: 'y'.repeat(1_100_000) }) }),
       status: 413,
@@ -393,6 +398,12 @@ describe('every diagnostic reason', () => {
       status: 200,
       registered: 10,
       detail: /2 repeated entries \(each number counts once\): nhsNumbers\[10\] .*nhsNumbers\[11\]/,
+    },
+    'unknown-body-field': {
+      call: async () => ({ body: { clientId: 'pep-01', nhsNumbers: TEN, nhsNumber: TEN[0], priority: 'high' } }),
+      status: 200,
+      registered: 10,
+      detail: /properties the Record Service does not read, ignored: "nhsNumber", "priority"/,
     },
     'no-supplier-endpoint': {
       call: async () => ({}),
@@ -568,6 +579,10 @@ describe('harness endpoints', () => {
     expect(one.body.path).toBe('/records/');
     expect((await http().get('/_harness/records/diagnostics?since=yesterday')).status).toBe(400);
     expect((await http().get('/_harness/records/diagnostics?limit=0')).status).toBe(400);
+    const twice = await http().get('/_harness/records/diagnostics?clientId=pep-docs&clientId=pep-01');
+    expect(twice.status).toBe(400);
+    expect(twice.body.data).toBe('give clientId at most once');
+    expect((await http().get('/_harness/records/reconciliation?clientId=a&clientId=b')).status).toBe(400);
     expect((await http().get('/_harness/records/diagnostics/99999')).status).toBe(404);
   });
 

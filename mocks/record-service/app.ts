@@ -150,6 +150,11 @@ function parseLimit(v: unknown, dflt: number, max: number): number | 'invalid' {
   return Number(v);
 }
 
+/** The first query parameter given more than once, as `/pulls` refuses them: a filter means one value. */
+function repeatedParam(req: Request): string | undefined {
+  return Object.keys(req.query).find((k) => Array.isArray(req.query[k]));
+}
+
 function isRecordServicePath(p: string): boolean {
   return (
     p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients')
@@ -191,7 +196,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
       j && j.toRegister.length > 0 && j.client
         ? { clientId: j.client.clientId, nhsNumbers: j.toRegister, at: extra.at }
         : undefined;
-    return store.recordCall(registration, (result) => {
+    // Grouped with concurrent calls into one transaction; resolves once it is durable.
+    return store.commitCall(registration, (result) => {
       const registered = registration ? result.newNhsNumbers.length + result.alreadyRegistered : 0;
       const received = j?.received ?? 0;
       const findings = j?.findings ?? [];
@@ -267,7 +273,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
         toRegister: [],
         answer: { status: f.status, error: null },
       };
-      const { verdict } = recordVerdict(req, res, attempted, {
+      const { verdict } = await recordVerdict(req, res, attempted, {
         at,
         status: f.status,
         credential: credentialSummary(credential),
@@ -299,7 +305,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
         contractPassed: deps.contractPassed,
       },
     );
-    const { verdict } = recordVerdict(req, res, j, {
+    const { verdict } = await recordVerdict(req, res, j, {
       at,
       status: j.answer.status,
       credential: credentialSummary(credential),
@@ -353,6 +359,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   });
 
   router.get('/_harness/records/diagnostics', (req, res) => {
+    const repeated = repeatedParam(req);
+    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
     const since = parseSince(req.query.since);
     if (since === 'invalid')
       return errorBody(res, 400, 'error.bad-request', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
@@ -374,6 +382,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   });
 
   router.get('/_harness/records/reconciliation', (req, res) => {
+    const repeated = repeatedParam(req);
+    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
     const clientId = req.query.clientId;
     if (typeof clientId !== 'string' || clientId === '')
       return errorBody(

@@ -6,6 +6,7 @@
  */
 import type { ClientConfig } from '../../core/config';
 import { CONFIG_SCHEMA } from '../../core/config';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../core/http';
 import { validateAgainst, formatDiagnostic } from '../../core/schema';
 
 export type ClientChange = { type: 'upserted'; client: ClientConfig } | { type: 'removed'; clientId: string };
@@ -43,6 +44,9 @@ export class ClientRegistry {
 
   /** Adds or replaces a client; throws ClientValidationError when it breaks the config schema or reuses another client's API key. */
   upsert(client: ClientConfig): ClientConfig {
+    // Checked first: the schema walk and the copy below both recurse.
+    if (nestsDeeperThan(client, MAX_JSON_DEPTH))
+      throw new ClientValidationError([`the client nests deeper than ${MAX_JSON_DEPTH} levels; a JWKS needs four`]);
     const check = validateAgainst(CLIENT_SCHEMA, client);
     if (!check.valid) throw new ClientValidationError(check.diagnostics.map(formatDiagnostic));
     const holder = client.apiKey ? this.byKey.get(client.apiKey) : undefined;

@@ -237,6 +237,13 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
       code: 'wrong-content-type',
       detail: `Content-Type is ${call.contentType ? `"${call.contentType}"` : 'missing'}; it must be application/json`,
     });
+  } else {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(call.contentType ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset))
+      findings.push({
+        code: 'unsupported-charset',
+        detail: `Content-Type declares charset "${charset.slice(0, 40)}"; the body must be UTF-8 (charset=utf-8, or no charset)`,
+      });
   }
 
   let bodyClientId: string | null = null;
@@ -254,6 +261,14 @@ export function judgeRecordsCall(call: RecordsCall, env: JudgeEnv): Judgement {
     const shape = checkShape(body.value);
     for (const m of shape.messages) addSpec('invalid-request-body', m);
     if (shape.messages.length) findings.push({ code: 'invalid-request-body', detail: shape.messages.join('; ') });
+    if (shape.unknown.length) {
+      const shown = shape.unknown.slice(0, 5).map((k) => `"${k.slice(0, 40)}"`);
+      const more = shape.unknown.length > 5 ? ` and ${shape.unknown.length - 5} more` : '';
+      findings.push({
+        code: 'unknown-body-field',
+        detail: `the body has ${shape.unknown.length === 1 ? 'a property' : 'properties'} the Record Service does not read, ignored: ${shown.join(', ')}${more}`,
+      });
+    }
     bodyClientId = shape.clientId;
     numbers = shape.nhsNumbers;
   }
@@ -406,12 +421,14 @@ interface Shape {
   clientId: string | null;
   nhsNumbers?: unknown[];
   messages: string[];
+  /** Property names besides clientId and nhsNumbers. */
+  unknown: string[];
 }
 
 /** The request body's shape, with Joi-style messages as the real service words them. */
 function checkShape(value: unknown): Shape {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { clientId: null, messages: ['"value" must be of type object'] };
+    return { clientId: null, messages: ['"value" must be of type object'], unknown: [] };
   }
   const o = value as Record<string, unknown>;
   const messages: string[] = [];
@@ -432,5 +449,6 @@ function checkShape(value: unknown): Shape {
   else if (!Array.isArray(o.nhsNumbers)) messages.push('"nhsNumbers" must be an array');
   else if (o.nhsNumbers.length === 0) messages.push('"nhsNumbers" must contain at least 1 items');
   else nhsNumbers = o.nhsNumbers;
-  return { clientId, nhsNumbers, messages };
+  const unknown = Object.keys(o).filter((k) => k !== 'clientId' && k !== 'nhsNumbers');
+  return { clientId, nhsNumbers, messages, unknown };
 }

@@ -3,6 +3,7 @@
  * `pca-harness explain`) and reconciliation counts (for `pca-harness reconcile`), and rendering
  * them for a person. NHS numbers stay masked except where a supplier asks for its own full list.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { fetchWithTimeout } from '../../core/http';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { isProblem } from './catalogue';
@@ -23,16 +24,21 @@ function base(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-async function getJson<T>(url: string, what: string): Promise<T> {
-  const res = await fetchWithTimeout<T & { data?: string }>(url, {
+/** How a client reaches the admin routes: the admin token, needed when the platform listens beyond loopback. */
+export interface AdminAccess {
+  adminToken?: string;
+}
+
+async function getJson<T>(url: string, what: string, access: AdminAccess = {}): Promise<T> {
+  const res = await fetchWithTimeout<T & { data?: string; message?: string }>(url, {
     timeoutMs: 30_000,
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', ...adminHeaders(access.adminToken) },
   });
   if (res.status === 404 && !res.json) {
     throw new PlatformResponseError(`${url} answered 404: is this the pca-harness platform (pca-harness serve)?`, 404);
   }
   if (res.status !== 200 || !res.json) {
-    const why = res.json?.data ?? res.text.slice(0, 200);
+    const why = res.json?.data ?? res.json?.message ?? res.text.slice(0, 200);
     throw new PlatformResponseError(
       `${what} failed: ${url} answered ${res.status}${why ? `: ${why}` : ''}`,
       res.status,
@@ -48,7 +54,11 @@ export interface VerdictQuery {
 }
 
 /** Verdicts oldest first (the endpoint answers newest first). */
-export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): Promise<RecordsCallVerdict[]> {
+export async function fetchVerdicts(
+  platformUrl: string,
+  q: VerdictQuery = {},
+  access: AdminAccess = {},
+): Promise<RecordsCallVerdict[]> {
   const params = new URLSearchParams();
   if (q.clientId) params.set('clientId', q.clientId);
   if (q.since) params.set('since', q.since.toISOString());
@@ -57,6 +67,7 @@ export async function fetchVerdicts(platformUrl: string, q: VerdictQuery = {}): 
   const body = await getJson<{ verdicts: RecordsCallVerdict[] }>(
     `${base(platformUrl)}/_harness/records/diagnostics${qs ? `?${qs}` : ''}`,
     'reading diagnostics',
+    access,
   );
   return [...body.verdicts].reverse();
 }
@@ -73,12 +84,14 @@ export async function fetchReconciliation(
   platformUrl: string,
   clientId: string,
   until?: Date,
+  access: AdminAccess = {},
 ): Promise<Reconciliation> {
   const params = new URLSearchParams({ clientId });
   if (until) params.set('until', until.toISOString());
   return getJson<Reconciliation>(
     `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
     'reading the reconciliation count',
+    access,
   );
 }
 
@@ -88,6 +101,7 @@ export async function fetchRegisteredNumbers(
   clientId: string,
   until?: Date,
   pageSize = 50_000,
+  access: AdminAccess = {},
 ): Promise<string[]> {
   const out: string[] = [];
   let after: string | undefined;
@@ -98,6 +112,7 @@ export async function fetchRegisteredNumbers(
     const page = await getJson<{ nhsNumbers: string[]; next?: string }>(
       `${base(platformUrl)}/_harness/records/reconciliation?${params.toString()}`,
       'reading registered NHS numbers',
+      access,
     );
     out.push(...page.nhsNumbers);
     if (!page.next) return out;
@@ -229,8 +244,8 @@ export function renderReconciliation(r: ReconcileResult, knownClient: boolean): 
 }
 
 export interface ExplainRecordsOptions extends VerdictQuery {
-  /** The platform's base URL (or `startPlatform`'s handle). */
-  platform: string | { url: string };
+  /** The platform's base URL (or `startPlatform`'s handle); `adminToken` for a platform bound beyond loopback. */
+  platform: string | { url: string; adminToken?: string };
 }
 
 export interface ExplainRecordsResult {
@@ -257,7 +272,8 @@ export interface ExplainRecordsResult {
  */
 export async function explainRecords(opts: ExplainRecordsOptions): Promise<ExplainRecordsResult> {
   const url = base(typeof opts.platform === 'string' ? opts.platform : opts.platform.url);
-  const calls = await fetchVerdicts(url, opts);
+  const adminToken = typeof opts.platform === 'string' ? undefined : opts.platform.adminToken;
+  const calls = await fetchVerdicts(url, opts, { adminToken });
   const problems = calls.filter(hasProblem).length;
   return {
     verdict: problems ? 'fail' : 'pass',

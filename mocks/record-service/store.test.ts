@@ -120,6 +120,34 @@ describe('registration store', () => {
     expect(store.get('pep-01', NUMS[1]!)).toBeUndefined();
   });
 
+  it('group commit: concurrent calls share one transaction and each sees what the earlier ones registered', async () => {
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      store.commitCall({ clientId: 'pep-01', nhsNumbers: [NUMS[i % 5]!, NUMS[10]!], at: later(i) }, (r) =>
+        draft({ summary: `new ${r.newNhsNumbers.length}` }),
+      ),
+    );
+    const results = await Promise.all(calls);
+    expect(store.groupStats()).toEqual({ commits: 1, calls: 10 });
+    expect(results.map((r) => r.verdict.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // NUMS[10] is new only for the first call; NUMS[0..4] only the first time each appears.
+    expect(results.map((r) => r.result.newNhsNumbers.length)).toEqual([2, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+    expect(store.countDistinct('pep-01')).toBe(6);
+    expect(store.get('pep-01', NUMS[10]!)?.count).toBe(10);
+  });
+
+  it('group commit: a call that fails alone fails alone; the others of its group are committed', async () => {
+    const ok = store.commitCall({ clientId: 'pep-01', nhsNumbers: [NUMS[0]!], at: T0 }, () => draft());
+    const bad = store.commitCall({ clientId: 'pep-01', nhsNumbers: [NUMS[1]!], at: T0 }, () => {
+      throw new Error('verdict failed');
+    });
+    const ok2 = store.commitCall({ clientId: 'pep-01', nhsNumbers: [NUMS[2]!], at: T0 }, () => draft());
+    await expect(bad).rejects.toThrow('verdict failed');
+    await expect(ok).resolves.toMatchObject({ result: { newNhsNumbers: [NUMS[0]] } });
+    await expect(ok2).resolves.toMatchObject({ result: { newNhsNumbers: [NUMS[2]] } });
+    expect(store.get('pep-01', NUMS[1]!)).toBeUndefined();
+    expect(store.countDistinct('pep-01')).toBe(2);
+  });
+
   it('filters verdicts by clientId (body or credential) and since, newest first, and keeps only the most recent', () => {
     const s = openRegistrationStore(':memory:', { maxVerdicts: 150 });
     for (let i = 0; i < 300; i++) {
@@ -220,6 +248,39 @@ describe('registration store', () => {
       expect(b.countDistinct('pep-01')).toBe(0);
       b.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('group commit on a file', () => {
+  it('resolves a call only once its commit is visible to another connection (the ack follows the commit)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pca-group-'));
+    const file = registrationStorePath(dir);
+    const store = openRegistrationStore(file);
+    const reader = new Database(file, { readonly: true });
+    const journalled = () =>
+      (reader.prepare('SELECT count(*) AS n FROM registration_journal').get() as { n: number }).n;
+    try {
+      const pendingCalls = [0, 1, 2].map((i) =>
+        store.commitCall({ clientId: 'pep-01', nhsNumbers: [NUMS[i]!], at: T0 }, () => draft()),
+      );
+      // Queued, not yet committed: nothing is durable, so nothing may be acknowledged yet.
+      expect(journalled()).toBe(0);
+      let acknowledged = 0;
+      await Promise.all(
+        pendingCalls.map((p) =>
+          p.then(() => {
+            // Every acknowledgement sees the whole group on disk through a separate connection.
+            expect(journalled()).toBe(3);
+            acknowledged += 1;
+          }),
+        ),
+      );
+      expect(acknowledged).toBe(3);
+    } finally {
+      reader.close();
+      store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -11,6 +11,12 @@
  * journal is folded into `registrations` in bulk, every `foldEvery` rows, before any whole-table
  * query, at open (crash recovery) and at close. Lookups merge the unfolded tail, which is mirrored
  * in memory.
+ *
+ * Group commit: `commitCall` queues a call and resolves once the transaction holding it has
+ * committed. Calls that arrive while the event loop is busy (concurrent connections) share one
+ * transaction, so one fsync covers many acknowledgements; "200 means durable" holds because the
+ * answer is sent only after that commit. A group that fails is retried call by call, so one bad
+ * call cannot fail the others.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -69,6 +75,16 @@ export interface RegistrationStore {
     registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
     build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
   ): { verdict: RecordsCallVerdict; result: RegisterResult };
+  /**
+   * As `recordCall`, grouped with the other calls queued in the same turn of the event loop into one
+   * transaction; resolves after the commit that covers it (answer the call only then).
+   */
+  commitCall(
+    registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
+    build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
+  ): Promise<{ verdict: RecordsCallVerdict; result: RegisterResult }>;
+  /** Transactions committed by `commitCall` and the calls they held (how well grouping works). */
+  groupStats(): { commits: number; calls: number };
   onRegistered(listener: (event: RegisteredEvent) => void): () => void;
   get(clientId: string, nhsNumber: string): Registration | undefined;
   /** Every client holding this patient: the aggregator's fan-out list. */
@@ -243,13 +259,16 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
     clientId: string,
     nhsNumbers: readonly string[],
     atMs: number,
+    /** What earlier calls of the same group staged, not yet in `pending`. */
+    overlay?: Map<string, Pending>,
   ): { result: RegisterResult; staged: Pending[] } {
     const fresh: string[] = [];
     const staged: Pending[] = [];
     let already = 0;
     for (const n of nhsNumbers) {
       appendJournal.run(clientId, n, atMs);
-      const p = pending.get(pendingKey(clientId, n));
+      const key = pendingKey(clientId, n);
+      const p = overlay?.get(key) ?? pending.get(key);
       if (p) {
         already += 1;
         staged.push({ ...p, first: Math.min(p.first, atMs), last: Math.max(p.last, atMs), count: p.count + 1 });
@@ -259,6 +278,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       else fresh.push(n);
       staged.push({ clientId, nhsNumber: n, first: atMs, last: atMs, count: 1 });
     }
+    if (overlay) for (const s of staged) overlay.set(pendingKey(s.clientId, s.nhsNumber), s);
     return { result: { newNhsNumbers: fresh, alreadyRegistered: already }, staged };
   }
 
@@ -307,29 +327,84 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
     journal(clientId, nhsNumbers, atMs),
   );
 
-  const recordTx = db.transaction(
-    (
-      registration: { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined,
-      build: (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>,
-    ) => {
-      const j = registration
-        ? journal(registration.clientId, registration.nhsNumbers, registration.at.getTime())
-        : { result: { newNhsNumbers: [], alreadyRegistered: 0 }, staged: [] };
-      // Verdicts are written redacted whatever the caller built: they are shown to people and tools.
-      const draft = redact(build(j.result));
-      const info = insertVerdict.run(
-        new Date(draft.at).getTime(),
-        draft.clientId,
-        draft.credential.clientId ?? null,
-        '{}',
-      );
-      const id = Number(info.lastInsertRowid);
-      const verdict: RecordsCallVerdict = { id, ...draft };
-      updateVerdictBody.run(JSON.stringify(verdict), id);
-      if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
-      return { verdict, result: j.result, staged: j.staged };
-    },
-  );
+  type CallRegistration = { clientId: string; nhsNumbers: readonly string[]; at: Date } | undefined;
+  type Build = (result: RegisterResult) => Omit<RecordsCallVerdict, 'id'>;
+
+  /** One call's writes; runs inside a transaction (its own, or its group's). */
+  const recordOne = (registration: CallRegistration, build: Build, overlay?: Map<string, Pending>) => {
+    const j = registration
+      ? journal(registration.clientId, registration.nhsNumbers, registration.at.getTime(), overlay)
+      : { result: { newNhsNumbers: [], alreadyRegistered: 0 }, staged: [] };
+    // Verdicts are written redacted whatever the caller built: they are shown to people and tools.
+    const draft = redact(build(j.result));
+    const info = insertVerdict.run(
+      new Date(draft.at).getTime(),
+      draft.clientId,
+      draft.credential.clientId ?? null,
+      '{}',
+    );
+    const id = Number(info.lastInsertRowid);
+    const verdict: RecordsCallVerdict = { id, ...draft };
+    updateVerdictBody.run(JSON.stringify(verdict), id);
+    if (id % 100 === 0 && id > maxVerdicts) pruneVerdicts.run(id - maxVerdicts);
+    return { verdict, result: j.result, staged: j.staged };
+  };
+  const recordTx = db.transaction((registration: CallRegistration, build: Build) => recordOne(registration, build));
+
+  interface Queued {
+    registration: CallRegistration;
+    build: Build;
+    resolve: (r: { verdict: RecordsCallVerdict; result: RegisterResult }) => void;
+    reject: (e: unknown) => void;
+  }
+  let queue: Queued[] = [];
+  let flushScheduled: NodeJS.Immediate | undefined;
+  const stats = { commits: 0, calls: 0 };
+  const groupTx = db.transaction((calls: readonly Queued[]) => {
+    const overlay = new Map<string, Pending>();
+    return calls.map((c) => recordOne(c.registration, c.build, overlay));
+  });
+
+  function settle(c: Queued, r: ReturnType<typeof recordOne>): void {
+    applyStaged(r.staged);
+    if (c.registration) notify(c.registration.clientId, c.registration.nhsNumbers, r.result, c.registration.at);
+    c.resolve({ verdict: r.verdict, result: r.result });
+  }
+
+  function flush(): void {
+    if (flushScheduled) clearImmediate(flushScheduled);
+    flushScheduled = undefined;
+    const calls = queue;
+    queue = [];
+    if (calls.length === 0) return;
+    if (!db.open) {
+      for (const c of calls) c.reject(new Error('the registration store is closed'));
+      return;
+    }
+    let results: ReturnType<typeof recordOne>[] | undefined;
+    try {
+      results = groupTx(calls);
+    } catch {
+      results = undefined;
+    }
+    if (results) {
+      stats.commits += 1;
+      stats.calls += calls.length;
+      calls.forEach((c, i) => settle(c, results[i]!));
+      return;
+    }
+    // The group rolled back: commit each call alone, so only a call that fails by itself fails.
+    for (const c of calls) {
+      try {
+        const r = recordTx(c.registration, c.build);
+        stats.commits += 1;
+        stats.calls += 1;
+        settle(c, r);
+      } catch (e) {
+        c.reject(e);
+      }
+    }
+  }
 
   return {
     file,
@@ -347,6 +422,15 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       if (unique) notify(unique.clientId, unique.nhsNumbers, result, unique.at);
       return { verdict, result };
     },
+    commitCall(registration, build) {
+      const unique = registration ? { ...registration, nhsNumbers: [...new Set(registration.nhsNumbers)] } : undefined;
+      return new Promise((resolve, reject) => {
+        queue.push({ registration: unique, build, resolve, reject });
+        // After the other requests already read in this turn of the event loop have queued theirs.
+        flushScheduled ??= setImmediate(flush);
+      });
+    },
+    groupStats: () => ({ ...stats }),
     onRegistered(listener) {
       listeners.add(listener);
       return () => {
@@ -408,6 +492,7 @@ export function openRegistrationStore(file: string, opts: StoreOptions = {}): Re
       journalRows = 0;
     },
     close() {
+      if (db.open) flush();
       listeners.clear();
       if (!db.open) return;
       fold();

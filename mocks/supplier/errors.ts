@@ -3,7 +3,12 @@
  * 4XX/5XX tables and examples (missingNhsNumber, invalidNhsNumber, invalidAuthToken,
  * mismatchNhsNumber, under16, rateLimit, gatewayTimeout). Handlers pick one; none builds its own.
  */
-import { type OperationOutcome, type OperationOutcomeIssue, operationOutcome } from '../../core/fhir';
+import {
+  type OperationOutcome,
+  type OperationOutcomeIssue,
+  operationOutcome,
+  spineErrorDetails as spineDetails,
+} from '../../core/fhir';
 import { NHS_NUMBER_SYSTEM } from '../../core/nhs-number';
 
 export interface SupplierError {
@@ -12,12 +17,7 @@ export interface SupplierError {
   headers?: Record<string, string>;
 }
 
-const SPINE_ERROR_CODES = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode';
 const IDENTIFIER_PATTERN = '/^https:\\/\\/fhir\\.nhs\\.uk\\/Id\\/nhs-number\\|[1-9][0-9]{9}$/';
-
-function spineDetails(code: string, display: string): Pick<OperationOutcomeIssue, 'details'> {
-  return { details: { coding: [{ system: SPINE_ERROR_CODES, version: '1', code, display }] } };
-}
 
 function err(
   status: number,

@@ -15,6 +15,8 @@ import {
   remoteKeySet,
   TokenError,
   verifyJwt,
+  CLOCK_TOLERANCE_S,
+  futureTimeClaim,
 } from '../../core/tokens';
 
 /** The NHS login keys could not be fetched: not the token's fault, so not a 401. */
@@ -47,8 +49,6 @@ export interface IdTokenPolicy {
 export interface IdTokenVerifier {
   verify(token: string, policy: IdTokenPolicy): Promise<IdTokenClaims>;
 }
-
-const CLOCK_TOLERANCE_S = 30;
 
 export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVerifier {
   const issuer = opts.issuer.replace(/\/$/, '');
@@ -91,6 +91,8 @@ export function createIdTokenVerifier(opts: IdTokenVerifierOptions): IdTokenVeri
     if (claims.iss !== issuer) throw new TokenError('issuer', 'the token issuer (iss) is not the expected one');
     if (typeof claims.exp !== 'number' || claims.exp + CLOCK_TOLERANCE_S <= epochSeconds(opts.clock))
       throw new TokenError('expired', 'the token has expired (exp is in the past)');
+    const future = futureTimeClaim(claims, epochSeconds(opts.clock));
+    if (future) throw new TokenError('not-yet-valid', future.message);
     return claims;
   };
 

@@ -4,6 +4,7 @@
  * P5 and mismatched tokens are minted by the NHS login mock; forged ones are signed here with a
  * key the JWKS does not hold (under the real kid); other-issuer ones need the mock's own key.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { addDays, type Clock, systemClock } from '../../core/clock';
 import type { SupplierAccess } from '../../core/access';
 import { ConfigError } from '../../core/config';
@@ -18,6 +19,8 @@ export interface NhsLoginAccess {
   url: string;
   /** The mock's own signing key, when this process holds it (needed only for other-issuer tokens). */
   signingKey?: SigningKey;
+  /** The platform's admin token, for minting when it listens beyond loopback. */
+  adminToken?: string;
 }
 
 export interface CredentialOptions {
@@ -117,7 +120,7 @@ export function createCredentials(opts: CredentialOptions): Credentials {
       `${base}/_harness/id-token`,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...adminHeaders(opts.nhsLogin.adminToken) },
         body: JSON.stringify(body),
       },
     );

@@ -119,6 +119,8 @@ export async function startNhsLogin(opts: StartNhsLoginOptions): Promise<NhsLogi
 /** A running platform: its URL, and (in process) its NHS login key. `startPlatform`'s handle is one. */
 export interface PlatformRef {
   url: string;
+  /** The platform's admin token, for a platform bound beyond loopback (its `/_harness` routes need it). */
+  adminToken?: string;
   nhsLoginSigningKey?: () => Promise<SigningKey>;
 }
 
@@ -148,5 +150,12 @@ export async function openNhsLogin(opts: OpenNhsLoginOptions): Promise<NhsLoginS
     : opts.stateDir
       ? await new KeyRing(opts.stateDir).get(NHS_LOGIN_KEY)
       : undefined;
-  return { url: issuer, issuer, persistent: true, ...(signingKey ? { signingKey } : {}), close: async () => undefined };
+  return {
+    url: issuer,
+    issuer,
+    persistent: true,
+    ...(signingKey ? { signingKey } : {}),
+    ...(opts.platform.adminToken ? { adminToken: opts.platform.adminToken } : {}),
+    close: async () => undefined,
+  };
 }

@@ -189,6 +189,8 @@ export interface PlatformAccess {
   clientId: string;
   /** Judge uploads made since this instant (ISO). */
   since?: string;
+  /** The platform's admin token, when it listens beyond loopback. */
+  adminToken?: string;
 }
 
 export interface CheckContext {

@@ -4,6 +4,7 @@
  * `POST /_harness/clients/{clientId}/contract-pass`, otherwise in `<stateDir>/contract-pass.json`
  * for the next `serve` to read. Only a full run (every suite, no --only) with no MUST failure counts.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fetchWithTimeout } from '../../core/http';
@@ -17,6 +18,8 @@ export interface RecordPassOptions {
   report: CheckReport;
   clientId?: string;
   platformUrl?: string;
+  /** The platform's admin token, when it listens beyond loopback. */
+  adminToken?: string;
   stateDir: string;
   /** Where report.json was written, passed along for people reading the pass. */
   reportPath?: string;
@@ -48,7 +51,7 @@ export async function recordContractPass(opts: RecordPassOptions): Promise<Contr
     const url = `${opts.platformUrl.replace(/\/$/, '')}/_harness/clients/${encodeURIComponent(clientId)}/contract-pass`;
     const res = await fetchWithTimeout<{ message?: unknown }>(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...adminHeaders(opts.adminToken) },
       body: JSON.stringify(detail),
     });
     if (res.status !== 200) {

@@ -5,6 +5,7 @@
  * upload itself is the supplier's (its own client, or `pca-harness supplier` against the platform);
  * these checks only read.
  */
+import { adminHeaders } from '../../core/admin-token';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { type PackPatient, ineligibility } from '../../fixtures/pack';
 import type { ReasonCode } from '../../mocks/record-service/catalogue';
@@ -38,12 +39,11 @@ const BATCH_LIMIT = { int: 200, prod: 5000 } as const;
 
 function platformGet(ctx: CheckContext, path: string, label: string): Promise<Exchange> {
   const url = `${ctx.platform!.url.replace(/\/$/, '')}${path}`;
-  return ctx
-    .transport({ method: 'GET', url, headers: { Accept: 'application/json' }, label, access: 'none', idToken: 'none' })
-    .then((response) => ({
-      request: { method: 'GET', url, headers: { Accept: 'application/json' }, label, access: 'none', idToken: 'none' },
-      response,
-    }));
+  const headers = { Accept: 'application/json', ...adminHeaders(ctx.platform!.adminToken) };
+  return ctx.transport({ method: 'GET', url, headers, label, access: 'none', idToken: 'none' }).then((response) => ({
+    request: { method: 'GET', url, headers, label, access: 'none', idToken: 'none' },
+    response,
+  }));
 }
 
 /** Every call the platform judged for the clientId (oldest first), memoised for the run. */

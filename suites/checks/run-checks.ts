@@ -113,6 +113,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksResult> {
             platform: {
               url: platform.url,
               clientId: opts.recordsClientId,
+              ...(platform.adminToken ? { adminToken: platform.adminToken } : {}),
               ...(opts.since ? { since: opts.since } : {}),
             },
           }
@@ -132,6 +133,7 @@ export async function runChecks(opts: RunChecksOptions): Promise<ChecksResult> {
         report,
         clientId: opts.recordsClientId,
         platformUrl: platform?.url,
+        ...(platform?.adminToken ? { adminToken: platform.adminToken } : {}),
         stateDir: opts.stateDir ?? '',
         ...(reportDir ? { reportPath: path.join(reportDir, 'report.json') } : {}),
       });

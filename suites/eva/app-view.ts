@@ -3,6 +3,7 @@
  * so an EVA report can show the patient's-eye result next to the supplier-level diffs.
  */
 import { PCA_URLS } from '../../core/fhir';
+import type { ExpectedConsumerView } from '../../fixtures/pack';
 import { maskNhsNumber } from '../../core/nhs-number';
 import { redactText } from '../../core/redact';
 import { describeBody } from './compare';
@@ -25,6 +26,31 @@ export interface AppViewSample {
   issues: AppViewIssue[];
   /** Set when the body could not be read as the consumer API's Bundle or OperationOutcome. */
   note?: string;
+  /** What the pack says the App should see (`patient.consumer.expectedView`), when it says. */
+  expected?: ExpectedConsumerView;
+  /** Expected versus actual for the consumer view; empty when it matched. Absent without `expected`. */
+  differences?: string[];
+}
+
+/** The business rules an answer reports, in order (`AGGBR30: ...` -> `AGGBR30`). */
+export function businessRulesOf(sample: AppViewSample): string[] {
+  return sample.issues
+    .filter((i) => i.code === 'business-rule')
+    .map((i) => /^(AGGBR\d+)\b/.exec(i.diagnostics ?? '')?.[1] ?? '?');
+}
+
+/** EVA for the consumer view: the sample with the expected view and every difference from it. */
+export function compareAppView(sample: AppViewSample, expected: ExpectedConsumerView): AppViewSample {
+  const differences: string[] = [];
+  const diff = (what: string, want: unknown, got: unknown) => {
+    if (JSON.stringify(want) !== JSON.stringify(got))
+      differences.push(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  };
+  diff('status', expected.status, sample.status ?? null);
+  diff('CarePlans', expected.carePlans, sample.carePlans);
+  diff('activities', expected.activities, sample.activities);
+  diff('business rules', expected.businessRules, businessRulesOf(sample));
+  return { ...sample, expected, differences };
 }
 
 type Obj = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import type { Appointment } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
-import { appViewSample } from './app-view';
+import { appViewSample, businessRulesOf, compareAppView } from './app-view';
 import { comparePatientResponse, type PatientVerdict } from './compare';
-import { consoleSummary, orderForReport, renderEvaReports, type EvaRun } from './report';
+import { consoleSummary, consumerViewMismatches, orderForReport, renderEvaReports, type EvaRun } from './report';
 import { samplePatientBundles } from './sample-bundles';
 
 const NHS = ['9990000018', '9990000026', '9990000034'];
@@ -338,5 +338,52 @@ describe('EVA reports: matches with warnings', () => {
       '<span class="badge warn">WARN</span> Matched by reading a contradicting spec (1)',
     );
     expect(JSON.parse(files['eva.json'])).toMatchObject({ totals: { warn: 1, match: 1, passed: true } });
+  });
+});
+
+describe('compareAppView (EVA of the consumer view)', () => {
+  const bundle = (rules: string[]) => ({
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: [
+      { resource: { resourceType: 'CarePlan', activity: [{ detail: {} }] } },
+      {
+        resource: {
+          resourceType: 'OperationOutcome',
+          issue: rules.map((r) => ({
+            severity: 'information',
+            code: 'business-rule',
+            diagnostics: `${r}: suppressed`,
+          })),
+        },
+      },
+    ],
+  });
+
+  it('matches when status, CarePlans, activities and business rules are as expected', () => {
+    const s = appViewSample({ nhsNumber: NHS[0], status: 200, body: bundle(['AGGBR30']) });
+    expect(businessRulesOf(s)).toEqual(['AGGBR30']);
+    expect(
+      compareAppView(s, { status: 200, carePlans: 1, activities: 1, businessRules: ['AGGBR30'] }).differences,
+    ).toEqual([]);
+  });
+
+  it('names every difference, and a mismatch fails the consumer-view JUnit case', () => {
+    const s = compareAppView(appViewSample({ nhsNumber: NHS[0], status: 207, body: bundle([]) }), {
+      status: 200,
+      carePlans: 2,
+      activities: 1,
+      businessRules: ['AGGBR33'],
+    });
+    expect(s.differences).toEqual([
+      'status: expected 200, got 207',
+      'CarePlans: expected 2, got 1',
+      'business rules: expected ["AGGBR33"], got []',
+    ]);
+    expect(consumerViewMismatches([s])).toHaveLength(1);
+    const files = renderEvaReports({ verdicts: [], appView: [s] });
+    expect(files['junit.xml']).toContain('name="eva.consumer-view"');
+    expect(files['junit.xml']).toContain('type="eva-mismatch"');
+    expect(consoleSummary({ verdicts: [], appView: [s] })).toContain('MISMATCH');
   });
 });

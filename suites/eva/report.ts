@@ -134,7 +134,14 @@ export function consoleSummary(run: EvaRun, limits: EvaReportLimits = {}): strin
 
 function appViewLine(s: AppViewSample): string {
   const issues = s.issues.map((i) => [i.code, i.source].filter(Boolean).join('@')).join(', ');
-  return `${s.nhsNumberMasked} HTTP ${s.status ?? '-'}: ${s.activities} activities${issues ? `; issues: ${issues}` : ''}${s.note ? `; ${s.note}` : ''}`;
+  const verdict = s.differences === undefined ? '' : s.differences.length === 0 ? 'MATCH    ' : 'MISMATCH ';
+  const line = `${verdict}${s.nhsNumberMasked} HTTP ${s.status ?? '-'}: ${s.activities} activities${issues ? `; issues: ${issues}` : ''}${s.note ? `; ${s.note}` : ''}`;
+  return [line, ...(s.differences ?? []).map((d) => `    ${d}`)].join('\n  ');
+}
+
+/** Consumer-view comparisons (patients whose pack entry says what the App should see) that differ. */
+export function consumerViewMismatches(samples: readonly AppViewSample[] | undefined): AppViewSample[] {
+  return (samples ?? []).filter((s) => (s.differences?.length ?? 0) > 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +185,27 @@ export function evaJUnitSuites(r: EvaRun & { totals: EvaTotals }): JUnitSuite[] 
         body: (v.warnings ?? []).map(warningLine).join('\n'),
       };
     suite.cases.push(c);
+  }
+  const compared = (r.appView ?? []).filter((s) => s.differences !== undefined);
+  if (compared.length > 0) {
+    suites.set('consumer-view', {
+      name: 'eva.consumer-view',
+      ...(r.startedAt ? { timestamp: r.startedAt } : {}),
+      properties,
+      cases: compared.map((s) => ({
+        name: `${s.nhsNumberMasked} consumer view`,
+        classname: 'eva.consumer-view',
+        ...(s.differences!.length > 0
+          ? {
+              failure: {
+                message: `${plural(s.differences!.length, 'difference')}: ${s.differences![0]}`,
+                type: 'eva-mismatch',
+                body: s.differences!.join('\n'),
+              },
+            }
+          : {}),
+      })),
+    });
   }
   return [...suites.values()];
 }
@@ -231,11 +259,11 @@ ${more}</section>`;
 function appViewHtml(samples: AppViewSample[]): string {
   const rows = samples.map(
     (s) =>
-      `<tr class="${s.issues.length || s.note || (s.status !== 200 && s.status !== 207) ? 'fail' : 'pass'}"><td>${escapeHtml(s.nhsNumberMasked)}</td><td>${escapeHtml(s.status ?? '-')}</td><td>${s.carePlans}</td><td>${s.activities}</td><td>${s.issues.map((i) => escapeHtml([i.severity, i.code, i.source, i.diagnostics].filter(Boolean).join(' · '))).join('<br>')}${s.note ? `<span class="muted">${escapeHtml(s.note)}</span>` : ''}</td></tr>`,
+      `<tr class="${s.differences?.length || (s.differences === undefined && (s.issues.some((i) => i.code !== 'business-rule') || s.note || (s.status !== 200 && s.status !== 207))) ? 'fail' : 'pass'}"><td>${escapeHtml(s.nhsNumberMasked)}</td><td>${escapeHtml(s.status ?? '-')}</td><td>${s.carePlans}</td><td>${s.activities}</td><td>${s.issues.map((i) => escapeHtml([i.severity, i.code, i.source, i.diagnostics].filter(Boolean).join(' · '))).join('<br>')}${s.note ? `<span class="muted">${escapeHtml(s.note)}</span>` : ''}</td><td>${s.differences === undefined ? '<span class="muted">-</span>' : s.differences.length === 0 ? badge('MATCH', 'pass') : `${badge('MISMATCH', 'fail')}<br>${s.differences.map(escapeHtml).join('<br>')}`}</td></tr>`,
   );
   return `<section><h2>What the NHS App would see</h2>
-<p class="muted">A sample of <code>/aggregator/events</code> responses for the replayed patients.</p>
-<table><thead><tr><th>patient</th><th>status</th><th>care plans</th><th>activities</th><th>issues</th></tr></thead><tbody>
+<p class="muted">A sample of <code>/aggregator/events</code> responses for the replayed patients; where the pack says what the App should see (<code>consumer.expectedView</code>), expected versus actual.</p>
+<table><thead><tr><th>patient</th><th>status</th><th>care plans</th><th>activities</th><th>issues</th><th>consumer view</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></section>`;
 }

@@ -4,8 +4,8 @@
  * reproduces the exchange with `$NHS_NUMBER`, `$ACCESS_TOKEN` and `$NHSD_ID_TOKEN` to fill in.
  * (The evidence *bundle* handed over at assurance is suites/evidence/evidence.ts.)
  */
-import { maskNhsNumber, maskNhsNumbersInText } from '../../core/nhs-number';
-import { redactText } from '../../core/redact';
+import { maskNhsNumber } from '../../core/nhs-number';
+import { maskNhsNumbersInText, redactText } from '../../core/redact';
 import type { PackPatient } from '../../fixtures/pack';
 import type { Exchange, HttpRequest, IdTokenKind } from '../checks/check';
 

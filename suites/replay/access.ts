@@ -4,6 +4,7 @@
  * In process, everything is read directly (pull bodies unmasked); remotely, through the harness
  * admin API, whose pull listings mask NHS numbers, bodies included (`masked` says so).
  */
+import { adminHeaders } from '../../core/admin-token';
 import type { ClientConfig } from '../../core/config';
 import type { SupplierAccess } from '../../core/access';
 import { ConfigError } from '../../core/config';
@@ -59,6 +60,8 @@ export interface PlatformAccess {
   readonly inProcess: boolean;
   /** True when pull bodies come back with NHS numbers masked (compare against a masked pack). */
   readonly masked: boolean;
+  /** The platform's admin token, sent to its admin routes (needed when it listens beyond loopback). */
+  readonly adminToken?: string;
   info(): Promise<PlatformInfo>;
   listClients(): Promise<ClientState[]>;
   client(clientId: string): Promise<ClientState | undefined>;
@@ -104,6 +107,9 @@ export function inProcessAccess(platform: Platform): PlatformAccess {
       return platform.urls();
     },
     inProcess: true,
+    get adminToken() {
+      return platform.admin().token;
+    },
     masked: false,
     async info() {
       const health = await fetchWithTimeout<{ mode?: string; profile?: string }>(platform.urls().health);
@@ -203,7 +209,7 @@ function fromView(v: ClientView): ClientState {
 const REMOTE_CONCURRENCY = 8;
 const SCHEDULE_CHUNK = 1000;
 
-export function remoteAccess(baseUrl: string): PlatformAccess {
+export function remoteAccess(baseUrl: string, adminToken?: string): PlatformAccess {
   const urls = platformUrls(baseUrl);
   const fail = (
     what: string,
@@ -218,7 +224,7 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
   const getJson = async <T>(url: string, what: string): Promise<T> => {
     const res = await fetchWithTimeout<T & { message?: unknown; error?: unknown }>(url, {
       timeoutMs: 30_000,
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...adminHeaders(adminToken) },
     });
     if (res.status !== 200 || !res.json) return fail(what, url, res.status, res.json, res.text);
     return res.json;
@@ -231,7 +237,7 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
   ): Promise<{ status: number; json?: T & { message?: unknown; error?: unknown }; text: string }> => {
     const res = await fetchWithTimeout<T & { message?: unknown; error?: unknown }>(url, {
       method,
-      headers: { 'Content-Type': 'application/json', accept: 'application/json' },
+      headers: { 'Content-Type': 'application/json', accept: 'application/json', ...adminHeaders(adminToken) },
       body: JSON.stringify(body),
       timeoutMs: 30_000,
     });
@@ -244,6 +250,7 @@ export function remoteAccess(baseUrl: string): PlatformAccess {
     urls,
     inProcess: false,
     masked: true,
+    adminToken,
     async info() {
       const health = await getJson<{ service?: string; mode?: string; profile?: string }>(
         urls.health,

@@ -124,10 +124,19 @@ describe('runReplay against the reference supplier', () => {
       status: 403,
     });
     expect(result.run.appView?.some((s) => s.status === 200 && s.activities > 0)).toBe(true);
+    // EVA of the consumer view: every patient the pack gives an expected App view is compared, and matches.
+    const withView = eligible.filter((p) => p.consumer?.expectedView);
+    expect(withView.length).toBeGreaterThanOrEqual(4);
+    const compared = result.run.appView!.filter((s) => s.expected);
+    expect(compared.map((s) => s.nhsNumberMasked).sort()).toEqual(
+      withView.map((p) => maskNhsNumber(p.nhsNumber)).sort(),
+    );
+    for (const s of compared) expect(s.differences).toEqual([]);
     expect(progress.some((p) => p.phase === 'pulling' && p.done === p.total)).toBe(true);
 
     const junit = readFileSync(path.join(reportDir, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(eligible.length * 3);
+    expect(junit.match(/<testcase /g)).toHaveLength(eligible.length * 3 + withView.length);
+    expect(junit).toContain('name="eva.consumer-view"');
     expect(existsSync(path.join(reportDir, 'eva.html'))).toBe(true);
     const json = readFileSync(path.join(reportDir, 'eva.json'), 'utf8');
     for (const p of pack.patients) expect(json).not.toContain(p.nhsNumber);

@@ -33,7 +33,7 @@ import {
   type EvaTotals,
   type PatientVerdict,
 } from '../eva/compare';
-import { evaJUnitSuites, type EvaRun, renderEvaReports } from '../eva/report';
+import { consumerViewMismatches, evaJUnitSuites, type EvaRun, renderEvaReports } from '../eva/report';
 import { writeReportFiles } from '../report/files';
 import { type RunResult, tallyJUnit } from '../report/result';
 import { inProcessAccess, type PlatformAccess, type PulledResponse, remoteAccess } from './access';
@@ -53,7 +53,7 @@ export type ReplayPlatform =
   /** Already created and listening (demo); replay leaves it running. */
   | { kind: 'in-process'; platform: Platform }
   /** A `pca-harness serve` reached over HTTP. */
-  | { kind: 'remote'; url: string };
+  | { kind: 'remote'; url: string; adminToken?: string };
 
 export interface ReplayOptions {
   /** Base URL of the supplier's API. */
@@ -178,7 +178,7 @@ async function openPlatform(
     return { access: inProcessAccess(p.platform), startedByReplay: false, close: async () => undefined };
   }
   if (p.kind === 'remote') {
-    const access = remoteAccess(httpUrl('--platform-url', p.url));
+    const access = remoteAccess(httpUrl('--platform-url', p.url), p.adminToken);
     const info = await access.info();
     if (opts.rate !== undefined && opts.rate !== info.rate)
       notice(
@@ -584,7 +584,7 @@ async function appView(run: ReplayRun, p: OnPlatform): Promise<EvaRun['appView']
   const sample = appViewPatients(run.opts.pack, run.started, run.opts.appViewSamples ?? DEFAULT_APP_VIEW_SAMPLES);
   const out = [];
   for (const patient of sample) {
-    out.push(await sampleAppView(p.urls, patient));
+    out.push(await sampleAppView(p.urls, patient, p.access.adminToken));
     run.emit('app-view', out.length, sample.length);
   }
   return out;
@@ -670,11 +670,18 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     const files = opts.reportDir ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(report) }) : undefined;
     const junit = evaJUnitSuites(report);
     const { counts, warnings, findings } = tallyJUnit(junit);
-    const outcome = compared.unreachable ? 'unreachable' : totals.passed ? 'passed' : 'failed';
+    // The consumer view counts too: what the NHS App gets must be what the pack expects.
+    const outcome = compared.unreachable
+      ? 'unreachable'
+      : totals.passed && consumerViewMismatches(sampled).length === 0
+        ? 'passed'
+        : 'failed';
+    const matched = counts.passed + counts.warned;
     return {
       outcome,
       verdict: outcome === 'passed' ? 'pass' : outcome === 'unreachable' ? 'error' : 'fail',
-      headline: `${counts.passed + counts.warned} of ${totals.comparisons} comparisons matched${counts.warned ? ` (${counts.warned} with warnings)` : ''}${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
+      // Counts are the JUnit cases: every supplier comparison plus every compared consumer view.
+      headline: `${matched} of ${matched + counts.failed + counts.errors + counts.skipped} comparisons matched${counts.warned ? ` (${counts.warned} with warnings)` : ''}${counts.failed ? `, ${counts.failed} differ` : ''}${counts.errors ? `, ${counts.errors} errors` : ''}`,
       counts,
       ...(warnings.length ? { warnings } : {}),
       findings,

@@ -3,8 +3,7 @@
  * summary, junit.xml and report.html are renderings of this object, so they cannot disagree.
  * Everything in it is already masked: NHS numbers as 999******8, tokens as placeholders.
  */
-import { maskNhsNumbersInText } from '../../core/nhs-number';
-import { redactText } from '../../core/redact';
+import { maskNhsNumbersInText, redactText } from '../../core/redact';
 import { type Endpoint, type Family, type Finding, type Outcome, type SuiteName, passes } from '../checks/check';
 import { type CoverageRow, coverage } from '../checks/catalogue';
 import { type CurlContext, type EvidenceItem, evidenceOf, patientLabel } from '../evidence/exchange-evidence';

@@ -4,7 +4,7 @@
  * and the built-in runner and the k6 scripts enforce the same numbers.
  */
 import type { Options, Scenario, Threshold } from 'k6/options';
-import type { ApiKind, LoadProfile, ProfileOverrides } from '../../profile-data';
+import type { ApiKind, LoadProfile, ProfileOverrides, VerdictId } from '../../profile-data';
 
 /** Custom metrics the scripts emit, named once so thresholds and summaries agree. */
 export const K6_METRICS = {
@@ -16,6 +16,17 @@ export const K6_METRICS = {
   numbersAcknowledged: 'records_numbers_acknowledged',
   reconciliation: 'records_reconciliation_count',
 } as const;
+
+/**
+ * A metric restricted to the requests of the profile's scenario: setup()'s token requests and
+ * teardown()'s reconciliation call are not part of the load, and the built-in runner does not count
+ * them either.
+ */
+export function inScenario(p: Pick<LoadProfile, 'name'>, metric: string, tags: Record<string, string> = {}): string {
+  return `${metric}{${Object.entries({ scenario: p.name, ...tags })
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',')}}`;
+}
 
 /** The endpoint tag of each request: the same tags the built-in runner reports by. */
 export function endpointTags(p: LoadProfile): string[] {
@@ -78,10 +89,14 @@ function stagesOf(p: LoadProfile): Array<{ durationMs: number; toRate: number }>
   return p.ramp && p.ramp.length > 0 ? p.ramp : [{ durationMs: p.durationMs, toRate: p.rate }];
 }
 
-/** VUs to start with: enough for the peak rate at the latency budget, so k6 rarely has to add any mid-run. */
+/**
+ * VUs to start with: enough for the peak rate at twice the latency budget (at least a second), so k6
+ * need not add VUs mid-run even when the target is slow. A VU added mid-run takes time to start,
+ * and an arrival that finds none free is dropped: the rate verdict would then fail for k6's sake.
+ */
 export function preAllocatedVUs(p: LoadProfile): number {
   const peak = Math.max(p.rate, ...stagesOf(p).map((s) => s.toRate));
-  return Math.min(p.maxInFlight, Math.max(5, Math.ceil(peak * Math.max(p.thresholds.p95Ms / 1000, 0.2)) + 5));
+  return Math.min(p.maxInFlight, Math.ceil(peak * Math.max((2 * p.thresholds.p95Ms) / 1000, 1)) + 5);
 }
 
 export function scenarioFor(p: LoadProfile): Scenario {
@@ -98,23 +113,57 @@ export function scenarioFor(p: LoadProfile): Scenario {
   return { executor: 'constant-arrival-rate', rate: p.rate, timeUnit: '1s', duration: `${p.durationMs}ms`, ...common };
 }
 
-/** The thresholds: the pass/fail contract, the same numbers the built-in runner's verdicts use. */
+/**
+ * The thresholds: the pass/fail contract, the same numbers the built-in runner's verdicts use. Every
+ * profile also needs at least one successful request (an acknowledged batch for records): a run that
+ * sent nothing, or whose every request failed, cannot pass.
+ */
 export function thresholdsFor(p: LoadProfile, verify: boolean): Record<string, Threshold[]> {
   const t = p.thresholds;
   const p95 = `p(95)<=${t.p95Ms}`;
   const out: Record<string, Threshold[]> = {
-    http_req_duration: [p95],
-    http_req_failed: [t.maxErrorRate === 0 ? 'rate==0' : `rate<${t.maxErrorRate}`],
+    [inScenario(p, 'http_req_duration')]: [p95],
+    [inScenario(p, 'http_req_failed')]: [t.maxErrorRate === 0 ? 'rate==0' : `rate<${t.maxErrorRate}`],
+    // Nothing succeeded, nothing passes: a run that sent nothing or got only failures fails here.
+    ...(p.target === 'records'
+      ? { [K6_METRICS.batchesAcknowledged]: ['count>0'] }
+      : { [inScenario(p, 'http_reqs', { expected_response: 'true' })]: ['count>0'] }),
     // The arrival rate is only held when no iteration was dropped for want of a VU.
     dropped_iterations: ['count==0'],
   };
-  if (t.perEndpoint) for (const tag of endpointTags(p)) out[`http_req_duration{endpoint:${tag}}`] = [p95];
+  // As the built-in runner does: a per-endpoint budget only where a run spreads over endpoints.
+  const tags = endpointTags(p);
+  if (t.perEndpoint && tags.length > 1)
+    for (const tag of tags) out[inScenario(p, 'http_req_duration', { endpoint: tag })] = [p95];
   if (verify) out.checks = [t.maxErrorRate === 0 ? 'rate==1' : `rate>${1 - t.maxErrorRate}`];
   if (t.throttle) {
     out[K6_METRICS.throttledBelow] = ['rate==0'];
     out[K6_METRICS.throttledAbove] = ['rate>0'];
   }
   return out;
+}
+
+/**
+ * The built-in runner's verdict a k6 threshold belongs to, by metric name: k6's JUnit writes one
+ * test case per verdict (failing when any of its thresholds failed), named as the runner names it.
+ */
+export function verdictOfMetric(metric: string): VerdictId | undefined {
+  const m = /^([a-z0-9_]+)(?:\{([^}]*)\})?$/.exec(metric);
+  if (!m) return undefined;
+  const [, name, tagText] = m;
+  const tags = Object.fromEntries(
+    (tagText ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf(':')), kv.slice(kv.indexOf(':') + 1)]),
+  ) as Record<string, string | undefined>;
+  if (name === 'http_req_duration') return tags.endpoint ? `p95:${tags.endpoint}` : 'p95';
+  if (name === 'http_req_failed' || name === 'checks' || name === K6_METRICS.batchesAcknowledged) return 'errors';
+  if (name === 'http_reqs' && tags.expected_response === 'true') return 'errors';
+  if (name === 'dropped_iterations') return 'rate';
+  if (name === K6_METRICS.throttledBelow) return 'throttle-below';
+  if (name === K6_METRICS.throttledAbove) return 'throttle-above';
+  return undefined;
 }
 
 export function k6Options(p: LoadProfile, settings: { verify: boolean }): Options {

@@ -14,6 +14,7 @@ import exec from 'k6/execution';
 import { SharedArray } from 'k6/data';
 import { Counter, Gauge, Rate } from 'k6/metrics';
 import { isUnder16 } from '../../../core/clock.ts';
+import { DEFAULT_CONSUMER_BEARER } from '../../../core/consumer-api.ts';
 import { generateNhsNumbers } from '../../../core/nhs-number.ts';
 import { renderJUnit } from '../../../suites/report/junit.ts';
 import {
@@ -24,6 +25,8 @@ import {
   RECORDS_TOP_UP_SEED,
   applyOverrides,
   mixPicker,
+  verdictCaseName,
+  verdictTitle,
   patientKind,
   pickWeighted,
   rateAt,
@@ -35,8 +38,8 @@ import {
   type PatientKind,
   type SupplierResource,
 } from '../../profile-data.ts';
-import { K6_METRICS, k6Options, overridesFromEnv } from './options.ts';
-import { summaryText, summaryToJUnitSuites, type K6SummaryData } from './summary.ts';
+import { K6_METRICS, k6Options, overridesFromEnv, verdictOfMetric } from './options.ts';
+import { fmt, summaryText, summaryToJUnitSuites, type K6SummaryData } from './summary.ts';
 
 const env = (name: string): string | undefined =>
   __ENV[name] === undefined || __ENV[name] === '' ? undefined : __ENV[name];
@@ -115,12 +118,44 @@ export function loadBatches(profile: LoadProfile): string[][] {
 export interface SetupData {
   bearer: string;
   patients: Array<RunPatient & { idToken: string }>;
+  /** Records runs: the Record Service client the batches are sent for. */
+  recordsClientId?: string;
+}
+
+/** Stops the whole run before any load, with the reason: k6 exits non-zero (108) and prints it. */
+function abort(reason: string): never {
+  exec.test.abort(`pca-harness: ${reason}`);
+  throw new Error(reason);
+}
+
+/**
+ * setup()'s first step: the environment a run needs, checked before any request, so a run
+ * misconfigured never sends nothing and passes.
+ */
+export function validateEnv(profile: LoadProfile): void {
+  for (const name of ['PLATFORM_URL', 'SUPPLIER_URL', 'TARGET_URL', 'TOKEN_URL']) {
+    const v = env(name);
+    if (v !== undefined && !/^https?:\/\/[^\s/]+/.test(v)) abort(`${name} must be an http(s) URL, got "${v}"`);
+  }
+  if (profile.target === 'records' && !env('RECORDS_CLIENT_ID'))
+    abort(
+      'a records run needs the Record Service client: set RECORDS_CLIENT_ID (and RECORDS_API_KEY, the API key the platform maps to it)',
+    );
+  if (env('REPORT_DIR')?.startsWith('~'))
+    abort(`REPORT_DIR "${env('REPORT_DIR')}" starts with ~, which k6 does not expand; give a path that exists`);
+}
+
+/** setup() of a records run: the client and its API key, checked. */
+export function setupRecords(profile: LoadProfile): SetupData {
+  validateEnv(profile);
+  return { bearer: env('RECORDS_API_KEY') ?? '', patients: [], recordsClientId: env('RECORDS_CLIENT_ID') };
 }
 
 /** The access token: BEARER as given, else client credentials at TOKEN_URL (client_secret_basic). */
 function accessToken(profile: LoadProfile): string {
   const given = env('BEARER');
   if (given) return given;
+  if (profile.target === 'aggregator') return DEFAULT_CONSUMER_BEARER;
   if (profile.target !== 'supplier') return '';
   const tokenUrl = env('TOKEN_URL') ?? `${targetUrl(profile)}${LOCAL_DEFAULTS.supplierTokenPath}`;
   const clientId = env('CLIENT_ID') ?? LOCAL_DEFAULTS.supplierClientId;
@@ -142,15 +177,26 @@ function accessToken(profile: LoadProfile): string {
   return token;
 }
 
+/** The platform's admin routes need its admin token when it listens beyond loopback (docker compose). */
+function adminAuth(): Record<string, string> {
+  const t = env('PCA_HARNESS_PLATFORM_ADMIN_TOKEN');
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
 /** setup(): an access token and an NHS login ID token per patient, minted by the platform at POST {PLATFORM_URL}/nhs-login/_harness/id-token. */
 export function setupTokens(profile: LoadProfile, patients: RunPatient[]): SetupData {
+  validateEnv(profile);
+  if (patients.length === 0)
+    abort(
+      `the pack in PACK has no patients the ${profile.name} profile can use (aged 16 or over, not sensitive or excluded)`,
+    );
   const issuer = `${trimSlash(env('PLATFORM_URL') ?? LOCAL_DEFAULTS.platformUrl)}/nhs-login`;
   const minted = patients.map((p) => {
     const res = http.post(
       `${issuer}/_harness/id-token`,
       JSON.stringify({ nhsNumber: p.nhsNumber, birthDate: p.birthDate }),
       {
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...adminAuth() },
         tags: { name: 'setup: id token' },
         responseType: 'text',
       },
@@ -240,8 +286,8 @@ export function patientIteration(profile: LoadProfile, data: SetupData): void {
 
 /** One POST /records of a batch, counting what the Record Service acknowledged. */
 export function recordsIteration(profile: LoadProfile, batches: string[][], data: SetupData): void {
-  const clientId = env('RECORDS_CLIENT_ID');
-  if (!clientId) fail('set RECORDS_CLIENT_ID (and RECORDS_API_KEY) for a records run');
+  const clientId = data.recordsClientId;
+  if (!clientId) fail('no RECORDS_CLIENT_ID: setup() should have stopped this run');
   const batch = batches[exec.scenario.iterationInTest % batches.length]!;
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Correlation-ID': uuid() };
   const key = env('RECORDS_API_KEY') ?? data.bearer;
@@ -266,21 +312,43 @@ export function recordsTeardown(profile: LoadProfile): void {
   if (!clientId) return;
   const res = http.get(
     `${targetUrl(profile)}/_harness/records/reconciliation?clientId=${encodeURIComponent(clientId)}`,
-    { tags: { name: 'teardown: reconciliation' }, responseType: 'text' },
+    { headers: adminAuth(), tags: { name: 'teardown: reconciliation' }, responseType: 'text' },
   );
   const n =
     res.status === 200 ? (res.json() as { distinctNhsNumbers?: unknown } | null)?.distinctNhsNumbers : undefined;
   if (typeof n === 'number') reconciliation.add(n);
 }
 
-/** handleSummary(): a text summary on stdout, the raw summary as JSON and the thresholds as JUnit in REPORT_DIR. */
+/** The records counts for the text summary: acknowledged batches and numbers, and the platform's reconciliation count. */
+function recordsLines(data: K6SummaryData): string[] {
+  const value = (name: string, key: string): number | undefined => data.metrics[name]?.values[key];
+  const batches = value(K6_METRICS.batchesAcknowledged, 'count');
+  const numbers = value(K6_METRICS.numbersAcknowledged, 'count');
+  const reconciled = value(K6_METRICS.reconciliation, 'value');
+  return [
+    `records: ${fmt(batches ?? 0)} batches acknowledged (${fmt(batches === undefined ? 0 : value(K6_METRICS.batchesAcknowledged, 'rate'))} batches/s), ${fmt(numbers ?? 0)} NHS numbers`,
+    `reconciliation: ${reconciled === undefined ? 'the platform gave no count' : `the platform counts ${fmt(reconciled)} distinct NHS numbers for ${env('RECORDS_CLIENT_ID') ?? 'the client'}`}`,
+  ];
+}
+
+/**
+ * handleSummary(): a text summary on stdout, the raw summary as JSON and the thresholds as JUnit
+ * (one case per verdict, named as the built-in runner names it). The files go to REPORT_DIR, or the
+ * working directory; k6 creates no folders, so REPORT_DIR must exist.
+ */
 export function summaryFiles(profile: LoadProfile, data: K6SummaryData): Record<string, string> {
-  const dir = trimSlash(env('REPORT_DIR') ?? 'pca-harness-report/k6');
+  const dirEnv = env('REPORT_DIR');
+  const prefix = dirEnv === undefined ? '' : `${trimSlash(dirEnv)}/`;
+  const caseNameOf = (metric: string): string | undefined => {
+    const id = verdictOfMetric(metric);
+    const title = id === undefined ? undefined : verdictTitle(profile, id);
+    return id === undefined || title === undefined ? undefined : verdictCaseName(id, title);
+  };
   return {
-    stdout: summaryText(data, profile.name),
-    [`${dir}/${profile.name}-summary.json`]: JSON.stringify(data, null, 2),
-    [`${dir}/${profile.name}-junit.xml`]: renderJUnit(
-      summaryToJUnitSuites(data, profile.name),
+    stdout: summaryText(data, profile.name, profile.target === 'records' ? recordsLines(data) : []),
+    [`${prefix}${profile.name}-summary.json`]: JSON.stringify(data, null, 2),
+    [`${prefix}${profile.name}-junit.xml`]: renderJUnit(
+      summaryToJUnitSuites(data, profile.name, caseNameOf),
       `pca-harness k6 ${profile.name}`,
     ),
   };

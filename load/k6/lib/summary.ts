@@ -68,33 +68,66 @@ export function summaryPasses(data: K6SummaryData): boolean {
   return thresholdResults(data).every((t) => t.ok);
 }
 
-function fmt(v: number | undefined): string {
+export function fmt(v: number | undefined): string {
   if (v === undefined) return 'no data';
   return Number.isInteger(v) ? String(v) : v.toFixed(3);
 }
 
-export function summaryToJUnitSuites(data: K6SummaryData, profileName: string): JUnitSuite[] {
+/**
+ * Which JUnit test case a threshold belongs to: its verdict's case name, shared with the built-in
+ * runner. Thresholds with none get a case of their own, named `metric: expression`.
+ */
+export type CaseNameOf = (metric: string) => string | undefined;
+
+/**
+ * One JUnit test case per verdict: the thresholds of one verdict (e.g. `http_req_failed` and
+ * `http_reqs{expected_response:true}` for "errors") share a case, which fails when any of them failed.
+ */
+export function summaryToJUnitSuites(
+  data: K6SummaryData,
+  profileName: string,
+  caseNameOf: CaseNameOf = () => undefined,
+): JUnitSuite[] {
   const seconds = (data.state?.testRunDurationMs ?? 0) / 1000;
-  const cases: JUnitCase[] = thresholdResults(data).map((t) => ({
-    name: `${t.metric}: ${t.expression}`,
-    classname: `k6.${profileName}`,
-    timeSeconds: seconds,
-    systemOut: `observed ${fmt(t.observed)}`,
-    ...(t.ok
-      ? {}
-      : {
-          failure: { message: `${t.metric} ${t.expression} not met (observed ${fmt(t.observed)})`, type: 'threshold' },
-        }),
-  }));
+  const byCase = new Map<string, ThresholdResult[]>();
+  for (const t of thresholdResults(data)) {
+    const name = caseNameOf(t.metric) ?? `${t.metric}: ${t.expression}`;
+    byCase.set(name, [...(byCase.get(name) ?? []), t]);
+  }
+  const cases: JUnitCase[] = [...byCase].map(([name, ts]) => {
+    const failed = ts.filter((t) => !t.ok);
+    return {
+      name,
+      classname: `k6.${profileName}`,
+      timeSeconds: seconds,
+      systemOut: ts.map((t) => `${t.metric} ${t.expression}: observed ${fmt(t.observed)}`).join('\n'),
+      ...(failed.length === 0
+        ? {}
+        : {
+            failure: {
+              message: failed
+                .map((t) => `${t.metric} ${t.expression} not met (observed ${fmt(t.observed)})`)
+                .join('; '),
+              type: 'threshold',
+            },
+          }),
+    };
+  });
   const properties: Record<string, string> = {};
   for (const c of allChecks(data.root_group)) properties[`check: ${c.name}`] = `${c.passes} passed, ${c.fails} failed`;
   return [{ name: `k6 ${profileName}`, cases, properties }];
 }
 
-export function summaryText(data: K6SummaryData, profileName: string): string {
-  const d = data.metrics.http_req_duration?.values;
+/** The text summary; `extra` lines (e.g. the records counts) go before the threshold verdicts. */
+export function summaryText(data: K6SummaryData, profileName: string, extra: readonly string[] = []): string {
+  // The load itself where the thresholds single it out (the scenario's requests, not setup's).
+  const d = (data.metrics[`http_req_duration{scenario:${profileName}}`] ?? data.metrics.http_req_duration)?.values;
   const reqs = data.metrics.http_reqs?.values;
-  const lines = [`k6 ${profileName}: ${fmt(reqs?.count)} requests at ${fmt(reqs?.rate)} req/s`];
+  const iterations = data.metrics.iterations?.values;
+  const lines = [
+    `k6 ${profileName}: ${fmt(reqs?.count)} requests at ${fmt(reqs?.rate)} req/s` +
+      (iterations ? `, ${fmt(iterations.count)} iterations at ${fmt(iterations.rate)}/s` : ''),
+  ];
   if (d)
     lines.push(
       `  http_req_duration  med ${fmt(d.med)}  p90 ${fmt(d['p(90)'])}  p95 ${fmt(d['p(95)'])}  p99 ${fmt(d['p(99)'])}  max ${fmt(d.max)} ms`,
@@ -103,6 +136,7 @@ export function summaryText(data: K6SummaryData, profileName: string): string {
   if (dropped) lines.push(`  dropped iterations ${dropped}`);
   for (const c of allChecks(data.root_group))
     lines.push(`  check ${c.fails ? 'FAIL' : 'ok  '} ${c.name}: ${c.passes} passed, ${c.fails} failed`);
+  for (const e of extra) lines.push(`  ${e}`);
   for (const t of thresholdResults(data))
     lines.push(`  ${t.ok ? 'PASS' : 'FAIL'}  ${t.metric} ${t.expression} (observed ${fmt(t.observed)})`);
   lines.push(`result: ${summaryPasses(data) ? 'PASS' : 'FAIL'}`);
