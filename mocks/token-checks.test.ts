@@ -4,6 +4,7 @@
  * OAuth mock's client assertions, /records access tokens, the consumer API and the reference
  * supplier's NHSD-ID-Token), all with the one tolerance `CLOCK_TOLERANCE_S`; a token just inside it passes.
  */
+import { DEFAULT_CONSUMER_BEARER } from '../core/consumer-api';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,7 @@ describe.each([
     const res = await request(server.server)
       .get('/aggregator/events')
       .query({ 'patient:identifier': `https://fhir.nhs.uk/Id/nhs-number|${patient.nhsNumber}` })
+      .set('Authorization', `Bearer ${DEFAULT_CONSUMER_BEARER}`)
       .set('NHSD-ID-Token', await idTokenWith(claims()));
     expect(res.status).toBe(401);
     expect(JSON.stringify(res.body)).toMatch(claim);
@@ -165,6 +167,7 @@ describe('inside the tolerance', () => {
     const events = await request(server.server)
       .get('/aggregator/events')
       .query({ 'patient:identifier': `https://fhir.nhs.uk/Id/nhs-number|${patient.nhsNumber}` })
+      .set('Authorization', `Bearer ${DEFAULT_CONSUMER_BEARER}`)
       .set('NHSD-ID-Token', await idTokenWith(ahead));
     expect(events.status).not.toBe(401);
   });
