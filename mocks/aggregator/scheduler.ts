@@ -11,15 +11,10 @@ import { type Clock, systemClock } from '../../core/clock';
 import type { ProducerResourceType } from '../../core/fhir';
 import { type Logger, silentLogger } from '../../core/logger';
 import { type PullTarget, pullTarget, type SupplierDirectory } from './directory';
+import { CLIENT_TIMEOUT_MS } from '../../core/deadline';
 import type { NewPullRecord, OutcomeCounts, PullFilter, PullRecord, PullStore } from './pull-store';
 import { TokenBucket } from './rate';
-import {
-  type BearerTokenCache,
-  callSupplier,
-  PRODUCER_TIMEOUT_MS,
-  type ProducerBundleValidator,
-  resourceUrl,
-} from './upstream';
+import { type BearerTokenCache, callSupplier, type ProducerBundleValidator, resourceUrl } from './upstream';
 
 export const DEFAULT_PULL_RATE = 25;
 
@@ -82,7 +77,9 @@ export class PullScheduler {
     this.bucket = new TokenBucket(this.rate, 1);
     this.clock = deps.clock ?? systemClock;
     this.log = (deps.logger ?? silentLogger()).child({ component: 'pull-scheduler' });
-    this.timeoutMs = deps.timeoutMs ?? PRODUCER_TIMEOUT_MS;
+    // Above the producer's 9,000 ms deadline (producer:WF-NFR-02), so a late answer is recorded with its
+    // status and latency, and replay can name a late 200 instead of the pull timing out first.
+    this.timeoutMs = deps.timeoutMs ?? CLIENT_TIMEOUT_MS;
     // Enough for the rate to be reached when every pull takes the full timeout, with a floor.
     this.maxInFlight = deps.maxInFlight ?? Math.max(8, Math.ceil((this.rate * this.timeoutMs) / 1000));
   }

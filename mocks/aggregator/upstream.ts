@@ -14,9 +14,10 @@ import { patientIdentifierParam } from '../../core/nhs-number';
 import type { SchemaDiagnostic } from '../../core/schema';
 import { type Clock, systemClock } from '../../core/clock';
 import { DEFAULT_PATHS } from '../../core/resource-types';
+import { PRODUCER_DEADLINE_MS } from '../../core/deadline';
 
-/** The producer standard's timeout (WF-NFR-02 of the producer API). */
-export const PRODUCER_TIMEOUT_MS = 9_000;
+/** The producer standard's deadline (producer:WF-NFR-02), from its one home in core/deadline.ts. */
+export const PRODUCER_TIMEOUT_MS = PRODUCER_DEADLINE_MS;
 
 /** Validates a supplier's 200 body for one resource type (contracts/validate.ts validateProducerBundle). */
 export type ProducerBundleValidator = (

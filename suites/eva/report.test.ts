@@ -1,3 +1,4 @@
+import { DeadlineObserver } from '../../core/deadline';
 import type { Appointment } from '../../core/fhir';
 import { PCA_URLS } from '../../core/fhir';
 import { appViewSample, businessRulesOf, compareAppView } from './app-view';
@@ -385,5 +386,32 @@ describe('compareAppView (EVA of the consumer view)', () => {
     expect(files['junit.xml']).toContain('name="eva.consumer-view"');
     expect(files['junit.xml']).toContain('type="eva-mismatch"');
     expect(consoleSummary({ verdicts: [], appView: [s] })).toContain('MISMATCH');
+  });
+});
+
+describe('EVA reports: producer:WF-NFR-02 observed on the pulls', () => {
+  it('adds one JUnit case per endpoint, failed where a late answer was not a 504, naming the slowest answer', () => {
+    const o = new DeadlineObserver();
+    o.observe('Appointment /Appointment', 'patient 1 (client-a)', {
+      status: 200,
+      latencyMs: 300,
+      operationOutcome: false,
+    });
+    o.observe('Appointment /Appointment', 'patient 2 (client-a)', {
+      status: 200,
+      latencyMs: 9_600,
+      operationOutcome: false,
+    });
+    o.observe('Task /Task', 'patient 1 (client-b)', { status: 504, latencyMs: 9_200, operationOutcome: true });
+    const run: EvaRun = { verdicts: [], deadline: o.report() };
+    const junit = renderEvaReports(run)['junit.xml'];
+    expect(junit).toContain('name="eva.deadline"');
+    expect(junit).toMatch(
+      /<testcase name="producer:WF-NFR-02 Appointment \/Appointment"[^>]*>\s*<failure message="1 late answer\(s\) not a 504 with an OperationOutcome; first patient 2 \(client-a\): HTTP 200 after 9,600 ms/,
+    );
+    expect(junit).toMatch(
+      /<testcase name="producer:WF-NFR-02 Task \/Task"[^>]*>\s*<system-out>1 answer\(s\) timed; slowest Task \/Task 9,200 ms \(HTTP 504\)/,
+    );
+    expect(JSON.parse(renderEvaReports(run)['eva.json']).deadline.lateCount).toBe(1);
   });
 });

@@ -3,6 +3,7 @@
  * comparisons come first everywhere; every output is masked here as well, whoever built the run.
  */
 import { redact } from '../../core/redact';
+import { slowestLine, type DeadlineReport } from '../../core/deadline';
 import { badge, escapeHtml, renderHtmlPage, tiles } from '../report/html';
 import { renderJUnit, type JUnitCase, type JUnitSuite } from '../report/junit';
 import type { AppViewSample } from './app-view';
@@ -25,6 +26,8 @@ export interface EvaRun {
   totals?: EvaTotals;
   /** "What the NHS App would see": a sample of /aggregator/events responses, filled by replay. */
   appView?: AppViewSample[];
+  /** producer:WF-NFR-02 observed on every pull replay judged: late answers that were not a 504, and the slowest per endpoint. */
+  deadline?: DeadlineReport;
 }
 
 export interface EvaReportFiles {
@@ -207,7 +210,32 @@ export function evaJUnitSuites(r: EvaRun & { totals: EvaTotals }): JUnitSuite[] 
       })),
     });
   }
+  if (r.deadline) suites.set('deadline', deadlineSuite(r.deadline, properties, r.startedAt));
   return [...suites.values()];
+}
+
+/** One case per endpoint pulled: failed when an answer after the deadline was not a 504 with an OperationOutcome. */
+function deadlineSuite(d: DeadlineReport, properties: Record<string, string>, startedAt?: string): JUnitSuite {
+  return {
+    name: 'eva.deadline',
+    ...(startedAt ? { timestamp: startedAt } : {}),
+    properties,
+    cases: d.slowest.map((s) => {
+      const late = d.late.filter((l) => l.endpoint === s.endpoint);
+      const c: JUnitCase = {
+        name: `producer:WF-NFR-02 ${s.endpoint}`,
+        classname: 'eva.deadline',
+        systemOut: `${s.answers} answer(s) timed; slowest ${slowestLine([s])}`,
+      };
+      if (s.late > 0)
+        c.failure = {
+          message: `${s.late} late answer(s) not a 504 with an OperationOutcome${late[0] ? `; first ${late[0].label}: ${late[0].problem}` : ''}`,
+          type: 'deadline',
+          body: late.map((l) => `${l.label}: ${l.problem}`).join('\n'),
+        };
+      return c;
+    }),
+  };
 }
 
 function renderJunit(r: EvaRun & { totals: EvaTotals }): string {

@@ -9,7 +9,8 @@ import type { Clock } from '../../core/clock';
 import { systemClock } from '../../core/clock';
 import { ConfigError, type ClientConfig, DEFAULT_CONFIG, type HarnessConfig } from '../../core/config';
 import { httpUrl, type SupplierAccess, supplierAccess } from '../../core/access';
-import { PRODUCER_RESOURCE_TYPES, type ProducerResourceType } from '../../core/fhir';
+import { DeadlineObserver, type DeadlineReport } from '../../core/deadline';
+import { isOperationOutcome, PRODUCER_RESOURCE_TYPES, type ProducerResourceType } from '../../core/fhir';
 import { fetchWithTimeout } from '../../core/http';
 import { type Logger, silentLogger } from '../../core/logger';
 import { redact } from '../../core/redact';
@@ -481,6 +482,7 @@ async function awaitPulls(run: ReplayRun, p: OnPlatform, reg: Registration): Pro
 interface Comparison {
   verdicts: PatientVerdict[];
   tally: EvaTally;
+  deadline: DeadlineReport;
   schemaInvalid: number;
   unreachable: boolean;
 }
@@ -498,6 +500,8 @@ async function compareAll(run: ReplayRun, p: OnPlatform, reg: Registration, pull
   let withStatus = 0;
   let pulls = 0;
   let unauthorised = 0;
+  // producer:WF-NFR-02, observed passively on every pull the aggregator made (the pull waits CLIENT_TIMEOUT_MS).
+  const deadline = new DeadlineObserver();
   const add = (v: PatientVerdict) => {
     verdicts.push(v);
     tally.add(v);
@@ -547,6 +551,12 @@ async function compareAll(run: ReplayRun, p: OnPlatform, reg: Registration, pull
       if (r.status !== undefined) withStatus += 1;
       if (r.status === 401) unauthorised += 1;
       if (r.schemaValid === false) schemaInvalid += 1;
+      if (r.status !== undefined)
+        deadline.observe(`${c.resourceType} ${c.path}`, `patient ${patientIndex + 1} (${c.clientId})`, {
+          status: r.status,
+          latencyMs: r.latencyMs,
+          operationOutcome: isOperationOutcome(r.body),
+        });
       add(
         comparePatientResponse(
           {
@@ -575,7 +585,12 @@ async function compareAll(run: ReplayRun, p: OnPlatform, reg: Registration, pull
   const unreachable = pulls > 0 && withStatus === 0;
   if (unreachable)
     run.notice(`no pull got an HTTP answer from the supplier at ${run.supplierUrl}: is it still running?`);
-  return { verdicts, tally, schemaInvalid, unreachable };
+  const observed = deadline.report();
+  if (observed.lateCount > 0)
+    run.notice(
+      `${observed.lateCount} pull(s) answered after ${observed.deadlineMs.toLocaleString('en-GB')} ms with something other than a 504 and an OperationOutcome (producer:WF-NFR-02); the deadline findings name them`,
+    );
+  return { verdicts, tally, deadline: observed, schemaInvalid, unreachable };
 }
 
 /** Phase 4: a few patients looked up through /aggregator/events, as the NHS App would. */
@@ -666,6 +681,7 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
       verdicts: compared.verdicts,
       totals,
       appView: sampled,
+      deadline: compared.deadline,
     };
     const files = opts.reportDir ? await writeReportFiles(opts.reportDir, { ...renderEvaReports(report) }) : undefined;
     const junit = evaJUnitSuites(report);
@@ -673,7 +689,7 @@ export async function runReplay(opts: ReplayOptions, hooks: ReplayHooks = {}): P
     // The consumer view counts too: what the NHS App gets must be what the pack expects.
     const outcome = compared.unreachable
       ? 'unreachable'
-      : totals.passed && consumerViewMismatches(sampled).length === 0
+      : totals.passed && consumerViewMismatches(sampled).length === 0 && compared.deadline.lateCount === 0
         ? 'passed'
         : 'failed';
     const matched = counts.passed + counts.warned;

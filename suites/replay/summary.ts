@@ -3,6 +3,7 @@
  * know, then the EVA summary (suites/eva/report.ts) and, when registrations are missing, the Record
  * Service's own account of the /records calls it saw. NHS numbers stay masked throughout.
  */
+import { slowestLine } from '../../core/deadline';
 import { redactText } from '../../core/redact';
 import { consoleSummary } from '../eva/report';
 import type { ReplayResult } from './replay';
@@ -34,6 +35,13 @@ export function renderReplaySummary(r: ReplayResult): string {
   lines.push(
     `  pulls      ${r.pulls.finished} of ${r.pulls.expected} finished, ${r.pulls.failed} failed${r.pulls.schemaInvalid ? `, ${r.pulls.schemaInvalid} failed the producer schema` : ''}${r.pulls.stalled ? ', stalled' : ''}`,
   );
+  const d = r.run.deadline;
+  if (d) {
+    lines.push(
+      `  deadline   producer:WF-NFR-02: ${d.lateCount} late answer(s) not a 504 with an OperationOutcome (deadline ${d.deadlineMs.toLocaleString('en-GB')} ms, pulls wait ${d.clientTimeoutMs.toLocaleString('en-GB')} ms); slowest: ${slowestLine(d.slowest)}`,
+    );
+    for (const l of d.late) lines.push(`             ${l.endpoint}, ${l.label}: ${l.problem}`);
+  }
   if (r.notices.length) {
     lines.push('');
     for (const n of r.notices) lines.push(`note: ${redactText(n)}`);
@@ -58,7 +66,9 @@ export function renderReplaySummary(r: ReplayResult): string {
       ? `REPLAY PASS: every patient's pulls match what the pack expects${warned ? ` (${warned} with warnings: the supplier took another reading of a contradicting spec, see WARN above)` : ''}.`
       : r.outcome === 'unreachable'
         ? 'REPLAY FAIL: the supplier did not answer the pulls.'
-        : 'REPLAY FAIL: see the differences and errors above.',
+        : (d?.lateCount ?? 0) > 0 && r.run.totals.passed
+          ? 'REPLAY FAIL: every comparison matched, but the supplier answered late without a 504 (see deadline above).'
+          : 'REPLAY FAIL: see the differences and errors above.',
   );
   return `${lines.join('\n')}\n`;
 }
