@@ -16,6 +16,7 @@ import {
   type ProfileOverrides,
 } from './profile-data';
 import type { LoadPlan } from './runner/types';
+import { PRODUCER_DEADLINE_MS } from '../core/deadline';
 import { ExitCode, HarnessError } from '../core/errors';
 
 export * from './profile-data';
@@ -50,7 +51,12 @@ export function planFromProfile(p: LoadProfile): LoadPlan {
     startRate: p.rate,
     stages: stagesOf(p),
     maxInFlight: p.maxInFlight,
-    thresholds: { ...p.thresholds, requirements: p.requirements },
+    thresholds: {
+      ...p.thresholds,
+      requirements: p.requirements,
+      // A supplier's every answer is judged against producer:WF-NFR-02's 9,000 ms deadline.
+      ...(p.target === 'supplier' ? { deadlineMs: PRODUCER_DEADLINE_MS } : {}),
+    },
   };
 }
 

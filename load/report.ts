@@ -8,6 +8,7 @@ import { badge, escapeHtml, renderHtmlPage, tiles } from '../suites/report/html'
 import { writeReportFiles } from '../suites/report/files';
 import { formatDurationMs, verdictCaseName } from './profile-data';
 import type { LatencySummary } from './runner/types';
+import { slowestLine } from '../core/deadline';
 import type { FanOutReport } from './fan-out';
 import type { LoadReport } from './run-profile';
 import { distributionChart, latencyOverTimeChart, rateOverTimeChart } from './charts';
@@ -67,7 +68,13 @@ export function formatLoadSummary(r: LoadReport): string {
   ];
   if (x.endpoints.length > 1)
     for (const e of x.endpoints)
-      lines.push(`  ${e.tag.padEnd(10)} ${e.count} requests, ${e.errors} errors, ${latencyLine(e.latency)}`);
+      lines.push(
+        `  ${e.tag.padEnd(10)} ${e.count} requests, ${e.errors} errors, ${latencyLine(e.latency)}${e.slowest ? `; slowest ${Math.round(e.slowest.ms)} ms (HTTP ${e.slowest.status})` : ''}`,
+      );
+  if (x.deadline)
+    lines.push(
+      `  deadline   producer:WF-NFR-02: ${x.deadline.lateCount} late answer(s) not a 504 with an OperationOutcome; slowest: ${slowestLine(x.deadline.slowest)}`,
+    );
   if (r.records) {
     const rec = r.records;
     lines.push(

@@ -24,13 +24,17 @@ import {
   type ProfileOverrides,
 } from './profiles';
 import { runLoad, type RunOutput } from './runner';
+import { CLIENT_TIMEOUT_MS, PRODUCER_DEADLINE_MS } from '../core/deadline';
 import type { Progress, RunnerClock, ThresholdVerdict } from './runner/types';
 import { fanOutReport, type FanOutReport, resetFanOut } from './fan-out';
 import { createRequester, type LoadPatient, type RecordsPlan } from './targets';
 import { defaultVerifier, type Verifier } from './verify';
 
-/** Requests slower than this count as failed: above the aggregator's 10 s 504 (consumer WF-NFR-02), so that 504 is seen. */
-export const REQUEST_TIMEOUT_MS = 12_000;
+/**
+ * Requests slower than this count as failed: above the supplier's 9 s 504 (producer:WF-NFR-02) and the
+ * aggregator's 10 s 504 (consumer:WF-NFR-02), so a late answer is seen and named. The one home is core/deadline.ts.
+ */
+export const REQUEST_TIMEOUT_MS = CLIENT_TIMEOUT_MS;
 /** Patients per kind that get an ID token; a bigger pack is sampled in order. */
 export const MAX_PATIENTS_PER_KIND = 500;
 
@@ -186,6 +190,10 @@ export async function runLoadProfile(opts: LoadRunOptions): Promise<LoadReport> 
   const on = opts.on ?? new Date();
   const verify = opts.verify ?? false;
   const notice = opts.onNotice ?? (() => undefined);
+  if (profile.target === 'supplier' && opts.timeoutMs !== undefined && opts.timeoutMs < CLIENT_TIMEOUT_MS)
+    throw new ProfileError(
+      `a supplier run waits at least ${CLIENT_TIMEOUT_MS.toLocaleString('en-GB')} ms for each answer, so a late answer past the ${PRODUCER_DEADLINE_MS.toLocaleString('en-GB')} ms deadline (producer:WF-NFR-02) is seen and named; got a timeout of ${opts.timeoutMs} ms`,
+    );
   if (profile.target === 'records' && !opts.recordsClientId)
     throw new ProfileError(
       'a records run needs the Record Service clientId: --client-id ID (and the API key as --bearer KEY)',

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CONSUMER_BEARER } from '../core/consumer-api';
 import { CORRELATION_HEADER } from '../core/http';
-import { FHIR_JSON } from '../core/fhir';
+import { FHIR_JSON, isOperationOutcome } from '../core/fhir';
 import { patientIdentifierParam } from '../core/nhs-number';
 import { maskNhsNumbersInText } from '../core/redact';
 import type { PackPatient } from '../fixtures/pack';
@@ -99,7 +99,16 @@ async function send(
     return { status: 0, tag, ok: false, error: e instanceof TransportError ? e.reason : (e as Error).message };
   }
   const ok = reply.status === expected || (o.profile.alsoAccept ?? []).includes(reply.status);
-  return { status: reply.status, tag, ok, ...(check ? { verify: () => check(reply) } : {}) };
+  // Only a 504's body matters to producer:WF-NFR-02 (core/deadline.ts), so only a 504 is parsed here.
+  const parsed = reply.status === 504 ? parseBody(reply) : undefined;
+  const operationOutcome = parsed?.ok === true && isOperationOutcome(parsed.body);
+  return {
+    status: reply.status,
+    tag,
+    ok,
+    ...(operationOutcome ? { operationOutcome } : {}),
+    ...(check ? { verify: () => check(reply) } : {}),
+  };
 }
 
 function supplierRequester(o: RequesterOptions): RequestFn {

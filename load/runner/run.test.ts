@@ -208,3 +208,73 @@ describe('runLoad on virtual time', () => {
     });
   });
 });
+
+describe('runLoad: producer:WF-NFR-02 observed on every answer', () => {
+  const deadlinePlan = plan({
+    startRate: 2,
+    stages: [{ durationMs: 5_000, toRate: 2 }],
+    thresholds: { maxErrorRate: 1, deadlineMs: 9_000, perEndpoint: true },
+  });
+
+  it('fails the deadline verdict on a late 200, names it, and shows the slowest answer per endpoint', async () => {
+    const clock = new VirtualClock();
+    const r = await runLoad(deadlinePlan, {
+      clock,
+      request: async (i): Promise<Outcome> => {
+        // Request 3 answers Appointment 200 after 9.5 s; Task answers a proper 504 after 9.2 s.
+        if (i === 3) {
+          await clock.sleep(9_500);
+          return { status: 200, ok: true, tag: 'Appointment' };
+        }
+        if (i === 4) {
+          await clock.sleep(9_200);
+          return { status: 504, ok: true, tag: 'Task', operationOutcome: true };
+        }
+        await clock.sleep(50);
+        return { status: 200, ok: true, tag: i % 2 ? 'Appointment' : 'Task' };
+      },
+    });
+    expect(r.deadline).toMatchObject({ deadlineMs: 9_000, lateCount: 1 });
+    expect(r.deadline!.late[0]).toMatchObject({ endpoint: 'Appointment', status: 200 });
+    expect(r.deadline!.late[0]!.problem).toMatch(/^HTTP 200 after 9,500 ms: past 9,000 ms the answer must be 504$/);
+    const verdict = r.verdicts.find((v) => v.id === 'deadline')!;
+    expect(verdict).toMatchObject({ pass: false, requirement: 'producer:WF-NFR-02' });
+    expect(verdict.observed).toContain('1 late answer(s) not a 504 with an OperationOutcome');
+    expect(verdict.observed).toContain('slowest: Appointment 9,500 ms (HTTP 200); Task 9,200 ms (HTTP 504)');
+    expect(r.endpoints.map((e) => [e.tag, e.slowest])).toEqual([
+      ['Appointment', { ms: 9_500, status: 200 }],
+      ['Task', { ms: 9_200, status: 504 }],
+    ]);
+    expect(r.problemSamples.map((p) => p.problem)).toContain(
+      'Appointment: HTTP 200 after more than 9,000 ms: past 9,000 ms the answer must be 504',
+    );
+    expect(r.pass).toBe(false);
+  });
+
+  it('passes when every late answer is a 504 with an OperationOutcome, and fails a bare late 504', async () => {
+    for (const operationOutcome of [true, false]) {
+      const clock = new VirtualClock();
+      const r = await runLoad(deadlinePlan, {
+        clock,
+        request: async (): Promise<Outcome> => {
+          await clock.sleep(9_100);
+          return { status: 504, ok: true, tag: 'Appointment', operationOutcome };
+        },
+      });
+      expect(r.verdicts.find((v) => v.id === 'deadline')?.pass).toBe(operationOutcome);
+    }
+  });
+
+  it('observes nothing for a plan without a deadline (the aggregator and Record Service targets)', async () => {
+    const clock = new VirtualClock();
+    const r = await runLoad(plan({ stages: [{ durationMs: 1_000, toRate: 25 }] }), {
+      clock,
+      request: async () => {
+        await clock.sleep(10);
+        return { status: 200, ok: true, tag: 'Appointment' };
+      },
+    });
+    expect(r.deadline).toBeUndefined();
+    expect(r.verdicts.map((v) => v.id)).not.toContain('deadline');
+  });
+});

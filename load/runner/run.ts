@@ -5,6 +5,7 @@
  * from the actual start; the difference is the runner's own schedule lag, recorded too.
  */
 import type { ThrottleCounts } from './types';
+import { DeadlineObserver } from '../../core/deadline';
 import { rateAt, throttleBand, type ThrottleBand } from '../profile-data';
 import { systemRunnerClock } from './clock';
 import { LatencyRecorder } from './histogram';
@@ -53,6 +54,8 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
   const progressEvery = plan.progressIntervalMs ?? 1000;
   const graceMs = plan.gracefulStopMs ?? 30_000;
   const throttle = plan.thresholds.throttle;
+  const deadlineMs = plan.thresholds.deadlineMs;
+  const answers = deadlineMs !== undefined ? new DeadlineObserver(deadlineMs) : undefined;
 
   const latency = new LatencyRecorder(3, true);
   const service = new LatencyRecorder(3);
@@ -142,8 +145,23 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
     const statusKey = o.status > 0 ? String(o.status) : 'no response';
     const isError = !o.ok || Boolean(o.error) || found.length > 0;
     latency.record(latencyMs);
-    service.record(Math.max(0, end - firedAt));
+    const serviceMs = Math.max(0, end - firedAt);
+    service.record(serviceMs);
     bump(byStatus, statusKey);
+    const tag = o.tag ?? 'request';
+    // The supplier's deadline runs from when it got the request: service time, not schedule latency.
+    const late =
+      answers && o.status > 0
+        ? answers.observe(tag, `${tag} started ${(firedAt / 1000).toFixed(1)} s into the run`, {
+            status: o.status,
+            latencyMs: serviceMs,
+            operationOutcome: o.operationOutcome ?? false,
+          })
+        : undefined;
+    if (late)
+      noteProblem(
+        `${tag}: ${late.replace(/after [\d,]+ ms/, `after more than ${deadlineMs!.toLocaleString('en-GB')} ms`)}`,
+      );
     if (isError) {
       errors += 1;
       if (o.error) {
@@ -155,7 +173,6 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
       }
       if (!o.ok && !o.error) bump(errByStatus, statusKey);
     }
-    const tag = o.tag ?? 'request';
     let ts = tags.get(tag);
     if (!ts) {
       ts = { count: 0, errors: 0, byStatus: {}, rec: new LatencyRecorder(3) };
@@ -257,9 +274,20 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
       ? (started - 1) / ((lastStart - firstStart) / 1000)
       : started / Math.max(schedule.durationMs / 1000, 1e-9);
 
+  const deadlineReport = answers?.report();
   const endpoints: EndpointStats[] = [...tags.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([tag, s]) => ({ tag, count: s.count, errors: s.errors, latency: s.rec.summary(), byStatus: s.byStatus }));
+    .map(([tag, s]) => {
+      const slow = deadlineReport?.slowest.find((d) => d.endpoint === tag);
+      return {
+        tag,
+        count: s.count,
+        errors: s.errors,
+        latency: s.rec.summary(),
+        byStatus: s.byStatus,
+        ...(slow ? { slowest: { ms: slow.latencyMs, status: slow.status } } : {}),
+      };
+    });
 
   const timeline: TimelinePoint[] = buckets.map((b, second) => ({
     second,
@@ -314,6 +342,7 @@ export async function runLoad(plan: LoadPlan, deps: RunDeps): Promise<RunOutput>
     verdicts: [],
     pass: false,
     ...(throttle ? { throttle: bands } : {}),
+    ...(deadlineReport ? { deadline: deadlineReport } : {}),
   };
   result.verdicts = evaluateThresholds(result, plan.thresholds);
   result.pass = result.verdicts.every((v) => v.pass);

@@ -4,6 +4,7 @@
  * the run the same way.
  */
 import { formatPercent as pct, VERDICT_TITLES, type ThrottleExpectation } from '../profile-data';
+import { slowestLine } from '../../core/deadline';
 import type { LoadResult, PlanThresholds, ThrottleCounts, ThresholdVerdict } from './types';
 
 const ms = (v: number): string => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
@@ -63,6 +64,19 @@ export function evaluateThresholds(
       expected: `>= ${want.toFixed(2)} req/s (plan ${r.plan.meanPlannedRate.toFixed(2)} req/s)`,
       observed: `${r.achievedRate.toFixed(2)} req/s${r.dropped ? `, ${r.dropped} arrivals dropped at the in-flight limit of ${r.plan.maxInFlight}` : ''}`,
       pass: r.achievedRate >= want && r.dropped === 0,
+    });
+  }
+
+  if (t.deadlineMs !== undefined && r.deadline) {
+    const d = r.deadline;
+    const first = d.late[0];
+    out.push({
+      id: 'deadline',
+      title: `Answers after ${d.deadlineMs.toLocaleString('en-GB')} ms are 504 with an OperationOutcome`,
+      requirement: 'producer:WF-NFR-02',
+      expected: `late non-504 answers = 0 (the client waits ${d.clientTimeoutMs.toLocaleString('en-GB')} ms)`,
+      observed: `${d.lateCount} late answer(s) not a 504 with an OperationOutcome${first ? ` (first: ${first.endpoint}, ${first.problem})` : ''}; slowest: ${slowestLine(d.slowest)}`,
+      pass: d.lateCount === 0,
     });
   }
 

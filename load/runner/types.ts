@@ -2,6 +2,7 @@
  * The runner core's vocabulary. The core knows nothing about HTTP, profiles or the CLI: it starts
  * `request(i)` on schedule and measures what comes back.
  */
+import type { DeadlineReport } from '../../core/deadline';
 import type { DistributionBin, LatencySummary } from '../../core/latency';
 import type { RateStage, ThrottleExpectation } from '../profile-data';
 
@@ -28,6 +29,12 @@ export interface PlanThresholds {
   minRateRatio?: number;
   perEndpoint?: boolean;
   throttle?: ThrottleExpectation;
+  /**
+   * producer:WF-NFR-02: the deadline the target keeps (supplier targets). Every answer's service time
+   * is judged with core/deadline.ts `deadlineProblem`; a late answer that is not a 504 with an
+   * OperationOutcome fails the `deadline` verdict.
+   */
+  deadlineMs?: number;
   /** Where the thresholds come from, shown beside each verdict. */
   requirements?: string[];
 }
@@ -47,6 +54,8 @@ export interface Outcome {
    * latency. Returns problems; any problem makes the request an error.
    */
   verify?: () => string[];
+  /** The body is a FHIR OperationOutcome (the requester only looks for a 504, the one status the deadline rule reads it for). */
+  operationOutcome?: boolean;
 }
 
 export type RequestFn = (i: number) => Promise<Outcome>;
@@ -86,6 +95,8 @@ export interface EndpointStats {
   errors: number;
   latency: LatencySummary;
   byStatus: Record<string, number>;
+  /** The slowest answer's service time and status, when the plan observes a deadline. */
+  slowest?: { ms: number; status: number };
 }
 
 /** One second of the run, by scheduled start time. */
@@ -154,6 +165,8 @@ export interface LoadResult {
   problemSamples: Array<{ problem: string; count: number }>;
   verdicts: ThresholdVerdict[];
   pass: boolean;
+  /** producer:WF-NFR-02 observed on every answer (plans with `thresholds.deadlineMs`): late non-504 answers, slowest per endpoint. */
+  deadline?: DeadlineReport;
 }
 
 /** Requests and 429s in the bands below, near and above the throttle limit. */

@@ -135,13 +135,22 @@ describe('runReplay against the reference supplier', () => {
     expect(progress.some((p) => p.phase === 'pulling' && p.done === p.total)).toBe(true);
 
     const junit = readFileSync(path.join(reportDir, 'junit.xml'), 'utf8');
-    expect(junit.match(/<testcase /g)).toHaveLength(eligible.length * 3 + withView.length);
+    // One comparison per pull, one per compared consumer view, one producer:WF-NFR-02 case per endpoint pulled.
+    expect(junit.match(/<testcase /g)).toHaveLength(eligible.length * 3 + withView.length + 3);
     expect(junit).toContain('name="eva.consumer-view"');
+    expect(result.run.deadline).toMatchObject({ lateCount: 0, late: [], deadlineMs: 9_000, clientTimeoutMs: 12_000 });
+    expect(result.run.deadline!.slowest.map((s) => [s.endpoint.split(' ')[0], s.answers])).toEqual(
+      ['Appointment', 'DocumentReference', 'Task'].map((t) => [t, eligible.length]),
+    );
+    expect(junit).toMatch(
+      /<testcase name="producer:WF-NFR-02 Appointment [^"]*"[^>]*>\s*<system-out>\d+ answer\(s\) timed; slowest Appointment /,
+    );
     expect(existsSync(path.join(reportDir, 'eva.html'))).toBe(true);
     const json = readFileSync(path.join(reportDir, 'eva.json'), 'utf8');
     for (const p of pack.patients) expect(json).not.toContain(p.nhsNumber);
     const text = renderReplaySummary(result);
     expect(text).toContain('REPLAY PASS');
+    expect(text).toMatch(/deadline {3}producer:WF-NFR-02: 0 late answer\(s\) .*; slowest: Appointment /);
     for (const p of pack.patients) expect(text).not.toContain(p.nhsNumber);
   });
 
