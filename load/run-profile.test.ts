@@ -15,6 +15,7 @@ import type { HttpReply, HttpRequest, LoadHttpClient } from './http-client';
 import { getProfile } from './profiles';
 import { recordsBatches, runLoadProfile, selectPatients } from './run-profile';
 import { VirtualClock } from './runner/clock';
+import { formatLoadSummary, renderLoadJUnit } from './report';
 
 const ON = new Date(Date.UTC(2025, 5, 2));
 const pack = buildDefaultPack(ON);
@@ -125,6 +126,7 @@ describe('runLoadProfile on virtual time with a fake transport', () => {
       ['p95', true],
       ['errors', true],
       ['rate', true],
+      ['deadline', true],
     ]);
     expect(report.pass).toBe(true);
 
@@ -140,6 +142,60 @@ describe('runLoadProfile on virtual time with a fake transport', () => {
     expect(claims.every((c, i) => c.nhs_number === nhsNumberOf(sent[i]!))).toBe(true);
     expect([...new Set(sent.map(nhsNumberOf))].sort()).toEqual(eligibleNumbers('supplier-standard'));
     expect(new Set(sent.map((q) => q.headers![CORRELATION_HEADER])).size).toBe(500);
+  });
+
+  it('producer:WF-NFR-02: waits 12 s, fails the deadline verdict on a late 200 and names it in the summary and JUnit', async () => {
+    const clock = new VirtualClock();
+    const answer = supplierAnswer(clock, () => 50);
+    // Request 5 answers 200 after 9.6 s; request 6 a proper 504 with an OperationOutcome after 9.2 s.
+    const transport = fakeTransport(async (req, i) => {
+      if (i === 5) {
+        await clock.sleep(9_600);
+        return answer(req, i);
+      }
+      if (i === 6) {
+        await clock.sleep(9_200);
+        const oo = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] };
+        return { status: 504, headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(oo) };
+      }
+      return answer(req, i);
+    });
+    const report = await runLoadProfile({
+      profile: 'supplier-standard',
+      overrides: { durationMs: 2_000 },
+      target: 'http://supplier.test',
+      bearer: 'loopback-token',
+      pack,
+      on: ON,
+      clock,
+      transport,
+    });
+    expect(new Set(transport.sent.map((q) => q.timeoutMs))).toEqual(new Set([12_000]));
+    const d = report.result.deadline!;
+    expect(d).toMatchObject({ deadlineMs: 9_000, lateCount: 1 });
+    expect(d.slowest).toEqual([{ endpoint: 'Appointment', status: 200, latencyMs: 9_650, answers: 50, late: 1 }]);
+    expect(report.verdicts.find((v) => v.id === 'deadline')).toMatchObject({ pass: false });
+    expect(report.pass).toBe(false);
+    expect(formatLoadSummary(report)).toMatch(
+      /deadline {3}producer:WF-NFR-02: 1 late answer\(s\) not a 504 with an OperationOutcome; slowest: Appointment 9,650 ms \(HTTP 200\)/,
+    );
+    expect(renderLoadJUnit(report)).toMatch(
+      /<testcase name="deadline: Answers after 9,000 ms are 504[^"]*"[^>]*>\s*<failure/,
+    );
+  });
+
+  it('refuses a supplier run whose client timeout would cut off a late answer before it is seen', async () => {
+    await expect(
+      runLoadProfile({
+        profile: 'supplier-standard',
+        target: 'http://supplier.test',
+        bearer: 'loopback-token',
+        pack,
+        on: ON,
+        timeoutMs: 9_000,
+        transport: fakeTransport(() => ({ status: 200, headers: {}, body: '' })),
+      }),
+    ).rejects.toThrow(/waits at least 12,000 ms for each answer.*producer:WF-NFR-02.*got a timeout of 9000 ms/);
   });
 
   it('a tail over the threshold fails P95, and only P95', async () => {
@@ -162,6 +218,7 @@ describe('runLoadProfile on virtual time with a fake transport', () => {
       ['p95', false],
       ['errors', true],
       ['rate', true],
+      ['deadline', true],
     ]);
     expect(report.verdicts[0]).toMatchObject({ expected: 'p95 <= 400 ms' });
     expect(report.pass).toBe(false);
@@ -234,6 +291,7 @@ describe('runLoadProfile on virtual time with a fake transport', () => {
       ['p95', true],
       ['errors', true],
       ['rate', true],
+      ['deadline', true],
       ['throttle-below', true],
       ['throttle-above', true],
     ]);

@@ -90,7 +90,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
     actor: 'supplier-api',
     summary: 'Each API responds with HTTP 504 Gateway Timeout after 9,000 ms.',
     unobservable:
-      "the harness cannot make the supplier's back end slow on demand: it observes every answer it gets and names any that arrives after 9,000 ms without being a 504",
+      "the harness cannot make the supplier's back end slow on demand, so it observes passively, waiting 12,000 ms for every answer (core/deadline.ts): `check` times every exchange and XX-36 fails any answer after 9,000 ms that is not a 504 with an OperationOutcome; `replay` judges every pull the aggregator made (the eva.deadline JUnit cases and the summary's deadline line) and `load` every answer from a supplier target (the `deadline` verdict); each names the slowest answer per endpoint. A supplier that is never slow during a run is not shown to answer 504",
   },
   {
     id: 'producer:WF-NFR-03',
