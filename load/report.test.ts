@@ -56,12 +56,18 @@ describe('load reports', () => {
     expect(text).toContain('FAIL  Errors below 1.00%: 3 of 125 (2.40%), 3 with wrong content');
     expect(text).toContain('problem    3 x Appointment differs from the pack: <status> expected "booked"');
     expect(text).toMatch(/Task +63 requests/);
-    expect(text.split('\n').pop()).toBe('result: FAIL (2 of 5 thresholds met)');
+    // producer:WF-NFR-02 on a supplier target: nothing late here, and the slowest answer per endpoint shown.
+    expect(text).toMatch(/Task +63 requests, .*; slowest 650 ms \(HTTP 200\)/);
+    expect(text).toContain(
+      'deadline   producer:WF-NFR-02: 0 late answer(s) not a 504 with an OperationOutcome; slowest: Appointment 90 ms (HTTP 200); Task 650 ms (HTTP 200)',
+    );
+    expect(text).toContain('PASS  Answers after 9,000 ms are 504 with an OperationOutcome: 0 late answer(s)');
+    expect(text.split('\n').pop()).toBe('result: FAIL (3 of 6 thresholds met)');
   });
 
   it('write JUnit with one case per threshold, the failed ones failing', () => {
     const xml = renderLoadJUnit(report);
-    expect(xml).toMatch(/<testsuite name="load supplier-standard" tests="5" failures="3"/);
+    expect(xml).toMatch(/<testsuite name="load supplier-standard" tests="6" failures="3"/);
     expect(xml).toContain(
       '<testcase name="rate: Arrival rate held (at least 95% of plan)" classname="load.supplier-standard" time=',
     );

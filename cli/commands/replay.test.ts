@@ -143,10 +143,11 @@ describe('pca-harness replay', () => {
     };
     expect(run.totals.match).toBe(eligible.length * 3);
     expect(run.appView.map((a) => a.status)).toContain(403);
-    // One case per pull, plus one per patient whose consumer view (the NHS App's answer) is compared.
+    // One case per pull, one per patient whose consumer view (the NHS App's answer) is compared, and one
+    // producer:WF-NFR-02 case per endpoint pulled.
     const consumerViews = eligible.filter((p) => p.consumer?.expectedView).length;
     expect(readFileSync(path.join(dir, 'out', 'junit.xml'), 'utf8').match(/<testcase /g)).toHaveLength(
-      eligible.length * 3 + consumerViews,
+      eligible.length * 3 + consumerViews + 3,
     );
     expect(readFileSync(path.join(dir, 'out', 'eva.html'), 'utf8')).toContain('What the NHS App would see');
   });
