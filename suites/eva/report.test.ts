@@ -412,6 +412,9 @@ describe('EVA reports: producer:WF-NFR-02 observed on the pulls', () => {
     expect(junit).toMatch(
       /<testcase name="producer:WF-NFR-02 Task \/Task"[^>]*>\s*<system-out>1 answer\(s\) timed; slowest Task \/Task 9,200 ms \(HTTP 504\)/,
     );
-    expect(JSON.parse(renderEvaReports(run)['eva.json']).deadline.lateCount).toBe(1);
+    const files = renderEvaReports(run);
+    expect(JSON.parse(files['eva.json']).deadline.lateCount).toBe(1);
+    expect(files['eva.html']).toContain('Timeouts (producer:WF-NFR-02)');
+    expect(files['eva.html']).toContain('Appointment /Appointment, patient 2 (client-a): HTTP 200 after 9,600 ms');
   });
 });

@@ -296,6 +296,23 @@ ${rows.join('\n')}
 </tbody></table></section>`;
 }
 
+/** producer:WF-NFR-02 as replay observed it: the slowest answer per endpoint and every late answer named. */
+function deadlineHtml(d: DeadlineReport): string {
+  const ok = d.lateCount === 0;
+  const rows = d.slowest
+    .map(
+      (s) =>
+        `<tr class="${s.late ? 'fail' : 'pass'}"><td>${escapeHtml(s.endpoint)}</td><td>${s.answers}</td><td>${Math.round(s.latencyMs)} ms (HTTP ${s.status})</td><td>${s.late}</td></tr>`,
+    )
+    .join('\n');
+  const late = d.late.map((l) => `<li>${escapeHtml(`${l.endpoint}, ${l.label}: ${l.problem}`)}</li>`).join('');
+  return `<section><h2>${badge(ok ? 'PASS' : 'FAIL', ok ? 'pass' : 'fail')} Timeouts (producer:WF-NFR-02)</h2>
+<p class="muted">Every answer after ${d.deadlineMs.toLocaleString('en-GB')} ms must be a 504 with an OperationOutcome; the pulls wait ${d.clientTimeoutMs.toLocaleString('en-GB')} ms, so a late answer is seen.</p>
+<table><thead><tr><th>endpoint</th><th>answers</th><th>slowest</th><th>late, not a 504</th></tr></thead><tbody>
+${rows}
+</tbody></table>${late ? `<ul>${late}</ul>` : ''}</section>`;
+}
+
 function renderHtml(r: EvaRun & { totals: EvaTotals }, lim: Required<EvaReportLimits>): string {
   const t = r.totals;
   const ordered = orderForReport(r.verdicts);
@@ -337,6 +354,7 @@ ${Object.entries(t.byResourceType)
 <p class="muted">Differences by kind: ${Object.entries(t.byKind)
     .map(([k, n]) => `${escapeHtml(k)} ${n}`)
     .join(' &middot; ')}</p></section>`);
+  if (r.deadline) parts.push(deadlineHtml(r.deadline));
   if (failing.length) {
     parts.push(`<h2>Mismatches and errors (${failing.length})</h2>`);
     parts.push(
