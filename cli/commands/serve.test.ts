@@ -206,15 +206,9 @@ describe('pca-harness serve', () => {
         let err = '';
         child = spawn(
           process.execPath,
-          [
-            path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-            path.join(root, 'cli', 'bin.ts'),
-            'serve',
-            '--port',
-            '0',
-            '--state-dir',
-            dir,
-          ],
+          // The built CLI, as a user runs it (npm test builds first): no tsx parent process in between,
+          // which relays signals on its own schedule and answers a slow shutdown with its own exit code.
+          [path.join(root, 'bin', 'pca-harness.js'), 'serve', '--port', '0', '--state-dir', dir],
           {
             cwd: dir,
             env: { ...process.env, PCA_HARNESS_LOG_LEVEL: 'silent' },

@@ -741,7 +741,7 @@ export function sharedProducerChecks(family: ProducerFamily, type: ProducerResou
       optIn: 'throttle',
       title: '429 Too Many Requests above 60 TPS',
       requirements: ['producer:WF-NFR-03'],
-      description: `WF-NFR-03: each API limits requests and answers 429 at 60 TPS. The check sends a short burst of ${THROTTLE_BURST} concurrent requests (opt-in: --include-throttle) and expects at least one 429.`,
+      description: `WF-NFR-03: each API limits requests and answers 429 at 60 TPS. The check sends a short burst of ${THROTTLE_BURST} concurrent requests (opt-in: --include-throttle) and expects at least one 429. A burst whose answers did not all come back within one second proves nothing (no second is known to have held more than 60 requests): it is tried again, up to ${THROTTLE_ATTEMPTS} times, then the check skips as inconclusive, never fails.`,
       fix: 'Put a rate limiter in front of the endpoint that answers 429 (with an OperationOutcome and Retry-After) above 60 requests per second.',
       run: (ctx) => throttleBurst(ctx, family, type),
     },
@@ -1019,6 +1019,9 @@ function ownersOf(ctx: CheckContext, type: ProducerResourceType): Promise<Map<st
 /** Bounded: one burst, every request at once, then stop; the whole check takes well under a second locally. */
 export const THROTTLE_BURST = 80;
 
+/** At most this many bursts: a burst that could not be delivered within one second proves nothing. */
+export const THROTTLE_ATTEMPTS = 3;
+
 async function throttleBurst(
   ctx: CheckContext,
   family: ProducerFamily,
@@ -1028,36 +1031,47 @@ async function throttleBurst(
   if ('unavailable' in h) return skip(h.unavailable);
   const template = await buildRequest(ctx, type, { ...h, label: 'throttle burst' });
   if ('unavailable' in template) return skip(template.unavailable);
-  const started = performance.now();
-  const settled = await Promise.allSettled(
-    Array.from({ length: THROTTLE_BURST }, () => ctx.transport({ ...template, unpaced: true })),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const responses = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  if (responses.length === 0)
-    return error(`every request of the burst failed: ${String((settled[0] as PromiseRejectedResult).reason)}`);
-  const counts = new Map<number, number>();
-  for (const r of responses) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  const summary = [...counts.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([s, n]) => `${n} x ${s}`)
-    .join(', ');
-  const first429 = responses.find((r) => r.status === 429);
-  const shown = first429 ?? responses[responses.length - 1]!;
-  const ex: Exchange = {
-    request: { ...template, label: `burst of ${THROTTLE_BURST} in ${seconds.toFixed(2)} s` },
-    response: shown,
-  };
-  if (first429) return pass([ex], `${summary} in ${seconds.toFixed(2)} s`);
-  return fail(
-    [ex],
-    [
-      {
-        title: `no 429 in a burst of ${THROTTLE_BURST} requests`,
-        received: `${summary} in ${seconds.toFixed(2)} s (about ${Math.round(responses.length / Math.max(seconds, 1))} per second or more)`,
-        expected: 'at least one 429 once more than 60 requests arrive within a second',
-        hint: `rate-limit each endpoint at 60 TPS (${checkId(family, 20)})`,
-      },
-    ],
+  const tried: string[] = [];
+  for (let attempt = 1; attempt <= THROTTLE_ATTEMPTS; attempt++) {
+    const started = performance.now();
+    const settled = await Promise.allSettled(
+      Array.from({ length: THROTTLE_BURST }, () => ctx.transport({ ...template, unpaced: true })),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const responses = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    if (responses.length === 0)
+      return error(`every request of the burst failed: ${String((settled[0] as PromiseRejectedResult).reason)}`);
+    const counts = new Map<number, number>();
+    for (const r of responses) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const summary = [...counts.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${n} x ${s}`)
+      .join(', ');
+    const first429 = responses.find((r) => r.status === 429);
+    const shown = first429 ?? responses[responses.length - 1]!;
+    const ex: Exchange = {
+      request: { ...template, label: `burst of ${THROTTLE_BURST} in ${seconds.toFixed(2)} s` },
+      response: shown,
+    };
+    if (first429) return pass([ex], `${summary} in ${seconds.toFixed(2)} s`);
+    // Every answer of the burst came back within one second, so more than 60 requests arrived within one
+    // second: the supplier had to throttle. A slower burst (a busy machine, a slow link) may have stayed
+    // under 60 in every second, which the standard allows: try again, and never fail on it.
+    if (responses.length > 60 && seconds <= 1)
+      return fail(
+        [ex],
+        [
+          {
+            title: `no 429 in a burst of ${THROTTLE_BURST} requests`,
+            received: `${summary} in ${seconds.toFixed(2)} s: more than 60 requests within one second`,
+            expected: 'at least one 429 once more than 60 requests arrive within a second',
+            hint: `rate-limit each endpoint at 60 TPS (${checkId(family, 20)})`,
+          },
+        ],
+      );
+    tried.push(`${summary} in ${seconds.toFixed(2)} s`);
+  }
+  return skip(
+    `inconclusive: no burst of ${THROTTLE_BURST} reached the supplier within one second (${tried.join('; ')}), so no second is known to have held more than 60 requests; run the check from a less busy machine or closer to the supplier`,
   );
 }
