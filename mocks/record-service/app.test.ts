@@ -676,9 +676,9 @@ describe('harness endpoints', () => {
       400,
     );
     expect(
-      (await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' })).body
-        .data,
-    ).toMatch(/already used by clientId "pep-01"/);
+      (await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' }))
+        .body,
+    ).toEqual({ error: 'invalid-client', message: expect.stringMatching(/already used by clientId "pep-01"/) });
     expect((await http().delete('/_harness/clients/pep-new')).status).toBe(204);
     expect(
       (await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status,

@@ -15,7 +15,9 @@ import { maskNhsNumber, type NhsNumberRange } from '../../core/nhs-number';
 import type { PackPatient } from '../../fixtures/pack';
 import { HARNESS_WARNING_HEADER, OAUTH_MOUNT, createOAuthRouter, headerSafe, type JtiCache } from '../oauth/app';
 import { REASON_CATALOGUE, type RecordsErrorCode } from './catalogue';
-import { ClientValidationError, clientRegistry, publicClientView, type ClientRegistry } from './clients';
+import { clientRegistry, type ClientRegistry } from './clients';
+import { createClientAdminRouter } from './client-admin';
+import { harnessError } from '../harness-errors';
 import { checkCredential } from './auth';
 import { FaultInjector, FaultValidationError, type FaultDecision } from './faults';
 import { judgeRecordsCall, type BodyRead, type CredentialCheck, type Judgement } from './judge';
@@ -46,7 +48,7 @@ export interface RecordServiceDeps {
   /** Whether a client's contract checks have passed (clients with requireContractPass). */
   contractPassed?: (clientId: string) => boolean;
   bodyLimitBytes?: number;
-  /** Serve `/_harness/clients` (list, add, remove clients at runtime); default true. */
+  /** Serve the one client-admin router under `/_harness` (`./client-admin`); default true. */
   clientAdmin?: boolean;
 }
 
@@ -156,9 +158,7 @@ function repeatedParam(req: Request): string | undefined {
 }
 
 function isRecordServicePath(p: string): boolean {
-  return (
-    p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients')
-  );
+  return p === '/records' || p === '/records/' || p.startsWith('/_harness/records');
 }
 
 /** Router for the platform to mount at `/`. */
@@ -450,26 +450,8 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     res.status(204).end();
   });
 
-  if (deps.clientAdmin ?? true) {
-    router.get('/_harness/clients', (_req, res) => {
-      res.json({ clients: clients.list().map(publicClientView) });
-    });
-    router.post('/_harness/clients', adminJson, (req, res) => {
-      try {
-        const existed = clients.get((req.body as { clientId?: string })?.clientId ?? '') !== undefined;
-        const c = clients.upsert(req.body as ClientConfig);
-        res.status(existed ? 200 : 201).json({ client: publicClientView(c) });
-      } catch (e) {
-        if (e instanceof ClientValidationError) return errorBody(res, 400, 'error.bad-request', e.message);
-        throw e;
-      }
-    });
-    router.delete('/_harness/clients/:clientId', (req, res) => {
-      if (!clients.remove(req.params.clientId as string))
-        return errorBody(res, 404, 'error.not-found', `no client "${req.params.clientId}"`);
-      res.status(204).end();
-    });
-  }
+  // The harness's one client-admin router; the platform mounts it itself, with the aggregator's extension.
+  if (deps.clientAdmin ?? true) router.use('/_harness', createClientAdminRouter({ clients }));
 
   // Errors from other parts of the platform pass through untouched.
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -510,7 +492,9 @@ export function createRecordServiceApp(deps: RecordServiceAppDeps): express.Expr
     }),
   );
   app.use((req, res) => {
-    errorBody(res, 404, 'error.not-found', `no such endpoint: ${req.method} ${req.path}`);
+    const message = `no such endpoint: ${req.method} ${req.path}`;
+    if (req.path.startsWith('/_harness/')) return harnessError(res, 404, 'not-found', message);
+    errorBody(res, 404, 'error.not-found', message);
   });
   return app;
 }
