@@ -1,7 +1,8 @@
 /**
  * `npm test`'s jest run: hermetic (nothing outside the repository and its packages) and
  * timing-independent. The cross-check against the official specification files lives in
- * `*.upstream.test.ts` and runs with `npm run test:upstream` (jest.upstream.config.js).
+ * `*.upstream.test.ts` and runs with `npm run test:upstream` (jest.upstream.config.js); what needs a
+ * system Chromium is `*.browser.test.ts`, run by `npm run test:browser` (jest.browser.config.js).
  * Reports land in reports/jest/ (JUnit) and coverage/ (summary), both git-ignored.
  * @type {import('jest').Config}
  */
@@ -9,7 +10,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/load/k6/', '\\.upstream\\.test\\.ts$'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/load/k6/', '\\.upstream\\.test\\.ts$', '\\.browser\\.test\\.ts$'],
   // Type-checking is `npm run typecheck`'s job; jest only transpiles, file by file, which is fast.
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   maxWorkers: 2,
