@@ -10,7 +10,13 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/load/k6/', '\\.upstream\\.test\\.ts$', '\\.browser\\.test\\.ts$'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '/dist/',
+    '/load/k6/',
+    '\\.upstream\\.test\\.ts$',
+    '\\.browser\\.test\\.ts$',
+  ],
   // Type-checking is `npm run typecheck`'s job; jest only transpiles, file by file, which is fast.
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   maxWorkers: 2,

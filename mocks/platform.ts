@@ -27,7 +27,9 @@ import { validateProducerBundle } from '../contracts/validate';
 import { type FixturePack, PackIndex } from '../fixtures/pack';
 import { loadPack } from '../fixtures/default-pack';
 import { adminGuard, type AdminGuardState, ownHosts } from './admin-guard';
-import { createAggregatorAdminRouter } from './aggregator/admin';
+import { aggregatorClientExtension, createPullAdminRouter } from './aggregator/admin';
+import { harnessError } from './harness-errors';
+import { createClientAdminRouter } from './record-service/client-admin';
 import { businessRules } from './aggregator/business-rules';
 import { type AggregatorLimits, createAggregator, type WorkGauge } from './aggregator/consumer';
 import { createConsumerHarnessRouter, MaintenanceSwitch } from './aggregator/maintenance';
@@ -371,7 +373,13 @@ export function createPlatform(opts: PlatformOptions): Platform {
     res.set('Cache-Control', 'no-store').json(redactedConfig(effective));
   });
   harness.use(createConsumerHarnessRouter({ maintenance, fanOut: aggregator.fanOut }));
-  harness.use(createAggregatorAdminRouter({ clients, passes, scheduler, scheduleRegistered, clock }));
+  harness.use(
+    createClientAdminRouter({
+      clients,
+      extension: aggregatorClientExtension({ clients, passes, scheduler, scheduleRegistered, clock }),
+    }),
+  );
+  harness.use(createPullAdminRouter({ scheduler, scheduleRegistered }));
   app.use('/_harness', harness);
 
   app.use(
@@ -388,21 +396,23 @@ export function createPlatform(opts: PlatformOptions): Platform {
       logger,
       packLookup: (n) => index.get(n),
       contractPassed: (id) => passes.has(id),
-      // The client admin lives with the aggregator's (contract passes, pull status) under /_harness/clients.
+      // The client admin is mounted above under /_harness, with the aggregator's extension.
       clientAdmin: false,
     }),
   );
 
   app.use((req, res) => {
-    res.status(404).json({
-      error: 'not-found',
-      message: `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness`,
-    });
+    harnessError(
+      res,
+      404,
+      'not-found',
+      `no such endpoint: ${req.method} ${req.path}; the platform's endpoints are listed at GET /_harness`,
+    );
   });
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     (res.locals.log ?? logger).error({ err }, 'platform request failed');
     if (res.headersSent) return;
-    res.status(500).json({ error: 'internal-error', message: 'the mock platform failed; see the harness log' });
+    harnessError(res, 500, 'internal-error', 'the mock platform failed; see the harness log');
   };
   app.use(onError);
 

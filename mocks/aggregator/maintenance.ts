@@ -10,7 +10,8 @@
  */
 import express, { type Router } from 'express';
 import { type Clock, systemClock } from '../../core/clock';
-import { bodyErrorHandler, jsonBody } from '../../core/http';
+import { jsonBody } from '../../core/http';
+import { harnessBodyErrors, harnessError } from '../harness-errors';
 import type { FanOutStats } from './fan-out';
 import { steeringCatalogue } from './steering';
 
@@ -46,7 +47,7 @@ export class MaintenanceSwitch {
 export function createConsumerHarnessRouter(deps: { maintenance: MaintenanceSwitch; fanOut?: FanOutStats }): Router {
   const router = express.Router();
   router.get('/aggregator/fan-out', (_req, res) => {
-    if (!deps.fanOut) return void res.status(404).json({ error: 'not-found', message: 'no fan-out figures here' });
+    if (!deps.fanOut) return harnessError(res, 404, 'not-found', 'no fan-out figures here');
     res.set('Cache-Control', 'no-store').json(deps.fanOut.snapshot());
   });
   router.delete('/aggregator/fan-out', (_req, res) => {
@@ -59,23 +60,21 @@ export function createConsumerHarnessRouter(deps: { maintenance: MaintenanceSwit
   router.put('/maintenance', jsonBody(), (req, res) => {
     const body = req.body as { on?: unknown; message?: unknown } | undefined;
     if (typeof body?.on !== 'boolean') {
-      res.status(400).json({
-        error: 'bad-request',
-        message: 'send {"on": true} to start a maintenance window or {"on": false} to end it (optional "message")',
-      });
-      return;
+      return harnessError(
+        res,
+        400,
+        'bad-request',
+        'send {"on": true} to start a maintenance window or {"on": false} to end it (optional "message")',
+      );
     }
     if (body.message !== undefined && (typeof body.message !== 'string' || body.message.length > 500)) {
-      res.status(400).json({ error: 'bad-request', message: '"message" must be a string of at most 500 characters' });
-      return;
+      return harnessError(res, 400, 'bad-request', '"message" must be a string of at most 500 characters');
     }
     res.json(deps.maintenance.set(body.on, body.message as string | undefined));
   });
   router.get('/steering', (_req, res) => {
     res.json(steeringCatalogue());
   });
-  router.use(
-    bodyErrorHandler((res, info) => res.status(info.status).json({ error: info.problem, message: info.message })),
-  );
+  router.use(harnessBodyErrors());
   return router;
 }

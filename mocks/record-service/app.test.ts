@@ -581,9 +581,12 @@ describe('harness endpoints', () => {
     expect((await http().get('/_harness/records/diagnostics?limit=0')).status).toBe(400);
     const twice = await http().get('/_harness/records/diagnostics?clientId=pep-docs&clientId=pep-01');
     expect(twice.status).toBe(400);
-    expect(twice.body.data).toBe('give clientId at most once');
+    expect(twice.body).toEqual({ error: 'bad-query', message: 'give clientId at most once' });
     expect((await http().get('/_harness/records/reconciliation?clientId=a&clientId=b')).status).toBe(400);
-    expect((await http().get('/_harness/records/diagnostics/99999')).status).toBe(404);
+    expect((await http().get('/_harness/records/diagnostics/99999')).body).toEqual({
+      error: 'not-found',
+      message: 'no verdict 99999',
+    });
   });
 
   it('reconciliation counts distinct numbers up to a point in time; lists are masked unless full=1', async () => {
@@ -650,8 +653,8 @@ describe('harness endpoints', () => {
         await http()
           .put('/_harness/records/faults/pep-01')
           .send({ errorRates: { 503: 0.8 }, timeoutRate: 0.5 })
-      ).body.data,
-    ).toMatch(/add up to 1.3/);
+      ).body,
+    ).toEqual({ error: 'bad-request', message: expect.stringMatching(/add up to 1.3/) });
     expect(
       (
         await http()
@@ -676,9 +679,9 @@ describe('harness endpoints', () => {
       400,
     );
     expect(
-      (await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' })).body
-        .data,
-    ).toMatch(/already used by clientId "pep-01"/);
+      (await http().post('/_harness/clients').send({ clientId: 'pep-dup', apiKey: API_KEY, resourceType: 'Task' }))
+        .body,
+    ).toEqual({ error: 'invalid-client', message: expect.stringMatching(/already used by clientId "pep-01"/) });
     expect((await http().delete('/_harness/clients/pep-new')).status).toBe(204);
     expect(
       (await post(t, { auth: 'Bearer key-new-client-0009', body: { clientId: 'pep-new', nhsNumbers: TEN } })).status,

@@ -15,7 +15,9 @@ import { maskNhsNumber, type NhsNumberRange } from '../../core/nhs-number';
 import type { PackPatient } from '../../fixtures/pack';
 import { HARNESS_WARNING_HEADER, OAUTH_MOUNT, createOAuthRouter, headerSafe, type JtiCache } from '../oauth/app';
 import { REASON_CATALOGUE, type RecordsErrorCode } from './catalogue';
-import { ClientValidationError, clientRegistry, publicClientView, type ClientRegistry } from './clients';
+import { clientRegistry, type ClientRegistry } from './clients';
+import { createClientAdminRouter } from './client-admin';
+import { harnessError } from '../harness-errors';
 import { checkCredential } from './auth';
 import { FaultInjector, FaultValidationError, type FaultDecision } from './faults';
 import { judgeRecordsCall, type BodyRead, type CredentialCheck, type Judgement } from './judge';
@@ -46,7 +48,7 @@ export interface RecordServiceDeps {
   /** Whether a client's contract checks have passed (clients with requireContractPass). */
   contractPassed?: (clientId: string) => boolean;
   bodyLimitBytes?: number;
-  /** Serve `/_harness/clients` (list, add, remove clients at runtime); default true. */
+  /** Serve the one client-admin router under `/_harness` (`./client-admin`); default true. */
   clientAdmin?: boolean;
 }
 
@@ -156,9 +158,7 @@ function repeatedParam(req: Request): string | undefined {
 }
 
 function isRecordServicePath(p: string): boolean {
-  return (
-    p === '/records' || p === '/records/' || p.startsWith('/_harness/records') || p.startsWith('/_harness/clients')
-  );
+  return p === '/records' || p === '/records/' || p.startsWith('/_harness/records');
 }
 
 /** Router for the platform to mount at `/`. */
@@ -360,13 +360,12 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
 
   router.get('/_harness/records/diagnostics', (req, res) => {
     const repeated = repeatedParam(req);
-    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
+    if (repeated) return harnessError(res, 400, 'bad-query', `give ${repeated} at most once`);
     const since = parseSince(req.query.since);
     if (since === 'invalid')
-      return errorBody(res, 400, 'error.bad-request', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
+      return harnessError(res, 400, 'bad-query', 'since must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z');
     const limit = parseLimit(req.query.limit, 50, 1000);
-    if (limit === 'invalid')
-      return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 1000');
+    if (limit === 'invalid') return harnessError(res, 400, 'bad-query', 'limit must be a whole number from 1 to 1000');
     const clientId =
       typeof req.query.clientId === 'string' && req.query.clientId !== '' ? req.query.clientId : undefined;
     const verdicts = store.verdicts({ clientId, since, limit });
@@ -377,24 +376,24 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
   router.get('/_harness/records/diagnostics/:id', (req, res) => {
     const id = Number(req.params.id);
     const v = Number.isInteger(id) ? store.verdict(id) : undefined;
-    if (!v) return errorBody(res, 404, 'error.not-found', `no verdict ${req.params.id}`);
+    if (!v) return harnessError(res, 404, 'not-found', `no verdict ${req.params.id}`);
     res.json(v);
   });
 
   router.get('/_harness/records/reconciliation', (req, res) => {
     const repeated = repeatedParam(req);
-    if (repeated) return errorBody(res, 400, 'error.bad-request', `give ${repeated} at most once`);
+    if (repeated) return harnessError(res, 400, 'bad-query', `give ${repeated} at most once`);
     const clientId = req.query.clientId;
     if (typeof clientId !== 'string' || clientId === '')
-      return errorBody(
+      return harnessError(
         res,
         400,
-        'error.bad-request',
+        'bad-query',
         'clientId is required: /_harness/records/reconciliation?clientId=ID[&until=ISO]',
       );
     const untilParsed = parseSince(req.query.until);
     if (untilParsed === 'invalid')
-      return errorBody(res, 400, 'error.bad-request', 'until must be an ISO 8601 date-time, e.g. 2025-01-31T23:59:59Z');
+      return harnessError(res, 400, 'bad-query', 'until must be an ISO 8601 date-time, e.g. 2025-01-31T23:59:59Z');
     const now = clock.now();
     const until = untilParsed ?? now;
     const out: Record<string, unknown> = {
@@ -407,7 +406,7 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     if (req.query.list === '1' || req.query.full === '1') {
       const limit = parseLimit(req.query.limit, 10_000, 100_000);
       if (limit === 'invalid')
-        return errorBody(res, 400, 'error.bad-request', 'limit must be a whole number from 1 to 100000');
+        return harnessError(res, 400, 'bad-query', 'limit must be a whole number from 1 to 100000');
       const after = typeof req.query.after === 'string' ? req.query.after : undefined;
       const page = store.registrationsOf(clientId, { after, limit, until });
       const full = req.query.full === '1';
@@ -429,14 +428,14 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
       faults.set(req.params.clientId as string, req.body as never);
       res.json({ clientId: req.params.clientId, ...faults.configFor(req.params.clientId as string) });
     } catch (e) {
-      if (e instanceof FaultValidationError) return errorBody(res, 400, 'error.bad-request', e.message);
+      if (e instanceof FaultValidationError) return harnessError(res, 400, 'bad-request', e.message);
       throw e;
     }
   });
 
   router.delete('/_harness/records/faults/:clientId', (req, res) => {
     if (!faults.clear(req.params.clientId as string))
-      return errorBody(res, 404, 'error.not-found', `no runtime faults set for clientId "${req.params.clientId}"`);
+      return harnessError(res, 404, 'not-found', `no runtime faults set for clientId "${req.params.clientId}"`);
     res.status(204).end();
   });
 
@@ -450,31 +449,18 @@ export function createRecordServiceRouter(deps: RecordServiceDeps): Router {
     res.status(204).end();
   });
 
-  if (deps.clientAdmin ?? true) {
-    router.get('/_harness/clients', (_req, res) => {
-      res.json({ clients: clients.list().map(publicClientView) });
-    });
-    router.post('/_harness/clients', adminJson, (req, res) => {
-      try {
-        const existed = clients.get((req.body as { clientId?: string })?.clientId ?? '') !== undefined;
-        const c = clients.upsert(req.body as ClientConfig);
-        res.status(existed ? 200 : 201).json({ client: publicClientView(c) });
-      } catch (e) {
-        if (e instanceof ClientValidationError) return errorBody(res, 400, 'error.bad-request', e.message);
-        throw e;
-      }
-    });
-    router.delete('/_harness/clients/:clientId', (req, res) => {
-      if (!clients.remove(req.params.clientId as string))
-        return errorBody(res, 404, 'error.not-found', `no client "${req.params.clientId}"`);
-      res.status(204).end();
-    });
-  }
+  // The harness's one client-admin router; the platform mounts it itself, with the aggregator's extension.
+  if (deps.clientAdmin ?? true) router.use('/_harness', createClientAdminRouter({ clients }));
 
   // Errors from other parts of the platform pass through untouched.
   router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!isRecordServicePath(req.path) || res.headersSent) return next(err);
     const info = describeBodyError(err);
+    if (req.path.startsWith('/_harness/')) {
+      if (info) return harnessError(res, info.status, info.problem, info.message);
+      (res.locals.log ?? baseLog).error({ err }, 'record service harness endpoint failed');
+      return harnessError(res, 500, 'internal-error', 'the mock Record Service failed; see the harness log');
+    }
     if (info)
       return errorBody(
         res,
@@ -510,7 +496,9 @@ export function createRecordServiceApp(deps: RecordServiceAppDeps): express.Expr
     }),
   );
   app.use((req, res) => {
-    errorBody(res, 404, 'error.not-found', `no such endpoint: ${req.method} ${req.path}`);
+    const message = `no such endpoint: ${req.method} ${req.path}`;
+    if (req.path.startsWith('/_harness/')) return harnessError(res, 404, 'not-found', message);
+    errorBody(res, 404, 'error.not-found', message);
   });
   return app;
 }
