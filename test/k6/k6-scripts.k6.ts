@@ -229,8 +229,17 @@ describe('one profile, two engines, one answer', () => {
       expect(report.pass).toBe(k6Pass);
 
       const runnerJUnit = renderLoadJUnit(report);
-      expect(junitCaseNames(k6.junit!).sort()).toEqual(junitCaseNames(runnerJUnit).sort());
-      expect(caseVerdicts(k6.junit!)).toEqual(caseVerdicts(runnerJUnit));
+      // producer:WF-NFR-02 (an answer after 9,000 ms must be a 504) is observed by the built-in runner only:
+      // the k6 scripts do not time it yet. Every other case is the same in both, with the same verdict.
+      const runnerOnly = (name: string) => /^deadline: /.test(name);
+      expect(junitCaseNames(runnerJUnit).filter(runnerOnly)).toHaveLength(1);
+      expect(junitCaseNames(k6.junit!).sort()).toEqual(
+        junitCaseNames(runnerJUnit)
+          .filter((n) => !runnerOnly(n))
+          .sort(),
+      );
+      const shared = Object.entries(caseVerdicts(runnerJUnit)).filter(([n]) => !runnerOnly(n));
+      expect(caseVerdicts(k6.junit!)).toEqual(Object.fromEntries(shared));
     }, 120_000);
   }
 });
