@@ -1,6 +1,6 @@
 /**
- * NHS login ID tokens and other signed JWTs. Minting follows the claims NHS login issues (see
- * shared/reference/nhs-facts.md section 2); verification is what a relying party does.
+ * NHS login ID tokens and other signed JWTs. Minting follows the claims NHS login documents for its
+ * ID tokens; verification is what a relying party does.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -1,7 +1,7 @@
 /**
  * The API platform's token-endpoint errors as data. Status, `error` and `error_description` follow
- * what the NHS API platform answers for signed-JWT client credentials (shared/reference/nhs-facts.md
- * section 3); `hint` is the harness's own advice, sent in the X-PCA-Harness-Warning header so the
+ * what the NHS API platform documents for signed-JWT client credentials (its application-restricted
+ * authentication guide); `hint` is the harness's own advice, sent in the X-PCA-Harness-Warning header so the
  * body stays as the real platform's.
  */
 
